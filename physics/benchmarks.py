@@ -1,0 +1,35 @@
+"""The seven benchmark points of the paper's Table II (data in ``physics/data/benchmarks.yaml``)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from physics.params import PARAM_NAMES, ModelParams
+
+
+@cache
+def benchmark_table() -> dict[str, dict[str, float]]:
+    """Benchmark name -> parameters in the paper's units (kappa TeV^-1, masses MeV)."""
+    text = resources.files("physics.data").joinpath("benchmarks.yaml").read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    return {name: {p: float(vals[p]) for p in PARAM_NAMES} for name, vals in raw.items()}
+
+
+BENCHMARK_NAMES: tuple[str, ...] = tuple(benchmark_table())
+
+
+def benchmark(name: str) -> ModelParams:
+    """One benchmark point (N = 1) by name, e.g. ``benchmark("BP1")``."""
+    table = benchmark_table()
+    if name not in table:
+        raise KeyError(f"unknown benchmark {name!r}; choose one of {', '.join(table)}")
+    return ModelParams.from_paper_units(table[name])
+
+
+def all_benchmarks() -> ModelParams:
+    """All seven benchmark points as one batch (N = 7), in BP1..BP7 order."""
+    table = benchmark_table()
+    return ModelParams.from_paper_units({p: [table[b][p] for b in table] for p in PARAM_NAMES})
