@@ -1,0 +1,59 @@
+"""The ``darkportal`` command: a thin dispatcher to one module per subcommand.
+
+Library errors reach the user as one readable line (no traceback) unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("inference.cmd_run", "sample a run file: darkportal run runs/NAME.yaml [--resume] [--pool ...]"),
+    "validate": ("inference.cmd_validate", "check a run file without running it"),
+    "predict": ("inference.cmd_predict", "every observable and constraint at one parameter point"),
+    "compare": ("inference.compare", "evidences and Bayes factor of two runs"),
+    "plot": ("inference.cmd_plot", "corner plot and the paper's figures for finished runs"),
+    "report": ("inference.cmd_report", "one self-contained HTML page per run"),
+}
+
+USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n\ncommands:\n" + "\n".join(
+    f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()
+) + "\n\nRun 'darkportal COMMAND --help' for the options of one command."
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    if debug:
+        args.remove("--debug")
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
+    if not args or args[0] in {"-h", "--help"}:
+        print(USAGE)
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        import difflib
+
+        hint = difflib.get_close_matches(name, list(COMMANDS), n=1)
+        print(f"darkportal: unknown command {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+              file=sys.stderr)
+        print(USAGE, file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[name][0])
+    try:
+        return int(module.main(rest) or 0)
+    except KeyboardInterrupt:
+        print("darkportal: interrupted; a run can be continued with --resume", file=sys.stderr)
+        return 130
+    except Exception as exc:  # one readable line for the user; the traceback with --debug
+        if debug:
+            raise
+        print(f"darkportal {name}: error: {exc}", file=sys.stderr)
+        print("(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
