@@ -1,0 +1,58 @@
+"""Scalar couplings of the nucleon and the effective nu_mu -> nu4 coupling.
+
+Source: ``shared/physics/g2-scattering.md`` §3 (nucleon) and §4.1 (g_eff); heavy-quark (gluon) term of
+Shifman, Vainshtein, Zakharov, PLB 78, 443 (1978). The sigma terms f_Tq come from
+``physics/data/constants.yaml`` (fTu_p, fTd_p, fTu_n, fTd_n, fTs) with their sources.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from physics.constants import CONST
+from physics.options import TheoryOptions
+
+FloatArray = NDArray[np.float64]
+
+# LO heavy-quark contribution per heavy flavour, (2/27) f_TG (Shifman-Vainshtein-Zakharov)
+_HEAVY_QUARK_FACTOR = 2.0 / 27.0
+
+
+def _g_SN(m_N: float, f_Tu: float, f_Td: float, f_Ts: float,
+          eta_d: FloatArray, eta_c: FloatArray, eta_t: FloatArray) -> FloatArray:
+    """g_SN = (m_N/v)[sum_{u,d,s} eta_q f_Tq + (2/27) f_TG sum_{c,b,t} eta_Q] with eta_u = 0, eta_s = eta_b
+    = eta_d (g2-scattering.md §3). Dimensionless."""
+    f_TG = 1.0 - f_Tu - f_Td - f_Ts
+    eta_u = 0.0
+    eta_s = eta_b = eta_d
+    light = eta_u * f_Tu + eta_d * f_Td + eta_s * f_Ts
+    heavy = _HEAVY_QUARK_FACTOR * f_TG * (eta_c + eta_b + eta_t)
+    return np.asarray(m_N / CONST.v * (light + heavy), dtype=np.float64)
+
+
+def scalar_nucleon_couplings(eta_d: ArrayLike, eta_c: ArrayLike, eta_t: ArrayLike,
+                             options: TheoryOptions | None = None) -> tuple[FloatArray, FloatArray]:
+    """Scalar couplings (g_Sp, g_Sn) of L_eff = -g_SN S Nbar N.
+
+    Equation: g_SN = (m_N/v)[a_N eta_d + b_N (eta_c + eta_t)], a_N = f_Td + f_Ts + (2/27) f_TG,
+    b_N = (2/27) f_TG, f_TG = 1 - f_Tu - f_Td - f_Ts (g2-scattering.md §3; SVZ for the heavy quarks).
+    f_Ts is shifted by ``options.fTs_shift`` (which also changes f_TG).
+    In: dimensionless Yukawa rescalings (arrays, broadcast together). Out: dimensionless (g_Sp, g_Sn).
+    """
+    opts = options or TheoryOptions()
+    ed, ec, et = (np.asarray(x, dtype=np.float64) for x in (eta_d, eta_c, eta_t))
+    f_Ts = CONST.fTs + opts.fTs_shift
+    g_Sp = _g_SN(CONST.m_p, CONST.fTu_p, CONST.fTd_p, f_Ts, ed, ec, et)
+    g_Sn = _g_SN(CONST.m_n, CONST.fTu_n, CONST.fTd_n, f_Ts, ed, ec, et)
+    return g_Sp, g_Sn
+
+
+def g_eff(g_D: ArrayLike, U_mu4: ArrayLike) -> FloatArray:
+    """Effective nu_mu -> nu4 coupling g_eff = g_D |U_mu4| |U_D4|^2 = g_D |U_mu4| (1 - |U_mu4|^2).
+
+    g2-scattering.md §4.1 (orthogonality of U with U_e4 = U_tau4 = 0). The same form is used for the
+    Z' reference, with g_D -> g_D' = sqrt(4 pi alpha_D). In and out dimensionless; U_mu4 = |U_mu4|.
+    """
+    U = np.asarray(U_mu4, dtype=np.float64)
+    return np.asarray(np.asarray(g_D, dtype=np.float64) * U * (1.0 - U**2), dtype=np.float64)
