@@ -8,18 +8,21 @@ Inputs in GeV units (kappa in GeV^-1); outputs dimensionless.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 
 from physics.constants import CONST
 from physics.params import FloatArray, ModelParams
 
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
-
-
+@cache
 def _gauss(a: float, b: float, n: int = 64) -> tuple[FloatArray, FloatArray]:
-    """Gauss-Legendre nodes and weights on [a, b]."""
+    """Gauss-Legendre nodes and weights on [a, b] (cached: the eigenvalue solve costs ~10 ms)."""
     x, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (b - a) * x + 0.5 * (b + a), 0.5 * (b - a) * w
+    nodes, weights = 0.5 * (b - a) * x + 0.5 * (b + a), 0.5 * (b - a) * w
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
+    return nodes, weights
 
 
 def kappa_leading_log(kappa: FloatArray, eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
@@ -86,7 +89,7 @@ def _yukawa_quadrature(r: FloatArray) -> FloatArray:
     rr = r[:, None]
     x1, w1 = _gauss(0.0, 0.5, 96)
     f1 = x1**2 * (2.0 - x1) / (x1**2 + (1.0 - x1) * rr)
-    s, ws = _gauss(np.log(1e-18), np.log(0.5), 160)  # x = 1 - e^s
+    s, ws = _gauss(float(np.log(1e-18)), float(np.log(0.5)), 160)  # x = 1 - e^s
     om = np.exp(s)
     x2 = 1.0 - om
     f2 = x2**2 * (2.0 - x2) / (x2**2 + om * rr) * om
@@ -105,7 +108,7 @@ def barr_zee_function(z: FloatArray) -> FloatArray:
     Symmetric in x <-> 1-x; computed as twice the integral over [0, 1/2] with x = t^2 to tame ln x.
     """
     zz = np.asarray(z, dtype=float)[..., None]
-    t, w = _gauss(0.0, np.sqrt(0.5), 96)
+    t, w = _gauss(0.0, float(np.sqrt(0.5)), 96)
     x = t**2
     xx = x * (1.0 - x)
     f = (2.0 * xx - 1.0) / (xx - zz) * np.log(xx / zz) * 2.0 * t

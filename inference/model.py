@@ -1,0 +1,107 @@
+"""From a run configuration to a :class:`~inference.problem.SamplingProblem`.
+
+The callables are instances of module-level classes, so they pickle for process and MPI pools and into
+dynesty's checkpoint file. Parameter vectors are in the run file's (paper) units; the conversion to
+``physics.ModelParams`` happens in ``RunConfig.to_params``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+import physics
+from inference.config import RunConfig
+from inference.problem import SamplingProblem
+from likelihoods import JointLikelihood
+
+FloatArray = np.ndarray
+
+# Unmeasured decays and derived quantities stored for every posterior sample (beside the likelihood's own
+# observables), so that predictions and the paper's Fig. 3 need no recomputation.
+POSTERIOR_PREDICTIONS = (
+    "BR(K+->pi+nunu)", "BR(KL->pi0nunu)", "BR(B+->K+nunu)", "BR(B0->K*0nunu)", "BR(B+->K*+nunu)",
+    "BR(Bs->invisible)", "BR(Bs->nuDnuD)", "BR(Bs->nunu)", "BR(B+->K+S)", "BR(B0->K*0S)", "BR(K+->pi+S)",
+    "BR(KL->pi0S)", "BR(KL->pi0gammagamma)", "BR(KS->pi0gammagamma)", "BR(K+->pi+gammagamma)",
+    "Delta_a_mu", "Delta_a_e", "R_MiniBooNE", "R_CHARMII", "ctau_S", "BR(S->gammagamma)", "BR(S->ee)",
+    "BR(S->nunu)", "Re(g_sd)", "Im(g_sd)", "|g_bs|", "g_Sp", "g_Sn",
+)
+
+
+class RunModel:
+    """Prior and likelihood of one run, as picklable vectorised callables."""
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+
+    @cached_property
+    def likelihood(self) -> JointLikelihood:
+        lk = self.config.likelihood
+        return JointLikelihood.from_config(lk.data, lk.mode, softening=lk.softening or 0.0,
+                                           overrides=lk.terms, options=self.config.theory.theory_options())
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the likelihood is rebuilt (cheaply, from the YAML database) on the other side of a pickle
+        return {"config": self.config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.config = state["config"]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.config.priors.names)
+
+    def prior_transform(self, u: FloatArray) -> FloatArray:
+        return np.asarray(self.config.priors.ppf(u), dtype=float)
+
+    def log_prior(self, x: FloatArray) -> FloatArray:
+        return np.asarray(self.config.priors.logpdf(x), dtype=float)
+
+    def log_likelihood(self, x: FloatArray) -> FloatArray:
+        return np.asarray(self.likelihood.loglike(self.config.to_params(x)), dtype=float)
+
+    def blobs(self, x: FloatArray) -> dict[str, FloatArray]:
+        """Per-term log-likelihoods ("logl:<term>") and SM + NP predictions ("pred:<observable>")."""
+        params = self.config.to_params(x)
+        names = list(dict.fromkeys([*self.likelihood.observables, *POSTERIOR_PREDICTIONS]))
+        inside = physics.in_domain(params)
+        preds = physics.predict(params.take(inside), names, self.config.theory.theory_options())
+        terms = self.likelihood.terms_from_predictions(_scatter(preds, inside), params=params, valid=inside)
+        out = {f"logl:{k}": v for k, v in terms.items()}
+        for k, pr in preds.items():
+            full = np.full(len(inside), np.nan)
+            full[inside] = pr.total
+            out[f"pred:{k}"] = full
+        return out
+
+    def problem(self) -> SamplingProblem:
+        return SamplingProblem(names=self.names, prior_transform=_Method(self, "prior_transform"),
+                               log_prior=_Method(self, "log_prior"), log_likelihood=_Method(self, "log_likelihood"),
+                               blobs=_Method(self, "blobs"))
+
+
+class _Method:
+    """A picklable bound method (pickle handles these, but an explicit class keeps dynesty's checkpoint
+    independent of how the Python version pickles bound methods of objects with cached properties)."""
+
+    def __init__(self, owner: RunModel, name: str):
+        self.owner = owner
+        self.name = name
+
+    def __call__(self, x: FloatArray) -> Any:
+        return getattr(self.owner, self.name)(np.atleast_2d(np.asarray(x, dtype=float)))
+
+
+def _scatter(preds: dict[str, physics.Prediction], inside: np.ndarray) -> dict[str, physics.Prediction]:
+    """Predictions on the in-domain subset, placed back on all points (0 outside, which the domain term
+    turns into -inf anyway)."""
+    out = {}
+    for k, pr in preds.items():
+        np_full = np.zeros(len(inside))
+        np_full[inside] = pr.np
+        tot = np.zeros(len(inside))
+        tot[inside] = pr.total
+        out[k] = physics.Prediction(np_full, pr.sm, tot)
+    return out
