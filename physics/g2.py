@@ -15,6 +15,7 @@ import numpy as np
 from physics.constants import CONST
 from physics.params import FloatArray, ModelParams
 
+
 @cache
 def _gauss(a: float, b: float, n: int = 64) -> tuple[FloatArray, FloatArray]:
     """Gauss-Legendre nodes and weights on [a, b] (cached: the eigenvalue solve costs ~10 ms)."""

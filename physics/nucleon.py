@@ -2,7 +2,8 @@
 
 Source: ``shared/physics/g2-scattering.md`` §3 (nucleon) and §4.1 (g_eff); heavy-quark (gluon) term of
 Shifman, Vainshtein, Zakharov, PLB 78, 443 (1978). The sigma terms f_Tq come from
-``physics/data/constants.yaml`` (fTu_p, fTd_p, fTu_n, fTd_n, fTs) with their sources.
+``physics/data/constants.yaml`` (fTu_p, fTd_p, fTu_n, fTd_n, fTs) with their sources, as defaults of
+the theory options of the same names.
 """
 
 from __future__ import annotations
@@ -37,14 +38,13 @@ def scalar_nucleon_couplings(eta_d: ArrayLike, eta_c: ArrayLike, eta_t: ArrayLik
 
     Equation: g_SN = (m_N/v)[a_N eta_d + b_N (eta_c + eta_t)], a_N = f_Td + f_Ts + (2/27) f_TG,
     b_N = (2/27) f_TG, f_TG = 1 - f_Tu - f_Td - f_Ts (g2-scattering.md §3; SVZ for the heavy quarks).
-    f_Ts is shifted by ``options.fTs_shift`` (which also changes f_TG).
+    The f_Tq come from ``options`` (defaults: constants.yaml); f_TG follows from them.
     In: dimensionless Yukawa rescalings (arrays, broadcast together). Out: dimensionless (g_Sp, g_Sn).
     """
     opts = options or TheoryOptions()
     ed, ec, et = (np.asarray(x, dtype=np.float64) for x in (eta_d, eta_c, eta_t))
-    f_Ts = CONST.fTs + opts.fTs_shift
-    g_Sp = _g_SN(CONST.m_p, CONST.fTu_p, CONST.fTd_p, f_Ts, ed, ec, et)
-    g_Sn = _g_SN(CONST.m_n, CONST.fTu_n, CONST.fTd_n, f_Ts, ed, ec, et)
+    g_Sp = _g_SN(CONST.m_p, opts.fTu_p, opts.fTd_p, opts.fTs, ed, ec, et)
+    g_Sn = _g_SN(CONST.m_n, opts.fTu_n, opts.fTd_n, opts.fTs, ed, ec, et)
     return g_Sp, g_Sn
 
 

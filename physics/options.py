@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Literal
 
+from physics.constants import CONST
+
 KLConvention = Literal["re", "im", "abs"]
 RNormalisation = Literal["calibrated", "absolute"]
 
@@ -29,7 +31,9 @@ class TheoryOptions:
     charm_U: |U_mu4| of the CHARM-II Z' reference (paper, eq. 8).
     charm_E: neutrino energy [GeV] of the CHARM-II comparison (paper, eq. 8).
     nucleon_ff_incoherent: dipole form factor on the incoherent (nucleon) scalar scattering.
-    fTs_shift: additive shift of the strange scalar content f_Ts (0 = constants.yaml value).
+    fTu_p, fTd_p, fTu_n, fTd_n, fTs: scalar quark contents of proton and neutron (nucleon sigma terms
+        over m_N); defaults from constants.yaml (sigma_piN = 59.1 MeV, arXiv:1506.04142 + 1312.4951;
+        f_Ts from arXiv:1301.1114). R moves by -35 %/+40 % for f_Ts -/+ 0.02 (g2-scattering.md §3).
     g2_two_loop_bz: add the model's own two-loop Barr-Zee fermion loops to Delta a_l (off in the paper).
     g2_kappa_finite: add the MSbar finite part of the kappa loop to the leading log (off in the paper).
     """
@@ -44,7 +48,11 @@ class TheoryOptions:
     charm_U: float = 1e-4
     charm_E: float = 20.0
     nucleon_ff_incoherent: bool = True
-    fTs_shift: float = 0.0
+    fTu_p: float = CONST.fTu_p
+    fTd_p: float = CONST.fTd_p
+    fTu_n: float = CONST.fTu_n
+    fTd_n: float = CONST.fTd_n
+    fTs: float = CONST.fTs
     g2_two_loop_bz: bool = False
     g2_kappa_finite: bool = False
 

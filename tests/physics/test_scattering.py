@@ -64,12 +64,12 @@ def test_nucleon_coefficients_a_b() -> None:
     np.testing.assert_allclose(b_p, 0.066304, rtol=1e-4)
 
 
-def test_fTs_shift_is_linear_and_changes_the_gluon_term() -> None:
+def test_fTs_is_linear_and_changes_the_gluon_term() -> None:
     """d g_SN / d f_Ts = (m_N/v)(eta_s - (2/27)(eta_c + eta_b + eta_t)), §3 with f_TG = 1 - sum f_Tq."""
     p = benchmark("BP1")
     shift = 0.02
     base = scalar_nucleon_couplings(p.eta_d, p.eta_c, p.eta_t)[0]
-    moved = scalar_nucleon_couplings(p.eta_d, p.eta_c, p.eta_t, TheoryOptions(fTs_shift=shift))[0]
+    moved = scalar_nucleon_couplings(p.eta_d, p.eta_c, p.eta_t, TheoryOptions(fTs=CONST.fTs + shift))[0]
     expect = CONST.m_p / CONST.v * shift * (p.eta_d - 2 / 27 * (p.eta_c + p.eta_d + p.eta_t))
     np.testing.assert_allclose(moved - base, expect, rtol=1e-10)
 
