@@ -1,1 +1,48 @@
-"""darkportal package."""
+"""Likelihood layer of darkportal: the paper's Table I as a measurement database, turned into terms.
+
+Public API::
+
+    MEASUREMENT_SETS = ("2023", "2025"); MODES = ("gaussian", "cuts"); TERM_KINDS = (...)
+    available_terms(data_set) -> list[str]
+    JointLikelihood.from_config(data_set, mode, softening=0.0, overrides=None, options=None)
+        .observables, .term_names, .loglike(params), .loglike_terms(params), .evaluate(params),
+        .terms_from_predictions(predictions), .report(predictions), .describe()
+
+Data: ``likelihoods/data/measurements.yaml`` (sources and notes per entry). Term kinds and the two modes:
+:mod:`likelihoods.terms`.
+"""
+
+from likelihoods.database import (
+    MEASUREMENT_SETS,
+    NUMERIC_OVERRIDES,
+    MeasurementEntry,
+    SMValue,
+    available_terms,
+    load_measurements,
+    set_description,
+)
+from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, NonFiniteLikelihoodError
+from likelihoods.joint import DOMAIN_TERM, ConstraintResult, JointLikelihood
+from likelihoods.terms import MODES, TERM_KINDS, Term, TermSpec, half_normal_sigma, half_normal_z
+
+__all__ = [
+    "DOMAIN_TERM",
+    "MEASUREMENT_SETS",
+    "MODES",
+    "NUMERIC_OVERRIDES",
+    "TERM_KINDS",
+    "ConstraintResult",
+    "JointLikelihood",
+    "LikelihoodConfigError",
+    "MeasurementDataError",
+    "MeasurementEntry",
+    "NonFiniteLikelihoodError",
+    "SMValue",
+    "Term",
+    "TermSpec",
+    "available_terms",
+    "half_normal_sigma",
+    "half_normal_z",
+    "load_measurements",
+    "set_description",
+]

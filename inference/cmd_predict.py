@@ -1,0 +1,174 @@
+"""``darkportal predict``: every observable and every constraint at one parameter point.
+
+    darkportal predict --point BP1
+    darkportal predict --params kappa=1.22,eta_d=0.17,eta_c=-0.13,eta_t=0.0054,g_D=2.18,U_mu4=4.86e-3,m_S=38,m_nu4=413
+    darkportal predict --point BP7 --data 2025 --mode gaussian --scenario absolute --json
+
+Parameters are in the paper's units (kappa in TeV^-1, masses in MeV). The text output has two tables:
+observables (SM, NP, total, unit) and constraints (condition, value, pass/fail, pull in sigma, margin);
+``--json`` prints the same as one JSON object. Non-finite numbers appear in JSON as null (NaN) or the
+strings "inf" / "-inf".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+import physics
+from likelihoods import MEASUREMENT_SETS, MODES, JointLikelihood, LikelihoodConfigError
+from physics.params import PAPER_UNITS, PARAM_NAMES, ModelParams
+
+
+class PredictUsageError(ValueError):
+    """Bad command-line input (unknown benchmark, malformed or incomplete --params)."""
+
+
+def parse_params(text: str) -> dict[str, float]:
+    """'kappa=1.22,eta_d=0.17,...' -> {name: value}; all eight parameters, paper units."""
+    values: dict[str, float] = {}
+    for item in filter(None, (s.strip() for s in text.split(","))):
+        if "=" not in item:
+            raise PredictUsageError(f"--params: expected name=value, got {item!r}")
+        name, _, raw = (s.strip() for s in item.partition("="))
+        if name not in PARAM_NAMES:
+            import difflib
+            hint = difflib.get_close_matches(name, PARAM_NAMES, n=1)
+            raise PredictUsageError(f"--params: unknown parameter {name!r}"
+                                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                                    + f"; expected {', '.join(PARAM_NAMES)}")
+        if name in values:
+            raise PredictUsageError(f"--params: {name} given twice")
+        try:
+            values[name] = float(raw)
+        except ValueError:
+            raise PredictUsageError(f"--params: {name}={raw!r} is not a number") from None
+    missing = [n for n in PARAM_NAMES if n not in values]
+    if missing:
+        raise PredictUsageError(f"--params: missing {', '.join(missing)} (all eight are required, paper units: "
+                                + ", ".join(f"{n} [{PAPER_UNITS[n]}]" for n in PARAM_NAMES) + ")")
+    return values
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="darkportal predict",
+                                description="Every observable and constraint at one parameter point.")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--point", choices=physics.BENCHMARK_NAMES, help="a benchmark point of Table II")
+    where.add_argument("--params", help="kappa=..,eta_d=..,eta_c=..,eta_t=..,g_D=..,U_mu4=..,m_S=..,m_nu4=.. "
+                                        "(kappa in TeV^-1, masses in MeV)")
+    p.add_argument("--data", default="2023", choices=MEASUREMENT_SETS, help="measurement set (default 2023)")
+    p.add_argument("--scenario", default="paper", choices=tuple(physics.SCENARIOS),
+                   help="theory scenario (default paper)")
+    p.add_argument("--mode", default="cuts", choices=MODES, help="likelihood mode (default cuts)")
+    p.add_argument("--softening", type=float, default=0.0, help="cuts-mode softening width (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    return p
+
+
+def _num(x: Any) -> Any:
+    x = float(x)
+    if math.isnan(x):
+        return None
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
+def evaluate_point(paper_params: Mapping[str, float], data_set: str, scenario_name: str, mode: str,
+                   softening: float = 0.0) -> dict[str, Any]:
+    """Everything ``predict`` shows, as a JSON-ready dict (one point)."""
+    options = physics.scenario(scenario_name)
+    params = ModelParams.from_paper_units({k: [v] for k, v in paper_params.items()})
+    violations = [reason for reason, mask in physics.domain_violations(params).items() if np.any(mask)]
+    if violations:
+        raise PredictUsageError("point outside the model's domain: " + "; ".join(violations))
+    like = JointLikelihood.from_config(data_set, mode, softening=softening, options=options)
+    preds = physics.predict(params, None, options)
+    observables = {
+        name: {"sm": _num(p.sm) if p.sm is not None else None, "np": _num(p.np[0]), "total": _num(p.total[0]),
+               "unit": physics.REGISTRY[name].unit}
+        for name, p in preds.items() if name not in PARAM_NAMES}
+    constraints = [
+        {"name": r.name, "observable": r.observable, "condition": r.condition, "value": _num(r.value[0]),
+         "passed": bool(r.passed[0]), "pull": _num(r.pull[0]), "margin": _num(r.margin[0]),
+         "relative_margin": _num(r.relative_margin[0]), "enabled": r.enabled, "applies_to": r.applies_to,
+         "kind": r.kind, "unit": r.unit, "loglike": _num(r.loglike[0]), "source": r.source}
+        for r in like.report(preds)]
+    enabled = [c for c in constraints if c["enabled"]]
+    total = sum(float(r.loglike[0]) for r in like.report(preds, include_disabled=False))
+    return {
+        "params": dict(paper_params), "param_units": dict(PAPER_UNITS), "data_set": data_set,
+        "scenario": scenario_name, "mode": mode, "softening": softening,
+        "r_normalisation": options.r_normalisation, "observables": observables, "constraints": constraints,
+        "all_passed": all(c["passed"] for c in enabled), "loglike": _num(total),
+    }
+
+
+def _fmt(x: Any, width: int = 11) -> str:
+    if x is None:
+        return "-".rjust(width)
+    if isinstance(x, str):
+        return x.rjust(width)
+    return f"{x:.4g}".rjust(width)
+
+
+def render_text(result: Mapping[str, Any], label: str) -> str:
+    lines = [f"darkportal predict: {label}   (data {result['data_set']}, mode {result['mode']}, "
+             f"scenario {result['scenario']})"]
+    lines.append("parameters: " + ", ".join(
+        f"{k} = {v:g}" + ("" if result["param_units"][k] == "1" else f" {result['param_units'][k]}")
+        for k, v in result["params"].items()))
+    if result["r_normalisation"] == "calibrated":
+        lines.append("R_MiniBooNE is calibrated: the Z' denominator is rescaled so that the geometric mean of R "
+                     "over BP1-BP7 is 1 (physics/README.md item 9).")
+    lines += ["", "Observables", f"{'name':<26} {'SM':>11} {'NP':>11} {'total':>11}  unit"]
+    for name, o in result["observables"].items():
+        lines.append(f"{name:<26} {_fmt(o['sm'])} {_fmt(o['np'])} {_fmt(o['total'])}  {o['unit']}")
+    lines += ["", f"Constraints ({result['data_set']} set; pull in gaussian-mode sigma; margin to the nearest "
+                  "edge, > 0 passes)",
+              f"{'name':<28} {'condition':<46} {'value':>11} {'pass':>5} {'pull':>7} {'margin':>11} {'(rel)':>8}"]
+    for c in result["constraints"]:
+        status = ("yes" if c["passed"] else "NO") if c["enabled"] else ("off" if c["passed"] else "off!")
+        pull = "-" if c["pull"] is None else f"{c['pull']:+.2f}"
+        rel = "-" if c["relative_margin"] is None else f"{100 * c['relative_margin']:+.1f}%"
+        margin = "-" if c["margin"] is None else f"{c['margin']:+.3g}"
+        lines.append(f"{c['name']:<28} {c['condition']:<46} {_fmt(c['value'])} {status:>5} {pull:>7} "
+                     f"{margin:>11} {rel:>8}")
+    n_on = sum(c["enabled"] for c in result["constraints"])
+    n_pass = sum(c["enabled"] and c["passed"] for c in result["constraints"])
+    lines += ["", f"{n_pass}/{n_on} enabled conditions pass; log L ({result['mode']}) = {result['loglike']}"
+                  + ("   ('off!' = a disabled term that would fail)" if any(
+                      not c["enabled"] and not c["passed"] for c in result["constraints"]) else "")]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for ``darkportal predict ...``; returns the exit code (0 ok, 2 usage error)."""
+    args = build_parser().parse_args(list(argv) if argv is not None else None)
+    try:
+        if args.point:
+            values = dict(physics.benchmarks.benchmark_table()[args.point])
+            label = args.point
+        else:
+            values = parse_params(args.params)
+            label = "--params"
+        result = evaluate_point(values, args.data, args.scenario, args.mode, args.softening)
+    except (PredictUsageError, LikelihoodConfigError) as exc:
+        print(f"darkportal predict: error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result, indent=2, allow_nan=False))
+    else:
+        print(render_text(result, label))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,252 @@
+"""The measurement database: ``likelihoods/data/measurements.yaml`` loaded and validated.
+
+The YAML holds named measurement sets (``MEASUREMENT_SETS``); a set may name a ``base`` set and list only
+the entries it replaces or adds (an entry with a known name is merged key by key over the base entry).
+Each entry becomes a :class:`MeasurementEntry`; :meth:`MeasurementEntry.spec` turns it into the numbers of
+a :class:`~likelihoods.terms.TermSpec` for a chosen kind, deriving what the kind needs from the data
+(e.g. an interval from a measurement's 1 sigma band) and failing with a named error when it cannot.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, did_you_mean
+from likelihoods.terms import TERM_KINDS, TermSpec
+
+DATA_FILE = "measurements.yaml"
+MEASUREMENT_SETS: tuple[str, ...] = ("2023", "2025")
+SOURCE_PATTERN = re.compile(
+    r"arXiv:(\d{4}\.\d{4,5}|[a-z\-]+/\d{7})|PDG \d{4}|doi:10\.\d{4,9}/\S+")
+
+_ENTRY_KEYS = {"name", "observable", "unit", "applies_to", "kind", "data", "sm", "source", "reference",
+               "table_row", "paper_condition", "note", "enabled", "window", "label"}
+_REQUIRED_KEYS = ("name", "observable", "unit", "applies_to", "kind", "data", "source", "table_row",
+                  "paper_condition", "note", "enabled")
+_DATA_KEYS = {"central", "error", "error_up", "error_down", "limit", "cl", "low", "high"}
+_SM_KEYS = {"value", "error", "error_up", "error_down", "source"}
+# numeric fields a run file may override per term (besides "enabled" and "kind")
+NUMERIC_OVERRIDES = ("central", "error", "error_up", "error_down", "limit", "cl", "low", "high", "softening")
+
+
+@dataclass(frozen=True)
+class SMValue:
+    """SM prediction quoted with a measurement (Table I), errors possibly asymmetric."""
+
+    value: float
+    error_up: float
+    error_down: float
+    source: str
+
+
+@dataclass(frozen=True)
+class MeasurementEntry:
+    """One published result or condition, as in the YAML (see the header of the data file)."""
+
+    name: str
+    observable: str
+    unit: str
+    applies_to: str
+    kind: str
+    data: Mapping[str, float]
+    sm: SMValue | None
+    source: str
+    reference: str
+    table_row: str
+    paper_condition: str
+    note: str
+    enabled: bool
+    window_observable: str | None = None
+    windows: tuple[tuple[float, float], ...] = field(default_factory=tuple)
+    label_override: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the compared quantity reads in a condition: the YAML `label`, else SM+NP / NP / the name."""
+        if self.label_override:
+            return self.label_override
+        if self.applies_to == "total":
+            return "SM+NP"
+        return "NP" if self.sm is not None else self.observable
+
+    def spec(self, kind: str | None = None, numbers: Mapping[str, float] | None = None) -> TermSpec:
+        """TermSpec of this entry as ``kind`` (default: the entry's), with ``numbers`` overriding the data.
+
+        Raises LikelihoodConfigError if the data cannot supply what the kind needs.
+        """
+        k = self.kind if kind is None else kind
+        if k not in TERM_KINDS:
+            raise LikelihoodConfigError(f"term {self.name!r}: unknown kind {k!r}"
+                                        f"{did_you_mean(k, TERM_KINDS)}; choose one of "
+                                        f"{', '.join(TERM_KINDS)}")
+        d: dict[str, float] = {**self.data, **{key: v for key, v in (numbers or {}).items()
+                                             if key != "softening"}}
+        up, down = _errors(d)
+        fields_: dict[str, Any] = {}
+        if k in ("gaussian", "asymmetric_gaussian"):
+            if "error" not in d and k == "gaussian" and up is not None and down is not None:
+                up = down = 0.5 * (up + down)  # symmetric stand-in for an asymmetric measurement
+            fields_.update(central=d.get("central"), error_up=up, error_down=down)
+        elif k == "upper_limit":
+            fields_.update(limit=d.get("limit", d.get("high")), cl=d.get("cl"))
+        else:
+            low, high = d.get("low"), d.get("high")
+            if low is None and high is None:
+                if "limit" in d:
+                    high = d["limit"]
+                elif "central" in d and up is not None and down is not None:
+                    low, high = d["central"] - down, d["central"] + up
+            fields_.update(low=low, high=high)
+        th_up, th_down = (self.sm.error_up, self.sm.error_down) if self.sm is not None else (0.0, 0.0)
+        softening = (numbers or {}).get("softening")
+        try:
+            return TermSpec(name=self.name, observable=self.observable, applies_to=self.applies_to,  # type: ignore[arg-type]
+                            kind=k, unit=self.unit, theory_up=th_up, theory_down=th_down,
+                            window_observable=self.window_observable, windows=self.windows,
+                            softening=None if softening is None else float(softening), label=self.label,
+                            **fields_)
+        except ValueError as exc:
+            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})") from None
+
+
+def _errors(d: Mapping[str, float]) -> tuple[float | None, float | None]:
+    if "error" in d:
+        return d["error"], d["error"]
+    return d.get("error_up"), d.get("error_down")
+
+
+def _as_float(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MeasurementDataError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _parse_sm(raw: Any, where: str) -> SMValue | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise MeasurementDataError(f"{where}.sm: expected a mapping or null")
+    bad = set(raw) - _SM_KEYS
+    if bad:
+        raise MeasurementDataError(f"{where}.sm: unknown key(s) {sorted(bad)}")
+    if "source" not in raw or not SOURCE_PATTERN.search(str(raw["source"])):
+        raise MeasurementDataError(f"{where}.sm: needs a source (arXiv id, PDG year or DOI)")
+    up = raw.get("error_up", raw.get("error"))
+    down = raw.get("error_down", raw.get("error"))
+    if up is None or down is None:
+        raise MeasurementDataError(f"{where}.sm: needs error or error_up/error_down")
+    return SMValue(_as_float(raw.get("value"), f"{where}.sm.value"), _as_float(up, f"{where}.sm.error_up"),
+                   _as_float(down, f"{where}.sm.error_down"), str(raw["source"]))
+
+
+def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
+    bad = set(raw) - _ENTRY_KEYS
+    if bad:
+        raise MeasurementDataError(f"{where}: unknown key(s) {sorted(bad)}; known: {sorted(_ENTRY_KEYS)}")
+    missing = [k for k in _REQUIRED_KEYS if k not in raw]
+    if missing:
+        raise MeasurementDataError(f"{where}: missing {missing}")
+    if not SOURCE_PATTERN.search(str(raw["source"])):
+        raise MeasurementDataError(f"{where}: source {raw['source']!r} is not an arXiv id, PDG year or DOI")
+    data = raw["data"]
+    if not isinstance(data, dict) or set(data) - _DATA_KEYS:
+        raise MeasurementDataError(f"{where}.data: expected a mapping with keys from {sorted(_DATA_KEYS)}")
+    window_obs: str | None = None
+    windows: tuple[tuple[float, float], ...] = ()
+    if raw.get("window") is not None:
+        w = raw["window"]
+        if not isinstance(w, dict) or set(w) != {"observable", "ranges"}:
+            raise MeasurementDataError(f"{where}.window: expected {{observable, ranges}}")
+        window_obs = str(w["observable"])
+        windows = tuple((_as_float(lo, f"{where}.window"), _as_float(hi, f"{where}.window"))
+                        for lo, hi in w["ranges"])
+    if not isinstance(raw["enabled"], bool):
+        raise MeasurementDataError(f"{where}.enabled: expected true or false")
+    entry = MeasurementEntry(
+        name=str(raw["name"]), observable=str(raw["observable"]), unit=str(raw["unit"]),
+        applies_to=str(raw["applies_to"]), kind=str(raw["kind"]),
+        data={k: _as_float(v, f"{where}.data.{k}") for k, v in data.items()},
+        sm=_parse_sm(raw.get("sm"), where), source=str(raw["source"]),
+        reference=str(raw.get("reference", "")),
+        table_row=str(raw["table_row"]), paper_condition=str(raw["paper_condition"]), note=str(raw["note"]),
+        enabled=raw["enabled"], window_observable=window_obs, windows=windows,
+        label_override=str(raw["label"]) if raw.get("label") else None)
+    try:
+        entry.spec()  # the default kind must be buildable from the data
+    except LikelihoodConfigError as exc:
+        raise MeasurementDataError(f"{where}: {exc}") from None
+    return entry
+
+
+def _resolve(name: str, sets: Mapping[str, Any], seen: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    if name in seen:
+        raise MeasurementDataError(f"measurement sets: circular base {' -> '.join((*seen, name))}")
+    raw = sets[name]
+    entries_raw = raw.get("entries") or []
+    if "base" not in raw:
+        return [dict(e) for e in entries_raw]
+    base = raw["base"]
+    if base not in sets:
+        raise MeasurementDataError(f"set {name!r}: unknown base {base!r}")
+    merged = _resolve(base, sets, (*seen, name))
+    index = {e["name"]: i for i, e in enumerate(merged)}
+    for e in entries_raw:
+        if e.get("name") in index:
+            merged[index[e["name"]]] = {**merged[index[e["name"]]], **e}
+        else:
+            merged.append(dict(e))
+    return merged
+
+
+@cache
+def _load_all() -> dict[str, tuple[MeasurementEntry, ...]]:
+    text = resources.files("likelihoods.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    raw = yaml.safe_load(text)
+    if not isinstance(raw, dict) or raw.get("schema") != 1 or not isinstance(raw.get("sets"), dict):
+        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: expected 'schema: 1' and a 'sets' mapping")
+    sets = raw["sets"]
+    if tuple(sets) != MEASUREMENT_SETS:
+        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: sets {list(sets)} != "
+                                   f"{list(MEASUREMENT_SETS)}")
+    out: dict[str, tuple[MeasurementEntry, ...]] = {}
+    for set_name in sets:
+        entries = tuple(_parse_entry(e, f"{DATA_FILE}: set {set_name!r} entry {e.get('name', i)!r}")
+                        for i, e in enumerate(_resolve(set_name, sets)))
+        names = [e.name for e in entries]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise MeasurementDataError(f"{DATA_FILE}: set {set_name!r} has duplicate names {dupes}")
+        out[set_name] = entries
+    return out
+
+
+def check_data_set(data_set: str) -> str:
+    """``data_set`` as a string, or LikelihoodConfigError with a did-you-mean."""
+    ds = str(data_set)
+    if ds not in MEASUREMENT_SETS:
+        raise LikelihoodConfigError(f"unknown measurement set {data_set!r}"
+                                    f"{did_you_mean(ds, MEASUREMENT_SETS)}; choose one of "
+                                    f"{', '.join(MEASUREMENT_SETS)}")
+    return ds
+
+
+def load_measurements(data_set: str) -> tuple[MeasurementEntry, ...]:
+    """All entries of a measurement set (enabled or not), in file order."""
+    return _load_all()[check_data_set(data_set)]
+
+
+def available_terms(data_set: str) -> list[str]:
+    """Names of every term of a measurement set, enabled or not."""
+    return [e.name for e in load_measurements(data_set)]
+
+
+def set_description(data_set: str) -> str:
+    text = resources.files("likelihoods.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
+    return str(yaml.safe_load(text)["sets"][check_data_set(data_set)].get("description", "")).strip()

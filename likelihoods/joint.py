@@ -1,0 +1,340 @@
+"""The joint likelihood: the terms of one measurement set, evaluated on physics predictions.
+
+Two stages (design.md item 3): ``physics.predict(params, names)`` gives predictions for the observables
+the enabled terms need, then every term turns its number per point into a log-likelihood. The total is
+the sum of the terms plus the ``"physics domain"`` entry (0 inside the model's domain, -inf outside:
+``physics.domain_violations``). Everything is vectorised over the N points of a ``ModelParams``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol
+
+import numpy as np
+
+from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
+from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, did_you_mean
+from likelihoods.terms import MODES, TERM_KINDS, FloatArray, Term
+
+log = logging.getLogger(__name__)
+
+DOMAIN_TERM = "physics domain"
+_OVERRIDE_KEYS = ("enabled", "kind", *NUMERIC_OVERRIDES)
+_DIMENSIONLESS = {"", "1", "dimensionless"}
+_Array = np.ndarray
+
+
+class PredictionLike(Protocol):
+    """What a term reads from a physics prediction (``physics.Prediction`` satisfies it)."""
+
+    @property
+    def np(self) -> _Array: ...
+
+    @property
+    def total(self) -> _Array: ...
+
+
+class _Pred(NamedTuple):
+    np: _Array
+    sm: float | None
+    total: _Array
+
+
+Predictor = Callable[..., Mapping[str, Any]]
+DomainFn = Callable[[Any], Mapping[str, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class ConstraintResult:
+    """One term at N points: the compared value, the paper's condition, pass/fail, pull and margin."""
+
+    name: str
+    observable: str
+    applies_to: str
+    kind: str
+    condition: str
+    unit: str
+    enabled: bool
+    source: str
+    value: FloatArray
+    passed: np.ndarray
+    pull: FloatArray
+    margin: FloatArray
+    relative_margin: FloatArray
+    loglike: FloatArray
+
+
+def _value(pred: PredictionLike, applies_to: str) -> FloatArray:
+    return np.asarray(pred.total if applies_to == "total" else pred.np, dtype=float)
+
+
+class JointLikelihood:
+    """Sum of log-likelihood terms of one measurement set in one mode.
+
+    Build with :meth:`from_config`. ``predictor`` (default ``physics.predict``) is called as
+    ``predictor(params, names, options)`` and must return name -> object with ``.np`` and ``.total``.
+    """
+
+    def __init__(self, terms: Sequence[Term], disabled: Sequence[Term] = (), *, data_set: str = "",
+                 mode: str = "cuts", softening: float = 0.0, options: Any = None,
+                 entries: Mapping[str, MeasurementEntry] | None = None, predictor: Predictor | None = None,
+                 domain: DomainFn | None = None):
+        self.terms: tuple[Term, ...] = tuple(terms)
+        self.disabled_terms: tuple[Term, ...] = tuple(disabled)
+        self.data_set = data_set
+        self.mode = mode
+        self.softening = softening
+        self.options = options
+        self.entries: dict[str, MeasurementEntry] = dict(entries or {})
+        self._predictor = predictor
+        self._domain = domain
+
+    # -- construction --------------------------------------------------------------------------------
+    @classmethod
+    def from_config(cls, data_set: str, mode: str, softening: float = 0.0,
+                    overrides: Mapping[str, Mapping[str, Any]] | None = None, options: Any = None,
+                    predictor: Predictor | None = None, domain: DomainFn | None = None) -> JointLikelihood:
+        """The likelihood of measurement set ``data_set`` ("2023" | "2025") in ``mode`` ("gaussian" | "cuts").
+
+        softening: ``cuts`` mode only; width of the smooth penalty beyond a cut edge as a fraction of the
+            term's scale (window half-width, or the limit): -1/2 (d / (softening * scale))^2. 0 = hard step.
+            ``hard_bound`` terms stay hard.
+        overrides: term name -> {"enabled": bool, "kind": one of TERM_KINDS, and optionally numbers
+            replacing the data of the entry: "central", "error", "error_up", "error_down", "limit", "cl",
+            "low", "high", and "softening" (per-term width)}. A changed kind takes what it needs from the
+            entry's data (an interval from a measurement's 1 sigma band, a hard bound from a limit...).
+        options: ``physics.TheoryOptions`` passed to the predictor (None = the paper scenario).
+        predictor, domain: stand-ins for ``physics.predict`` and ``physics.domain_violations`` (tests).
+        Errors: LikelihoodConfigError naming the set, mode, term, kind or key, with a did-you-mean.
+        """
+        ds = check_data_set(data_set)
+        if mode not in MODES:
+            raise LikelihoodConfigError(f"unknown likelihood mode {mode!r}{did_you_mean(str(mode), MODES)}; "
+                                        f"choose one of {', '.join(MODES)}")
+        if not np.isfinite(softening) or softening < 0:
+            raise LikelihoodConfigError(f"softening must be a finite number >= 0, got {softening!r}")
+        entries = {e.name: e for e in load_measurements(ds)}
+        overrides = dict(overrides or {})
+        for name, ov in overrides.items():
+            if name not in entries:
+                raise LikelihoodConfigError(f"likelihood override for unknown term {name!r}"
+                                            f"{did_you_mean(name, entries)} in set {ds!r}; terms: "
+                                            f"{', '.join(entries)}")
+            if not isinstance(ov, Mapping):
+                raise LikelihoodConfigError(f"override of term {name!r} must be a mapping, got {ov!r}")
+            for key in ov:
+                if key not in _OVERRIDE_KEYS:
+                    raise LikelihoodConfigError(f"override of term {name!r}: unknown key {key!r}"
+                                                f"{did_you_mean(str(key), _OVERRIDE_KEYS)}; allowed: "
+                                                f"{', '.join(_OVERRIDE_KEYS)}")
+            if "enabled" in ov and not isinstance(ov["enabled"], bool):
+                raise LikelihoodConfigError(f"override of term {name!r}: 'enabled' must be true or false")
+            if "kind" in ov and ov["kind"] not in TERM_KINDS:
+                raise LikelihoodConfigError(f"override of term {name!r}: unknown kind {ov['kind']!r}"
+                                            f"{did_you_mean(str(ov['kind']), TERM_KINDS)}; choose one of "
+                                            f"{', '.join(TERM_KINDS)}")
+        enabled: list[Term] = []
+        disabled: list[Term] = []
+        for name, entry in entries.items():
+            ov = overrides.get(name, {})
+            numbers = {k: float(v) for k, v in ov.items() if k in NUMERIC_OVERRIDES}
+            spec = entry.spec(ov.get("kind"), numbers)
+            term = Term(spec, mode, float(softening))
+            (enabled if ov.get("enabled", entry.enabled) else disabled).append(term)
+        _check_units(entries.values())
+        log.debug("likelihood %s/%s: %d terms on, %d off", ds, mode, len(enabled), len(disabled))
+        return cls(enabled, disabled, data_set=ds, mode=mode, softening=float(softening), options=options,
+                   entries=entries, predictor=predictor, domain=domain)
+
+    # -- what it needs -------------------------------------------------------------------------------
+    @property
+    def term_names(self) -> list[str]:
+        """Names of the enabled terms (``loglike_terms`` also has ``DOMAIN_TERM``)."""
+        return [t.name for t in self.terms]
+
+    @property
+    def observables(self) -> list[str]:
+        """Physics observables the enabled terms read, in first-use order."""
+        seen: dict[str, None] = {}
+        for t in self.terms:
+            for obs in t.observables:
+                seen.setdefault(obs, None)
+        return list(seen)
+
+    # -- evaluation ----------------------------------------------------------------------------------
+    def loglike(self, params: Any) -> FloatArray:
+        """Total log-likelihood at the N points, shape (N,); -inf outside a cut or the physics domain."""
+        return self.evaluate(params)[0]
+
+    def loglike_terms(self, params: Any) -> dict[str, FloatArray]:
+        """Per-term log-likelihoods (enabled terms and DOMAIN_TERM); their sum is :meth:`loglike`."""
+        return self.evaluate(params)[1]
+
+    def evaluate(self, params: Any) -> tuple[FloatArray, dict[str, FloatArray], dict[str, Any]]:
+        """(total, per-term, predictions) at the N points of ``params`` (a physics.ModelParams).
+
+        Predictions are computed for the points inside the physics domain only; outside it their arrays
+        hold NaN, every term is 0 and DOMAIN_TERM is -inf.
+        """
+        n = params.size
+        inside = _in_domain(params, self._domain)
+        names = self.observables
+        if inside.all():
+            preds = dict(self._predict(params, names))
+        else:
+            sub = self._predict(params.take(np.flatnonzero(inside)), names) if inside.any() else {}
+            preds = {name: _scatter(sub.get(name), inside, n) for name in names}
+        terms = self.terms_from_predictions(preds, params=params, valid=inside)
+        total = np.sum(np.stack(list(terms.values())), axis=0) if terms else np.zeros(n)
+        return total, terms, preds
+
+    def terms_from_predictions(self, predictions: Mapping[str, PredictionLike], params: Any = None,
+                               valid: np.ndarray | None = None) -> dict[str, FloatArray]:
+        """Stage two alone: per-term log-likelihoods from predictions (name -> .np/.total arrays).
+
+        valid: points to evaluate (others get 0 and DOMAIN_TERM = -inf); None = all points, and then
+        DOMAIN_TERM is included only if ``params`` is given. NaN or +inf raises NonFiniteLikelihoodError.
+        """
+        n = _size(predictions, params)
+        ok = np.ones(n, dtype=bool) if valid is None else np.asarray(valid, dtype=bool)
+        out: dict[str, FloatArray] = {}
+        for term in self.terms:
+            x, wx = self._inputs(term, predictions)
+            value = np.zeros(n)
+            if ok.any():
+                value[ok] = term.loglike(x[ok], None if wx is None else wx[ok])
+            bad = np.isnan(value) | (value == np.inf)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise NonFiniteLikelihoodError(
+                    f"term {term.name!r} gave {value[i]} for {term.spec.observable} = {x[i]!r} at "
+                    f"{_describe_point(params, i)}")
+            out[term.name] = value
+        if params is not None or valid is not None:
+            out[DOMAIN_TERM] = np.where(ok, 0.0, -np.inf)
+        return out
+
+    @property
+    def all_observables(self) -> list[str]:
+        """Observables of every term, enabled or not (what :meth:`report` needs for a full table)."""
+        seen: dict[str, None] = dict.fromkeys(self.observables)
+        for t in self.disabled_terms:
+            seen.update(dict.fromkeys(t.observables))
+        return list(seen)
+
+    def report(self, predictions: Mapping[str, PredictionLike],
+               include_disabled: bool = True) -> list[ConstraintResult]:
+        """Each term's value, condition, pass/fail, pull and margin.
+
+        Disabled terms are included (``enabled=False``, not part of any total) when their predictions
+        are present in ``predictions``.
+        """
+        rows = []
+        terms = [(t, True) for t in self.terms]
+        if include_disabled:
+            terms += [(t, False) for t in self.disabled_terms]
+        for term, on in terms:
+            if not on and not all(obs in predictions for obs in term.observables):
+                log.debug("report: disabled term %r skipped (no prediction)", term.name)
+                continue
+            x, wx = self._inputs(term, predictions)
+            entry = self.entries.get(term.name)
+            rows.append(ConstraintResult(
+                name=term.name, observable=term.spec.observable, applies_to=term.spec.applies_to,
+                kind=term.spec.kind, condition=term.spec.condition(), unit=term.spec.unit, enabled=on,
+                source=entry.source if entry else "", value=x, passed=term.passed(x, wx),
+                pull=term.pull(x, wx),
+                margin=term.margin(x, wx), relative_margin=term.relative_margin(x, wx),
+                loglike=term.loglike(x, wx)))
+        return rows
+
+    def describe(self) -> list[dict[str, Any]]:
+        """Provenance of every term (for results files): name, kind, condition, source, on/off."""
+        out = []
+        for term, on in [(t, True) for t in self.terms] + [(t, False) for t in self.disabled_terms]:
+            e = self.entries.get(term.name)
+            out.append({"name": term.name, "observable": term.spec.observable,
+                        "applies_to": term.spec.applies_to,
+                        "kind": term.spec.kind, "condition": term.spec.condition(), "enabled": on,
+                        "source": e.source if e else "", "reference": e.reference if e else "",
+                        "table_row": e.table_row if e else "", "note": e.note if e else ""})
+        return out
+
+    # -- helpers -------------------------------------------------------------------------------------
+    def _inputs(self, term: Term,
+                predictions: Mapping[str, PredictionLike]) -> tuple[FloatArray, FloatArray | None]:
+        try:
+            x = _value(predictions[term.spec.observable], term.spec.applies_to)
+            wobs = term.spec.window_observable
+            wx = None if wobs is None else _value(predictions[wobs], "total")
+        except KeyError as exc:
+            raise LikelihoodConfigError(f"term {term.name!r} needs the prediction of {exc.args[0]!r}, "
+                                        "which is missing") from None
+        return x, wx
+
+    def _predict(self, params: Any, names: list[str]) -> Mapping[str, Any]:
+        if self._predictor is not None:
+            return self._predictor(params, names, self.options)
+        from physics import predict  # lazy: physics is heavy and loads tables
+        return predict(params, names, self.options)
+
+
+def _in_domain(params: Any, domain: DomainFn | None) -> np.ndarray:
+    if domain is None:
+        from physics import domain_violations
+        masks: Mapping[str, np.ndarray] = domain_violations(params)
+    else:
+        masks = domain(params)
+    bad = np.zeros(params.size, dtype=bool)
+    for mask in masks.values():
+        bad |= np.asarray(mask, dtype=bool)
+    return ~bad
+
+
+def _scatter(pred: Any, inside: np.ndarray, n: int) -> _Pred:
+    np_full = np.full(n, np.nan)
+    total_full = np.full(n, np.nan)
+    sm = None
+    if pred is not None:
+        np_full[inside] = pred.np
+        total_full[inside] = pred.total
+        sm = getattr(pred, "sm", None)
+    return _Pred(np_full, sm, total_full)
+
+
+def _size(predictions: Mapping[str, PredictionLike], params: Any) -> int:
+    if params is not None:
+        return int(params.size)
+    for p in predictions.values():
+        return int(np.asarray(p.total).shape[0])
+    return 0
+
+
+def _describe_point(params: Any, i: int) -> str:
+    if params is None:
+        return f"point index {i}"
+    values = {k: float(v[i]) for k, v in params.to_paper_units().items()}
+    return f"point {i} (paper units) " + ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+
+
+def _check_units(entries: Any) -> None:
+    """Each entry's unit must match the physics registry's (skipped if physics cannot be imported)."""
+    try:
+        from physics import REGISTRY
+    except ImportError:  # physics under construction: the integration tests catch a mismatch
+        log.debug("physics.REGISTRY unavailable; unit check skipped")
+        return
+    for e in entries:
+        for obs, unit in ((e.observable, e.unit), (e.window_observable, None)):
+            if obs is None:
+                continue
+            if obs not in REGISTRY:
+                raise LikelihoodConfigError(f"term {e.name!r}: unknown observable {obs!r}"
+                                            f"{did_you_mean(obs, REGISTRY)}")
+            reg_unit = str(REGISTRY[obs].unit)
+            if unit is not None and not (unit == reg_unit or {unit, reg_unit} <= _DIMENSIONLESS):
+                raise LikelihoodConfigError(f"term {e.name!r}: unit {unit!r} differs from the physics unit "
+                                            f"{reg_unit!r} of {obs!r}")

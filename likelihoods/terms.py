@@ -1,0 +1,314 @@
+"""Log-likelihood term kinds and their two evaluation modes.
+
+Every term compares one number per parameter point, ``x`` (the SM + NP total or the NP part of one
+observable, in the observable's unit), with one published result. A term knows its *cut* (the paper's
+pass/fail condition, an interval [lo, hi] with possibly infinite ends) and its *statistical* form.
+
+Kinds (``TERM_KINDS``) and what each mode does with them:
+
+=====================  ===================================  =============================================
+kind                   ``cuts`` mode (pass/fail)            ``gaussian`` mode (statistical)
+=====================  ===================================  =============================================
+gaussian               c - s <= x <= c + s  (1 sigma)       -1/2 ((x - c)/S)^2
+asymmetric_gaussian    c - s_down <= x <= c + s_up          -1/2 ((x - c)/S_side)^2, continuous at x = c
+upper_limit            x <= L                               half-normal at zero: -1/2 (max(x, 0)/S)^2
+interval               lo <= x <= hi                        Gaussian, centre (lo+hi)/2, sigma (hi-lo)/2
+hard_bound             lo <= x <= hi                        same hard step: 0 inside, -inf outside
+=====================  ===================================  =============================================
+
+Conventions (why):
+
+* Upper limits: a limit L at confidence level CL is read as the CL-quantile of a half-normal likelihood
+  centred at zero, P(|X| < L) = CL, so sigma = L / Phi^-1((1 + CL)/2); 90 % CL gives sigma = L/1.6449,
+  68.27 % CL gives sigma = L. This is the natural reading of a limit with no excess observed (the true
+  rate is >= 0 and the experiment is compatible with zero), and it reproduces L exactly as the CL
+  point of the likelihood. Below zero (never reached by a branching ratio) the term is flat.
+* In ``gaussian`` mode, where the term compares SM + NP with a measurement, the SM theory error is added
+  in quadrature, side by side: above the centre the measurement's upper error is combined with the SM's
+  lower error (a prediction above the data is pulled back by the SM's downward uncertainty), below the
+  centre the measurement's lower error with the SM's upper error. Terms on the NP part have no SM error.
+  ``cuts`` mode uses the experimental errors only, as the paper does.
+* Terms are not normalised: each term is 0 at its best value (upper limits: at x <= 0). The missing
+  constants are the same for every parameter point and every model, so they cancel in posteriors and
+  Bayes factors.
+* ``cuts`` with softening width w > 0: outside [lo, hi] the step becomes
+  -1/2 (d / (w * scale))^2, d the distance to the nearest edge, scale the window half-width
+  ((hi - lo)/2) for windows and L for upper limits. w = 0 keeps the hard step (0 or -inf).
+  ``hard_bound`` terms are never softened.
+* Pull: (x - centre)/sigma with the ``gaussian``-mode sigma of that side (x/sigma for upper limits), the
+  same in both modes; NaN for hard bounds, which have no statistical meaning.
+* Margin: signed distance from x to the nearest edge of the cut, positive when the cut passes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.special import ndtri
+
+MODES: tuple[str, ...] = ("gaussian", "cuts")
+TERM_KINDS: tuple[str, ...] = ("gaussian", "asymmetric_gaussian", "upper_limit", "interval", "hard_bound")
+AppliesTo = Literal["total", "np"]
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+
+def half_normal_z(cl: float) -> float:
+    """z with P(|X| < z) = cl for a standard normal X: Phi^-1((1 + cl)/2). 0.90 -> 1.6449."""
+    if not 0.0 < cl < 1.0:
+        raise ValueError(f"confidence level must lie in (0, 1), got {cl}")
+    return float(ndtri(0.5 * (1.0 + cl)))
+
+
+def half_normal_sigma(limit: float, cl: float) -> float:
+    """Width of the half-normal at zero whose cl-quantile is ``limit`` (same unit as ``limit``)."""
+    return limit / half_normal_z(cl)
+
+
+def asymmetric_gaussian_loglike(x: ArrayLike, centre: float, sigma_up: float,
+                                sigma_down: float) -> FloatArray:
+    """-1/2 ((x - centre)/sigma)^2 with sigma_up above the centre and sigma_down below (0 at the centre)."""
+    xa = np.asarray(x, dtype=float)
+    sigma = np.where(xa >= centre, sigma_up, sigma_down)
+    return -0.5 * ((xa - centre) / sigma) ** 2
+
+
+def upper_limit_loglike(x: ArrayLike, sigma: float) -> FloatArray:
+    """Half-normal at zero: -1/2 (max(x, 0)/sigma)^2."""
+    xa = np.asarray(x, dtype=float)
+    return -0.5 * (np.maximum(xa, 0.0) / sigma) ** 2
+
+
+def step_loglike(x: ArrayLike, lo: float, hi: float, width: float = 0.0) -> FloatArray:
+    """0 inside [lo, hi]; outside -inf (width 0) or -1/2 (d/width)^2, d the distance to the nearest edge."""
+    xa = np.asarray(x, dtype=float)
+    dist = np.maximum(lo - xa, 0.0) + np.maximum(xa - hi, 0.0)
+    if width > 0.0:
+        return -0.5 * (dist / width) ** 2
+    return np.where(dist > 0.0, -np.inf, 0.0)
+
+
+def _quad(a: float, b: float) -> float:
+    return math.hypot(a, b)
+
+
+@dataclass(frozen=True)
+class TermSpec:
+    """The numbers of one term, in the unit of its observable.
+
+    central, error_up, error_down: a measurement (experimental errors, stat and syst combined).
+    limit, cl: an upper limit and its confidence level (0.9 for 90 %).
+    low, high: interval or bound edges (None = unbounded on that side).
+    theory_up, theory_down: SM theory errors, used in ``gaussian`` mode when ``applies_to == "total"``.
+    window_observable, windows: the term applies only where that observable lies in one of the windows
+        (e.g. NA62's K+ -> pi+ X search covers m_S in [0, 110] and [154, 260] MeV); elsewhere it is 0.
+    softening: per-term override of the ``cuts`` softening width (fraction of the term's scale).
+    label: how the compared quantity reads in a condition ("SM+NP", "NP" or the observable name).
+    """
+
+    name: str
+    observable: str
+    applies_to: AppliesTo
+    kind: str
+    unit: str = "1"
+    central: float | None = None
+    error_up: float | None = None
+    error_down: float | None = None
+    limit: float | None = None
+    cl: float | None = None
+    low: float | None = None
+    high: float | None = None
+    theory_up: float = 0.0
+    theory_down: float = 0.0
+    window_observable: str | None = None
+    windows: tuple[tuple[float, float], ...] = field(default_factory=tuple)
+    softening: float | None = None
+    label: str = "x"
+
+    def __post_init__(self) -> None:
+        problem = self.missing()
+        if problem:
+            raise ValueError(f"term {self.name!r} of kind {self.kind!r}: {problem}")
+
+    def missing(self) -> str:
+        """'' if the numbers suffice for the kind, else what is missing or wrong."""
+        k = self.kind
+        if k not in TERM_KINDS:
+            return f"unknown kind; choose one of {', '.join(TERM_KINDS)}"
+        if self.applies_to not in ("total", "np"):
+            return f"applies_to must be 'total' or 'np', got {self.applies_to!r}"
+        if k in ("gaussian", "asymmetric_gaussian"):
+            if self.central is None or self.error_up is None or self.error_down is None:
+                return "needs central and error (or error_up and error_down)"
+            if self.error_up <= 0 or self.error_down <= 0:
+                return "errors must be positive"
+        elif k == "upper_limit":
+            if self.limit is None or self.cl is None:
+                return "needs limit and cl"
+            if not 0.0 < self.cl < 1.0:
+                return f"cl must lie in (0, 1), got {self.cl}"
+            if self.limit <= 0:
+                return "limit must be positive"
+        elif k == "interval":
+            if self.low is None or self.high is None or not self.low < self.high:
+                return "needs low < high"
+        elif self.low is None and self.high is None:
+            return "hard_bound needs low and/or high"
+        elif self.low is not None and self.high is not None and not self.low < self.high:
+            return "hard_bound needs low < high"
+        if self.softening is not None and self.softening < 0:
+            return "softening must be >= 0"
+        return ""
+
+    # -- the cut -------------------------------------------------------------------------------------
+    def cut_edges(self) -> tuple[float, float]:
+        """[lo, hi] of the paper's pass/fail condition (experimental 1 sigma for measurements)."""
+        k = self.kind
+        if k in ("gaussian", "asymmetric_gaussian"):
+            assert self.central is not None and self.error_up is not None and self.error_down is not None
+            return self.central - self.error_down, self.central + self.error_up
+        if k == "upper_limit":
+            assert self.limit is not None
+            return -math.inf, self.limit
+        lo = -math.inf if self.low is None else self.low
+        hi = math.inf if self.high is None else self.high
+        return lo, hi
+
+    def cut_scale(self) -> float:
+        """Scale of the softening width: window half-width, or the limit for upper limits."""
+        lo, hi = self.cut_edges()
+        if self.kind == "upper_limit":
+            return hi
+        return 0.5 * (hi - lo)
+
+    # -- the statistical form ------------------------------------------------------------------------
+    def gaussian_form(self) -> tuple[float, float, float] | None:
+        """(centre, sigma_up, sigma_down) of the ``gaussian``-mode likelihood; None for hard bounds.
+
+        For upper limits the centre is 0 and both sigmas are the half-normal width.
+        """
+        th_up, th_down = (self.theory_up, self.theory_down) if self.applies_to == "total" else (0.0, 0.0)
+        k = self.kind
+        if k in ("gaussian", "asymmetric_gaussian"):
+            assert self.central is not None and self.error_up is not None and self.error_down is not None
+            return self.central, _quad(self.error_up, th_down), _quad(self.error_down, th_up)
+        if k == "upper_limit":
+            assert self.limit is not None and self.cl is not None
+            s = _quad(half_normal_sigma(self.limit, self.cl), th_down)
+            return 0.0, s, s
+        if k == "interval":
+            assert self.low is not None and self.high is not None
+            half = 0.5 * (self.high - self.low)
+            return 0.5 * (self.low + self.high), _quad(half, th_down), _quad(half, th_up)
+        return None
+
+    def condition(self) -> str:
+        """The pass/fail condition in words, e.g. 'NP <= 1.8e-05 (90% CL)'."""
+        unit = "" if self.unit in ("1", "") else f" {self.unit}"
+        lo, hi = self.cut_edges()
+        if self.kind == "upper_limit":
+            return f"{self.label} <= {self.limit:.4g}{unit} ({100 * (self.cl or 0):.4g}% CL)"
+        if math.isinf(lo):
+            text = f"{self.label} <= {hi:.4g}{unit}"
+        elif math.isinf(hi):
+            text = f"{self.label} >= {lo:.4g}{unit}"
+        else:
+            text = f"{lo:.4g} <= {self.label} <= {hi:.4g}{unit}"
+        if self.kind in ("gaussian", "asymmetric_gaussian"):
+            text += " (1 sigma)"
+        return text
+
+
+@dataclass(frozen=True)
+class Term:
+    """A :class:`TermSpec` evaluated in one mode (``gaussian`` or ``cuts``) with a softening width."""
+
+    spec: TermSpec
+    mode: str
+    softening: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose one of {', '.join(MODES)}")
+        if self.softening < 0:
+            raise ValueError("softening must be >= 0")
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def observables(self) -> tuple[str, ...]:
+        """Observables the term reads: its own, plus the one its windows refer to."""
+        extra = (self.spec.window_observable,) if self.spec.window_observable else ()
+        return (self.spec.observable, *extra)
+
+    def applicable(self, window_x: ArrayLike | None, n: int) -> BoolArray:
+        """Where the term applies (True everywhere unless it has windows)."""
+        if not self.spec.windows:
+            return np.ones(n, dtype=bool)
+        if window_x is None:
+            raise ValueError(f"term {self.name!r} needs values of {self.spec.window_observable!r}")
+        w = np.asarray(window_x, dtype=float)
+        mask = np.zeros(w.shape, dtype=bool)
+        for lo, hi in self.spec.windows:
+            mask |= (w >= lo) & (w <= hi)
+        return mask
+
+    def loglike(self, x: ArrayLike, window_x: ArrayLike | None = None) -> FloatArray:
+        """Log-likelihood per point (0 where the term does not apply)."""
+        xa = np.asarray(x, dtype=float)
+        value = self._loglike_raw(xa)
+        return np.where(self.applicable(window_x, xa.shape[0]), value, 0.0)
+
+    def _loglike_raw(self, x: FloatArray) -> FloatArray:
+        spec = self.spec
+        if spec.kind == "hard_bound":
+            return step_loglike(x, *spec.cut_edges())
+        if self.mode == "cuts":
+            w = self.softening if spec.softening is None else spec.softening
+            return step_loglike(x, *spec.cut_edges(), width=w * spec.cut_scale())
+        form = spec.gaussian_form()
+        assert form is not None
+        centre, s_up, s_down = form
+        if spec.kind == "upper_limit":
+            return upper_limit_loglike(x, s_up)
+        return asymmetric_gaussian_loglike(x, centre, s_up, s_down)
+
+    def passed(self, x: ArrayLike, window_x: ArrayLike | None = None) -> BoolArray:
+        """The paper's condition (independent of mode and softening); True where the term does not apply."""
+        xa = np.asarray(x, dtype=float)
+        lo, hi = self.spec.cut_edges()
+        inside = (xa >= lo) & (xa <= hi)
+        return inside | ~self.applicable(window_x, xa.shape[0])
+
+    def pull(self, x: ArrayLike, window_x: ArrayLike | None = None) -> FloatArray:
+        """(x - centre)/sigma in ``gaussian``-mode sigmas; NaN for hard bounds or where not applicable."""
+        xa = np.asarray(x, dtype=float)
+        form = self.spec.gaussian_form()
+        if form is None:
+            return np.full(xa.shape, np.nan)
+        centre, s_up, s_down = form
+        pull = (xa - centre) / np.where(xa >= centre, s_up, s_down)
+        return np.where(self.applicable(window_x, xa.shape[0]), pull, np.nan)
+
+    def margin(self, x: ArrayLike, window_x: ArrayLike | None = None) -> FloatArray:
+        """Signed distance to the nearest edge of the cut (observable unit); > 0 passes, NaN if n/a."""
+        xa = np.asarray(x, dtype=float)
+        lo, hi = self.spec.cut_edges()
+        with np.errstate(invalid="ignore"):
+            m = np.minimum(xa - lo, hi - xa)
+        return np.where(self.applicable(window_x, xa.shape[0]), m, np.nan)
+
+    def relative_margin(self, x: ArrayLike, window_x: ArrayLike | None = None) -> FloatArray:
+        """Margin divided by the magnitude of the nearest edge (e.g. -0.0035 = 0.35 % beyond a limit)."""
+        xa = np.asarray(x, dtype=float)
+        lo, hi = self.spec.cut_edges()
+        edge = np.where(np.abs(xa - lo) <= np.abs(hi - xa), lo, hi)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = self.margin(xa, window_x) / np.abs(edge)
+        return np.where(np.isfinite(rel), rel, np.nan)

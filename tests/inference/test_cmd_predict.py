@@ -1,0 +1,110 @@
+"""``darkportal predict``: tables, JSON schema, and clear errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from inference.cmd_predict import PredictUsageError, main, parse_params
+from physics.benchmarks import benchmark_table
+from physics.params import PARAM_NAMES
+
+BP1 = benchmark_table()["BP1"]
+BP1_ARG = ",".join(f"{k}={v:g}" for k, v in BP1.items())
+
+
+def run_json(capsys, *args: str) -> dict:
+    assert main([*args, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_json_schema_for_bp1(capsys):
+    out = run_json(capsys, "--point", "BP1")
+    assert set(out) >= {"params", "observables", "constraints"}
+    assert out["params"] == BP1
+    kp = out["observables"]["BR(B+->K+nunu)"]
+    assert set(kp) >= {"sm", "np", "total"}
+    # flavour.md §7: BP1 B(B+ -> K+ nu nu) = 1.86e-5 (SM + NP), SM 5.58e-6 (Table I)
+    assert kp["sm"] == pytest.approx(5.58e-6)
+    assert kp["total"] == pytest.approx(1.86e-5, rel=0.01)
+    assert kp["total"] == pytest.approx(kp["sm"] + kp["np"], rel=1e-12)
+    assert out["observables"]["R_MiniBooNE"]["sm"] is None
+    for c in out["constraints"]:
+        assert {"name", "observable", "condition", "value", "passed", "pull"} <= set(c)
+    rows = {c["name"]: c for c in out["constraints"]}
+    assert rows["BR(B+->K+nunu)"]["passed"] is True
+    # BP1's calibrated R is above the window (g2-scattering.md §5.4, see tests/likelihoods/test_benchmarks.py)
+    assert rows["R_MiniBooNE window"]["passed"] is False and rows["R_MiniBooNE window"]["margin"] < 0
+    assert rows["ctau_S < 0.1 mm"]["pull"] is None  # hard bound: no pull
+    assert rows["NA62 K+->pi+X(invisible)"]["enabled"] is False
+    assert out["r_normalisation"] == "calibrated"
+    assert out["loglike"] == "-inf" and out["all_passed"] is False
+
+
+def test_params_equal_point(capsys):
+    by_point = run_json(capsys, "--point", "BP1")
+    by_params = run_json(capsys, "--params", BP1_ARG)
+    assert by_params["observables"] == by_point["observables"]
+    assert by_params["constraints"] == by_point["constraints"]
+
+
+def test_bp7_in_gaussian_mode_2025(capsys):
+    out = run_json(capsys, "--point", "BP7", "--data", "2025", "--mode", "gaussian")
+    rows = {c["name"]: c for c in out["constraints"]}
+    # KOTO's 2021-data limit 2.2e-9 (arXiv:2411.11237) is below BP7's 3.75e-9 (flavour.md §7)
+    assert rows["BR(KL->pi0nunu)"]["passed"] is False
+    assert rows["BR(KL->pi0nunu)"]["value"] == pytest.approx(3.75e-9, rel=0.01)
+    assert rows["NA62 K+->pi+X(invisible)"]["enabled"] is True
+    assert isinstance(out["loglike"], float)  # gaussian mode: finite
+
+
+def test_scenario_switch(capsys):
+    cal = run_json(capsys, "--point", "BP2")["observables"]["R_MiniBooNE"]["total"]
+    absolute = run_json(capsys, "--point", "BP2", "--scenario", "absolute")
+    assert absolute["r_normalisation"] == "absolute"
+    # g2-scattering.md §5.4: absolute R(BP2) = 0.574; calibrated is about 1.0
+    assert absolute["observables"]["R_MiniBooNE"]["total"] == pytest.approx(0.574, rel=0.01)
+    assert cal == pytest.approx(1.005, rel=0.01)
+
+
+def test_text_table(capsys):
+    assert main(["--point", "BP7"]) == 0
+    text = capsys.readouterr().out
+    assert "Observables" in text and "Constraints" in text and "calibrated" in text
+    k_line = next(line for line in text.splitlines() if line.startswith("BR(B0->K*0nunu) ") and "<=" in line)
+    assert " NO " in k_line and "-0.4%" in k_line  # BP7 on the K*0 edge: 1.807e-5 vs 1.8e-5
+
+
+@pytest.mark.parametrize("text, message", [
+    ("kappa=1.22", "missing eta_d"),
+    (BP1_ARG.replace("kappa", "kapa"), "did you mean 'kappa'"),
+    (BP1_ARG.replace("m_S=38", "m_S=abc"), "not a number"),
+    (BP1_ARG + ",kappa=1", "given twice"),
+    ("kappa", "expected name=value"),
+])
+def test_parse_params_errors(text, message):
+    with pytest.raises(PredictUsageError, match=message):
+        parse_params(text)
+
+
+def test_parse_params_ok():
+    assert parse_params(BP1_ARG) == BP1
+    assert list(parse_params(BP1_ARG)) == list(PARAM_NAMES)
+
+
+def test_bad_params_exit_code_and_message(capsys):
+    assert main(["--params", "kappa=1.22,eta_d=0.17"]) == 2
+    assert "missing eta_c" in capsys.readouterr().err
+
+
+def test_point_outside_domain_is_refused(capsys):
+    assert main(["--params", BP1_ARG.replace("m_S=38", "m_S=500")]) == 2
+    assert "outside the model's domain" in capsys.readouterr().err
+
+
+def test_unknown_benchmark_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--point", "BP8"])
+    assert exc.value.code == 2
+    assert "BP8" in capsys.readouterr().err
