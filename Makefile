@@ -17,12 +17,19 @@ $(STAMP): pyproject.toml tools/find_python.sh
 	$(PY) -m pip install --quiet -e '.[dev,mpi]'
 	@touch $(STAMP)
 
+# The two kappa cases run side by side (one core each); a finished run is kept, an interrupted one resumes.
+RUNS := kappa_nonzero kappa_zero
 run: $(STAMP)
-	$(VENV)/bin/darkportal run runs/kappa_nonzero.yaml
-	$(VENV)/bin/darkportal run runs/kappa_zero.yaml
-	$(VENV)/bin/darkportal compare results/kappa_nonzero results/kappa_zero
-	$(VENV)/bin/darkportal plot results/kappa_nonzero results/kappa_zero
-	@echo "darkportal: results are in results/kappa_nonzero and results/kappa_zero"
+	@start=$$(date +%s); \
+	for r in $(RUNS); do \
+	  if [ -f results/$$r/COMPLETE ]; then echo "[$$r] finished earlier: results/$$r (delete it to run again)"; \
+	  else ( $(VENV)/bin/darkportal run runs/$$r.yaml --resume 2>&1 | sed -u "s/^/[$$r] /" ; exit $${PIPESTATUS[0]} ) & fi; \
+	done; \
+	fail=0; for job in $$(jobs -p); do wait $$job || fail=1; done; \
+	[ $$fail = 0 ] || { echo "darkportal: a run failed (see above); 'make run' again resumes it"; exit 1; }; \
+	$(VENV)/bin/darkportal compare results/kappa_nonzero results/kappa_zero && \
+	$(VENV)/bin/darkportal plot results/kappa_nonzero results/kappa_zero && \
+	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ inside each)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -241,6 +241,14 @@ M_S_RANGE = (0.010, 0.150)
 M_NU4_RANGE = (0.400, 0.700)
 
 
+# relative slack on the table edges: 700 MeV * 1e-3 is 0.7000000000000001 in floating point
+_EDGE_SLACK = 1e-12
+
+
+def _outside(x: FloatArray, lo: float, hi: float) -> np.ndarray:
+    return np.asarray((x < lo * (1 - _EDGE_SLACK)) | (x > hi * (1 + _EDGE_SLACK)))
+
+
 def domain_violations(params: ModelParams) -> dict[str, np.ndarray]:
     """Reasons a point lies outside the model's domain -> boolean mask over the N points (True = violated)."""
     p = params
@@ -248,9 +256,8 @@ def domain_violations(params: ModelParams) -> dict[str, np.ndarray]:
     return {
         "non-finite parameter": ~finite,
         "m_S >= m_nu4": p.m_S >= p.m_nu4,
-        "m_S outside [10, 150] MeV (scattering tables)": (p.m_S < M_S_RANGE[0]) | (p.m_S > M_S_RANGE[1]),
-        "m_nu4 outside [400, 700] MeV (scattering tables)": (p.m_nu4 < M_NU4_RANGE[0])
-        | (p.m_nu4 > M_NU4_RANGE[1]),
+        "m_S outside [10, 150] MeV (scattering tables)": _outside(p.m_S, *M_S_RANGE),
+        "m_nu4 outside [400, 700] MeV (scattering tables)": _outside(p.m_nu4, *M_NU4_RANGE),
         "g_D < 0": p.g_D < 0,
         "|U_mu4| outside [0, 1]": (p.U_mu4 < 0) | (p.U_mu4 > 1),
     }

@@ -102,3 +102,11 @@ def test_domain_violations():
     assert v["g_D < 0"].tolist() == [False, True, False]
     assert v["m_S outside [10, 150] MeV (scattering tables)"].tolist() == [False, False, True]
     assert in_domain(p).tolist() == [True, False, False]
+
+
+def test_domain_edges_are_inside():
+    """The paper's range edges (10, 150 MeV; 400, 700 MeV) are inside despite 700e-3 != 0.7 in floating point."""
+    p = ModelParams.from_paper_units({"kappa": [1, 1], "eta_d": [0.2] * 2, "eta_c": [-0.1] * 2, "eta_t": [0.005] * 2,
+                                      "g_D": [1, 1], "U_mu4": [0.004] * 2, "m_S": [10, 150], "m_nu4": [400, 700]})
+    assert in_domain(p).all()
+    assert np.all(np.isfinite(predict(p, ["R_MiniBooNE", "R_CHARMII"])["R_MiniBooNE"].np))

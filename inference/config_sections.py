@@ -1,0 +1,276 @@
+"""The ``likelihood:``, ``theory:`` and ``sampler:`` sections of a run file.
+
+Names are checked against the packages that own them: measurement sets, modes, term kinds and term
+names against ``likelihoods``; scenarios and theory options against ``physics.options``; sampler
+settings against the ``DEFAULTS`` of each sampler adapter in ``inference.samplers``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from inference.config_checks import KeyPath, Source
+from inference.errors import suggestion
+from physics.options import SCENARIOS, TheoryOptions
+
+SAMPLER_NAMES: tuple[str, ...] = ("dynesty", "emcee", "scan")
+LIKELIHOOD_KEYS = ("data", "mode", "softening", "terms")
+TERM_KEYS = ("enabled", "kind")
+THEORY_KEYS = ("scenario", "options")
+SAMPLER_KEYS = ("name", "settings")
+DYNESTY_BOUNDS = ("none", "single", "multi", "balls", "cubes")
+DYNESTY_SAMPLE = ("auto", "unif", "rwalk", "slice", "rslice")
+
+
+@dataclass(frozen=True)
+class LikelihoodApi:
+    """What the run file needs to know of the likelihoods package."""
+
+    measurement_sets: tuple[str, ...]
+    modes: tuple[str, ...]
+    term_kinds: tuple[str, ...]
+    available_terms: Callable[[str], Iterable[str]]
+    numeric_overrides: tuple[str, ...] = ()
+
+
+def _export(name: str, modules: tuple[str, ...]) -> Any:
+    """``likelihoods.<name>``, looked up in the package first and then in the module that defines it."""
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise ImportError(f"likelihoods does not export {name!r} (looked in {', '.join(modules)})")
+
+
+def likelihood_api() -> LikelihoodApi:
+    """The names exported by ``likelihoods`` (imported lazily: the other sections need none of them)."""
+    where = ("likelihoods", "likelihoods.database", "likelihoods.terms")
+    try:
+        overrides = tuple(_export("NUMERIC_OVERRIDES", where))
+    except ImportError:
+        overrides = ()
+    return LikelihoodApi(tuple(_export("MEASUREMENT_SETS", where)), tuple(_export("MODES", where)),
+                         tuple(_export("TERM_KINDS", where)), _export("available_terms", where), overrides)
+
+
+# likelihood ---------------------------------------------------------------------------------------
+def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any]:
+    """-> {"data", "mode", "softening" (None in gaussian mode), "terms": {name: {enabled?, kind?}}}."""
+    path: KeyPath = ("likelihood",)
+    if raw is None:
+        src.fail(path, "the likelihood section is missing",
+                 f"Add likelihood: {{data: {api.measurement_sets[0]!r}, mode: gaussian}}; measurement sets: "
+                 + ", ".join(api.measurement_sets))
+    section = src.mapping(raw, path, "likelihood", "likelihood: {data: '2023', mode: gaussian}")
+    src.known_keys(section, path, LIKELIHOOD_KEYS)
+    if section.get("data") is None:
+        src.fail((*path, "data"), "the measurement set 'data' is missing",
+                 "Add data: with one of " + ", ".join(repr(m) for m in api.measurement_sets))
+    data = section["data"]
+    if isinstance(data, int) and not isinstance(data, bool):
+        data = str(data)  # `data: 2023` without quotes is read by YAML as an integer
+    data = src.choice(data, (*path, "data"), api.measurement_sets, "measurement set")
+    mode = src.choice(section.get("mode", "gaussian"), (*path, "mode"), api.modes, "likelihood mode")
+    softening: float | None = None
+    if "softening" in section:
+        if mode != "cuts":
+            src.fail((*path, "softening"), f"softening applies to mode: cuts only, but mode is {mode}",
+                     "Remove softening, or set mode: cuts")
+        softening = src.number(section["softening"], (*path, "softening"), low=0.0,
+                               hint="Use softening >= 0 (0 keeps the hard cuts of the paper)")
+    elif mode == "cuts":
+        softening = 0.0
+    terms = _parse_terms(section.get("terms"), (*path, "terms"), src, api, data)
+    return {"data": data, "mode": mode, "softening": softening, "terms": terms}
+
+
+def _parse_terms(raw: Any, path: KeyPath, src: Source, api: LikelihoodApi, data: str
+                 ) -> dict[str, dict[str, Any]]:
+    if raw is None:
+        return {}
+    section = src.mapping(raw, path, "terms", '"BR(Bs->mumu)": {enabled: false}')
+    names = list(api.available_terms(data))
+    out: dict[str, dict[str, Any]] = {}
+    for name, entry in section.items():
+        tpath = (*path, name)
+        if name not in names:
+            src.fail(tpath, f"unknown observable or term {name!r} in measurement set {data!r}",
+                     suggestion(name, names, "a term name:"))
+        entry_map = src.mapping(entry, tpath, f"the entry of term {name!r}", "{enabled: false}")
+        src.known_keys(entry_map, tpath, TERM_KEYS + api.numeric_overrides, "term setting")
+        parsed: dict[str, Any] = {}
+        for key, value in entry_map.items():
+            kpath = (*tpath, key)
+            if key == "enabled":
+                parsed[key] = src.boolean(value, kpath)
+            elif key == "kind":
+                parsed[key] = src.choice(value, kpath, api.term_kinds, "term kind")
+            elif key == "cl":
+                parsed[key] = src.number(value, kpath, low=0.0, low_inclusive=False, high=1.0,
+                                         hint="Write the confidence level as a fraction, such as 0.9")
+            elif key.startswith("error") or key == "softening":
+                parsed[key] = src.number(value, kpath, low=0.0)
+            else:
+                parsed[key] = src.number(value, kpath)
+        out[name] = parsed
+    return out
+
+
+# theory -------------------------------------------------------------------------------------------
+def _option_types() -> dict[str, Any]:
+    return typing.get_type_hints(TheoryOptions)
+
+
+def parse_theory(raw: Any, src: Source) -> dict[str, Any]:
+    """-> {"scenario": name, "options": {field: value}} (options only as overrides of the scenario)."""
+    path: KeyPath = ("theory",)
+    if raw is None:
+        return {"scenario": "paper", "options": {}}
+    section = src.mapping(raw, path, "theory", "theory: {scenario: paper}")
+    src.known_keys(section, path, THEORY_KEYS)
+    scenario = src.choice(section.get("scenario", "paper"), (*path, "scenario"), SCENARIOS, "theory scenario")
+    options: dict[str, Any] = {}
+    raw_options = section.get("options")
+    if raw_options is not None:
+        opath = (*path, "options")
+        opts = src.mapping(raw_options, opath, "theory options", "{r_normalisation: calibrated}")
+        fields = TheoryOptions.field_names()
+        src.known_keys(opts, opath, fields, "theory option")
+        hints = _option_types()
+        for key, value in opts.items():
+            options[key] = _check_option(value, (*opath, key), hints[key], src)
+    return {"scenario": scenario, "options": options}
+
+
+def _check_option(value: Any, path: KeyPath, hint: Any, src: Source) -> Any:
+    if typing.get_origin(hint) is typing.Literal:
+        return src.choice(value, path, [str(a) for a in typing.get_args(hint)], "value")
+    if hint is bool:
+        return src.boolean(value, path)
+    if hint is int:
+        return src.integer(value, path)
+    if hint is float:
+        return src.number(value, path)
+    return value
+
+
+# sampler ------------------------------------------------------------------------------------------
+def _positive_int_or_none(value: Any, path: KeyPath, src: Source) -> int | None:
+    return None if value is None else _count(value, path, src, low=1)
+
+
+def _count(value: Any, path: KeyPath, src: Source, low: int) -> int:
+    """Integers, also written as 1e6 (an integral float) since counts are often written that way."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return src.integer(value, path, low=low)
+
+
+Check = Callable[[Any, KeyPath, Source], Any]
+SETTING_CHECKS: dict[str, dict[str, Check]] = {
+    "dynesty": {
+        "nlive": lambda v, p, s: _count(v, p, s, low=2),
+        "dlogz": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "bound": lambda v, p, s: s.choice(v, p, DYNESTY_BOUNDS, "dynesty bound"),
+        "sample": lambda v, p, s: s.choice(v, p, DYNESTY_SAMPLE, "dynesty sampling method"),
+        "walks": _positive_int_or_none,
+        "slices": _positive_int_or_none,
+        "maxcall": _positive_int_or_none,
+        "maxiter": _positive_int_or_none,
+        "checkpoint_every": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "n_resample": lambda v, p, s: _count(v, p, s, low=0),
+        "queue_size": _positive_int_or_none,
+    },
+    "emcee": {
+        "nwalkers": _positive_int_or_none,
+        "max_steps": lambda v, p, s: _count(v, p, s, low=1),
+        "tau_factor": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "tau_rtol": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "check_every": lambda v, p, s: _count(v, p, s, low=1),
+        "backup_every": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+    },
+    "scan": {
+        "batch_size": lambda v, p, s: _count(v, p, s, low=1),
+        "n_eff": lambda v, p, s: _count(v, p, s, low=1),
+        "max_calls": lambda v, p, s: _count(v, p, s, low=1),
+        "alpha": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False, high=1.0),
+        "n_components": lambda v, p, s: _count(v, p, s, low=1),
+        "scale": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "min_accepted": lambda v, p, s: _count(v, p, s, low=1),
+        "n_resample": lambda v, p, s: _count(v, p, s, low=0),
+    },
+}
+for _checks in SETTING_CHECKS.values():
+    _checks["progress_every"] = lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False)
+#: used when a sampler adapter cannot be imported (its DEFAULTS are then unknown)
+FALLBACK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "dynesty": {"nlive": 500, "dlogz": 0.5, "bound": "multi", "sample": "rwalk", "maxcall": None,
+                "checkpoint_every": 60.0},
+    "emcee": {"nwalkers": None, "max_steps": 20000, "tau_factor": 50.0, "check_every": 100},
+    "scan": {"n_eff": 2000, "max_calls": 10_000_000},
+}
+
+
+def sampler_defaults(name: str) -> dict[str, Any]:
+    """The adapter's own DEFAULTS (``inference.samplers.<name>_backend``), or a fallback."""
+    try:
+        module = importlib.import_module(f"inference.samplers.{name}_backend")
+        return dict(module.DEFAULTS)
+    except (ImportError, AttributeError):
+        return dict(FALLBACK_DEFAULTS[name])
+
+
+def _generic_check(default: Any) -> Check:
+    """A check from the type of the default value, for settings without a specific rule."""
+    if isinstance(default, bool):
+        return lambda v, p, s: s.boolean(v, p)
+    if isinstance(default, int):
+        return lambda v, p, s: _count(v, p, s, low=0)
+    if isinstance(default, float):
+        return lambda v, p, s: s.number(v, p)
+    if isinstance(default, str):
+        return lambda v, p, s: s.string(v, p)
+    return lambda v, p, s: v if v is None or isinstance(v, str) else s.number(v, p)
+
+
+def parse_sampler(raw: Any, src: Source) -> dict[str, Any]:
+    """-> {"name": sampler, "settings": adapter defaults overlaid with the file's settings}."""
+    path: KeyPath = ("sampler",)
+    if raw is None:
+        src.fail(path, "the sampler section is missing",
+                 "Add sampler: {name: dynesty, settings: {nlive: 400}}; samplers: "
+                 + ", ".join(SAMPLER_NAMES))
+    section = src.mapping(raw, path, "sampler", "sampler: {name: dynesty}")
+    src.known_keys(section, path, SAMPLER_KEYS)
+    name = src.choice(src.required(section, path, "name", "Add name: " + " | ".join(SAMPLER_NAMES)),
+                      (*path, "name"), SAMPLER_NAMES, "sampler")
+    defaults = sampler_defaults(name)
+    settings = dict(defaults)
+    raw_settings = section.get("settings")
+    if raw_settings is not None:
+        spath = (*path, "settings")
+        given = src.mapping(raw_settings, spath, "sampler settings", "settings: {nlive: 400}")
+        src.known_keys(given, spath, defaults, f"{name} setting")
+        checks = SETTING_CHECKS.get(name, {})
+        for key, value in given.items():
+            check = checks.get(key) or _generic_check(defaults[key])
+            settings[key] = check(value, (*spath, key), src)
+    return {"name": name, "settings": settings}
+
+
+def check_sampler_dimension(sampler: Mapping[str, Any], ndim: int, src: Source) -> None:
+    """Checks that need the number of free parameters (nlive, nwalkers)."""
+    settings = sampler["settings"]
+    spath: KeyPath = ("sampler", "settings")
+    if sampler["name"] == "dynesty" and settings.get("nlive") is not None and settings["nlive"] <= ndim + 1:
+        src.fail((*spath, "nlive"), f"nlive = {settings['nlive']} is too small for {ndim} free parameters",
+                 f"Use nlive > {ndim + 1} (a few hundred for a reliable evidence)")
+    nwalkers = settings.get("nwalkers")
+    if sampler["name"] == "emcee" and nwalkers is not None and nwalkers < 2 * ndim:
+        src.fail((*spath, "nwalkers"), f"emcee needs at least 2 walkers per free parameter "
+                 f"({2 * ndim} for {ndim}), got {settings['nwalkers']}",
+                 f"Use nwalkers >= {2 * ndim} (an even number)")
