@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     if debug:
         args.remove("--debug")
     logging.basicConfig(level=logging.DEBUG if debug else logging.INFO, format="%(message)s")
+    if not debug:  # third-party chatter (ArviZ announces its backends at INFO)
+        for noisy in ("arviz", "arviz_base", "arviz_stats", "arviz_plots", "matplotlib", "h5py"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
     if not args or args[0] in {"-h", "--help"}:
         print(USAGE)
         return 0 if args else 2
