@@ -29,7 +29,8 @@ run: $(STAMP)
 	[ $$fail = 0 ] || { echo "darkportal: a run failed (see above); 'make run' again resumes it"; exit 1; }; \
 	$(VENV)/bin/darkportal compare results/kappa_nonzero results/kappa_zero && \
 	$(VENV)/bin/darkportal plot results/kappa_nonzero results/kappa_zero && \
-	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ inside each)"
+	$(VENV)/bin/darkportal report results/kappa_nonzero results/kappa_zero && \
+	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ and report.html inside each)"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
