@@ -1,0 +1,223 @@
+"""`darkportal compare RUN_A RUN_B`: evidences, the Bayes factor, its Jeffreys-scale meaning, and a
+Savage-Dickey cross-check.
+
+ln B = ln Z_A - ln Z_B (positive favours A).  Two errors are given: dynesty's own ln Z errors in
+quadrature, and the spreads of the re-simulated runs (`logz_resampled`) in quadrature.
+
+The wording follows Jeffreys' scale (Theory of Probability, 3rd ed., 1961, App. B) in the form
+tabulated by Kass & Raftery, J. Am. Stat. Assoc. 90 (1995) 773, Sect. 3.2, converted from log10 B to
+ln B: |ln B| < 1.15 "not worth more than a bare mention", < 2.30 "substantial", < 3.45 "strong",
+< 4.61 "very strong", otherwise "decisive".
+
+Savage-Dickey: when run B is run A with `kappa` fixed to 0 (and the other priors are the same),
+B_BA = p(kappa = 0 | d, A) / pi(kappa = 0 | A).  kappa = 0 is the lower edge of the prior [0, 2], where
+a plain kernel density estimate is biased low by about a factor 2, so the posterior density there is
+estimated either by a reflection KDE (the samples mirrored about the edge; Gaussian kernel, Silverman
+bandwidth with Kish's effective sample size; default) or by a weighted straight-line fit to a
+histogram of the first bins, extrapolated to the edge ("linear"; unbiased when the density has a slope
+at the edge, where reflection is biased by O(h)).  The error is the spread of 200 bootstrap replicas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.results import Results, ResultsError, read_results
+
+log = logging.getLogger(__name__)
+
+# Jeffreys (1961) thresholds on log10 B as tabulated by Kass & Raftery (1995), Sect. 3.2.
+JEFFREYS_LOG10 = ((0.5, "not worth more than a bare mention"), (1.0, "substantial"), (1.5, "strong"),
+                  (2.0, "very strong"))
+DEFAULT_KAPPA_RANGE = (0.0, 2.0)  # TeV^-1, the paper's scan range (issue 4 / arXiv:2310.15136)
+
+
+def jeffreys_scale(ln_b: float) -> str:
+    """Words for |ln B| on Jeffreys' scale (Kass & Raftery 1995 table, in ln B)."""
+    log10_b = abs(ln_b) / np.log(10.0)
+    for edge, words in JEFFREYS_LOG10:
+        if log10_b < edge:
+            return words
+    return "decisive"
+
+
+def evidence_of(res: Results) -> dict[str, Any]:
+    """ln Z, dynesty's error and the spread of re-simulated runs from a results folder."""
+    ev = res.evidence
+    resampled = ev.get("logz_resampled") or []
+    std = ev.get("logz_resampled_std")
+    if std is None and len(resampled) > 1:
+        std = float(np.std(resampled, ddof=1))
+    logz = ev.get("logz")
+    if logz is None or not np.isfinite(logz):
+        raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.get('sampler')}); compare needs "
+                           "dynesty or scan runs")
+    return {"run": str(res.outdir), "sampler": ev.get("sampler"), "logz": float(logz),
+            "logz_err": ev.get("logz_err"), "logz_resampled_std": std}
+
+
+def bayes_factor(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """ln B = ln Z_A - ln Z_B with both kinds of error in quadrature and the Jeffreys-scale words."""
+    ln_b = a["logz"] - b["logz"]
+
+    def quad(key: str) -> float | None:
+        if a.get(key) is None or b.get(key) is None:
+            return None
+        return float(np.hypot(a[key], b[key]))
+
+    favoured = "A" if ln_b > 0 else "B"
+    return {"ln_B": ln_b, "ln_B_err": quad("logz_err"), "ln_B_err_resampled": quad("logz_resampled_std"),
+            "jeffreys": f"{jeffreys_scale(ln_b)} evidence for {favoured}", "scale": "Jeffreys (1961) as "
+            "tabulated by Kass & Raftery (1995)"}
+
+
+def boundary_density(x: np.ndarray, w: np.ndarray, edge: float, width: float,
+                     method: str = "reflection") -> float:
+    """Density of weighted samples `x` (all >= edge) at the lower prior edge `edge`."""
+    w = w / w.sum()
+    y = x - edge
+    if method == "reflection":
+        n_eff = 1.0 / np.sum(w**2)
+        mean = np.sum(w * y)
+        sd = np.sqrt(np.sum(w * (y - mean) ** 2))
+        q25, q75 = np.interp([0.25, 0.75], np.cumsum(w[np.argsort(y)]), np.sort(y))
+        spread = min(sd, (q75 - q25) / 1.34) if q75 > q25 else sd
+        h = 0.9 * spread * n_eff ** (-0.2)
+        # mirrored kernel sum at the edge: K(y/h) + K(-y/h) = 2 K(y/h)
+        return float(2.0 * np.sum(w * np.exp(-0.5 * (y / h) ** 2)) / (h * np.sqrt(2 * np.pi)))
+    if method == "linear":
+        nbins = 10
+        top = float(np.quantile(y, 0.3)) if np.any(y > 0) else width
+        edges = np.linspace(0.0, max(top, width * 1e-6), nbins + 1)
+        counts, _ = np.histogram(y, edges, weights=w)
+        raw, _ = np.histogram(y, edges)
+        dens = counts / np.diff(edges)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        fit_w = np.sqrt(np.maximum(raw, 1))  # ~1 / sigma for Poisson counts of similar size (near the edge)
+        coef = np.polyfit(centres, dens, 1, w=fit_w)
+        return max(float(np.polyval(coef, 0.0)), 0.0)
+    raise ValueError(f"unknown density method {method!r}; choose reflection or linear")
+
+
+def savage_dickey(x: np.ndarray, w: np.ndarray, prior_range: tuple[float, float], method: str = "reflection",
+                  n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
+    """ln B_{B A} = ln p(kappa=0|d) - ln pi(kappa=0) for a uniform prior on `prior_range`, with a bootstrap error."""
+    lo, hi = prior_range
+    prior = 1.0 / (hi - lo)
+    dens = boundary_density(x, w, lo, hi - lo, method)
+    rng = np.random.default_rng(seed)
+    p = w / w.sum()
+    boots = []
+    for _ in range(n_boot):
+        idx = rng.choice(len(x), size=len(x), p=p)
+        boots.append(boundary_density(x[idx], np.ones(len(idx)), lo, hi - lo, method))
+    boots_arr = np.asarray(boots)
+    ln_boot = np.log(boots_arr[boots_arr > 0]) if np.any(boots_arr > 0) else np.array([np.nan])
+    ln_b01 = float(np.log(dens / prior)) if dens > 0 else -np.inf
+    return {"ln_B_BA": ln_b01, "ln_B_AB": -ln_b01, "ln_B_err": float(np.std(ln_boot, ddof=1)) if len(
+        ln_boot) > 1 else None, "posterior_density_at_edge": dens, "prior_density_at_edge": prior,
+        "prior_range": [lo, hi], "method": {"reflection": "reflection (boundary-corrected) Gaussian KDE, "
+                                            "Silverman bandwidth with Kish ESS", "linear": "straight-line "
+                                            "fit to a histogram of the lowest 30 % of samples, extrapolated "
+                                            "to the edge"}[method]}
+
+
+def _kappa_range(res: Results, param: str) -> tuple[tuple[float, float], str]:
+    """The uniform prior range of `param` from the resolved run file, else the paper's kappa range."""
+    def find(node: Any) -> Any:
+        if isinstance(node, dict):
+            if param in node and isinstance(node[param], dict):
+                return node[param]
+            for value in node.values():
+                hit = find(value)
+                if hit is not None:
+                    return hit
+        return None
+
+    spec = find(res.config) or {}
+    spec = spec.get("prior", spec) if isinstance(spec.get("prior"), dict) else spec
+    for lo_key, hi_key in (("min", "max"), ("low", "high"), ("lower", "upper")):
+        if lo_key in spec and hi_key in spec:
+            return (float(spec[lo_key]), float(spec[hi_key])), "run file"
+    if isinstance(spec.get("range"), list) and len(spec["range"]) == 2:
+        return (float(spec["range"][0]), float(spec["range"][1])), "run file"
+    return DEFAULT_KAPPA_RANGE, "default paper range (not found in the run file)"
+
+
+def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "reflection",
+            prior_range: tuple[float, float] | None = None) -> dict[str, Any]:
+    """Everything `darkportal compare` reports, as a dictionary."""
+    res_a, res_b = read_results(run_a), read_results(run_b)
+    a, b = evidence_of(res_a), evidence_of(res_b)
+    out: dict[str, Any] = {"A": a, "B": b, "bayes_factor": bayes_factor(a, b)}
+    ws = res_a.posterior["weighted_samples"].ds
+    free_b = set(res_b.posterior["posterior"].ds.data_vars)
+    if param not in ws or param in free_b:
+        out["savage_dickey"] = {"skipped": f"needs {param!r} free in A and fixed in B"}
+        return out
+    rng_used, source = (prior_range, "command line") if prior_range else _kappa_range(res_a, param)
+    sd = savage_dickey(np.asarray(ws[param]), np.asarray(ws["weights"]), rng_used, method)
+    sd["prior_range_source"] = source
+    sd["note"] = (f"assumes a uniform prior on {param} in A; valid if B is A with {param} = {rng_used[0]} "
+                  "and the same priors on the other parameters")
+    out["savage_dickey"] = sd
+    return out
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """Human-readable table of a `compare` result."""
+    def num(v: Any, fmt: str = ".3f") -> str:
+        return "-" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, fmt)
+
+    lines = [f"{'run':<4} {'ln Z':>10} {'+/- (dynesty)':>14} {'+/- (resampled)':>16}  folder"]
+    for key in ("A", "B"):
+        r = result[key]
+        lines.append(f"{key:<4} {num(r['logz']):>10} {num(r['logz_err']):>14} "
+                     f"{num(r['logz_resampled_std']):>16}  {r['run']}")
+    bf = result["bayes_factor"]
+    lines += ["", f"ln B (A vs B) = {num(bf['ln_B'])} +/- {num(bf['ln_B_err'])} (dynesty errors) "
+              f"+/- {num(bf['ln_B_err_resampled'])} (resampled runs)",
+              f"meaning: {bf['jeffreys']} on the {bf['scale']} scale"]
+    sd = result["savage_dickey"]
+    if "skipped" in sd:
+        lines.append(f"Savage-Dickey: skipped ({sd['skipped']})")
+    else:
+        lines += [f"Savage-Dickey cross-check: ln B (A vs B) = {num(sd['ln_B_AB'])} +/- {num(sd['ln_B_err'])}",
+                  f"  posterior density at the prior edge {num(sd['posterior_density_at_edge'], '.4g')}, "
+                  f"prior density {num(sd['prior_density_at_edge'], '.4g')} "
+                  f"(range {sd['prior_range']} from the {sd['prior_range_source']})",
+                  f"  edge density by {sd['method']}", f"  {sd['note']}"]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `darkportal compare RUN_A RUN_B [--json] [--param kappa] [--method ...]`."""
+    parser = argparse.ArgumentParser(prog="darkportal compare", description=__doc__.splitlines()[0])
+    parser.add_argument("run_a", type=Path, help="results folder of model A (e.g. results/kappa_nonzero)")
+    parser.add_argument("run_b", type=Path, help="results folder of model B (e.g. results/kappa_zero)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--param", default="kappa", help="parameter fixed in B for Savage-Dickey")
+    parser.add_argument("--method", choices=("reflection", "linear"), default="reflection",
+                        help="how the posterior density at the prior edge is estimated")
+    parser.add_argument("--prior-range", nargs=2, type=float, metavar=("LO", "HI"),
+                        help="uniform prior range of --param in A (default: from A's run file)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    args = parser.parse_args(argv)
+    try:
+        result = compare(args.run_a, args.run_b, args.param, args.method,
+                         tuple(args.prior_range) if args.prior_range else None)
+    except (ResultsError, OSError, KeyError, ValueError) as exc:
+        if args.debug:
+            raise
+        print(f"darkportal compare: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2, default=float) if args.json else format_table(result))
+    return 0

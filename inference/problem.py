@@ -1,0 +1,116 @@
+"""The record every sampler adapter consumes, and picklable per-point / posterior wrappers around it.
+
+A `SamplingProblem` is built by the run-file layer from a prior set and a joint likelihood; the samplers
+know nothing else about the physics (design.md, house-style point 8).
+
+Pickling: process and MPI pools send the problem's callables to worker processes, and dynesty pickles
+them into its checkpoint file.  Build a problem from module-level functions or from instances of
+module-level classes (not lambdas or closures) so that `pickle.dumps(problem)` works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+class NonFiniteLikelihoodError(FloatingPointError):
+    """A log-likelihood or log-prior came out NaN or +inf: a bug upstream, never a legal value."""
+
+
+@dataclass(frozen=True)
+class SamplingProblem:
+    """What a sampler needs: names, prior transform, log-prior, log-likelihood and optional extras.
+
+    Every callable is vectorised over rows: (N, d) in, (N,) or (N, d) out.  `log_likelihood` may return
+    -inf (outside the allowed region) but never NaN or +inf.  `blobs` returns per-sample extras keyed
+    "logl:<term>" (per-term log-likelihood) and "pred:<observable>" (predictions).
+    """
+
+    names: tuple[str, ...]
+    prior_transform: Callable[[FloatArray], FloatArray]
+    log_prior: Callable[[FloatArray], FloatArray]
+    log_likelihood: Callable[[FloatArray], FloatArray]
+    blobs: Callable[[FloatArray], dict[str, FloatArray]] | None = None
+
+    @property
+    def ndim(self) -> int:
+        return len(self.names)
+
+
+def _check_values(values: FloatArray, x: FloatArray, names: tuple[str, ...], what: str) -> FloatArray:
+    """Raise `NonFiniteLikelihoodError` naming the first point whose value is NaN or +inf."""
+    bad = np.isnan(values) | (values == np.inf)
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        point = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x[i], strict=True))
+        raise NonFiniteLikelihoodError(f"{what} returned {values[i]} at the point {point}")
+    return values
+
+
+def evaluate_log_likelihood(problem: SamplingProblem, x: FloatArray) -> FloatArray:
+    """Vectorised log-likelihood of the rows of `x`, checked for NaN / +inf."""
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    values = np.asarray(problem.log_likelihood(x), dtype=float).reshape(len(x))
+    return _check_values(values, x, problem.names, "log_likelihood")
+
+
+def evaluate_log_posterior(problem: SamplingProblem, x: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """(log-prior + log-likelihood, log-likelihood) of the rows of `x`.
+
+    The likelihood is evaluated only where the prior is non-zero, so the physics never sees a point
+    outside the prior box; elsewhere both values are -inf.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    lp = _check_values(np.asarray(problem.log_prior(x), dtype=float).reshape(len(x)), x,
+                       problem.names, "log_prior")
+    logl = np.full(len(x), -np.inf)
+    inside = np.isfinite(lp)
+    if np.any(inside):
+        logl[inside] = evaluate_log_likelihood(problem, x[inside])
+    return lp + logl, logl
+
+
+class PointLogLikelihood:
+    """log L at one point (d,) -> float, for dynesty, which evaluates points one at a time."""
+
+    def __init__(self, problem: SamplingProblem) -> None:
+        self.problem = problem
+
+    def __call__(self, x: FloatArray) -> float:
+        return float(evaluate_log_likelihood(self.problem, np.asarray(x)[None, :])[0])
+
+
+class PointPriorTransform:
+    """Unit cube (d,) -> parameters (d,), for dynesty."""
+
+    def __init__(self, problem: SamplingProblem) -> None:
+        self.problem = problem
+
+    def __call__(self, u: FloatArray) -> FloatArray:
+        return np.asarray(self.problem.prior_transform(np.asarray(u)[None, :]), dtype=float)[0]
+
+
+class VectorLogPosterior:
+    """(N, d) -> (N,) log-posterior, for emcee with `vectorize=True` and for pool chunks."""
+
+    def __init__(self, problem: SamplingProblem) -> None:
+        self.problem = problem
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        return evaluate_log_posterior(self.problem, x)[0]
+
+
+class VectorLogLikelihood:
+    """(N, d) -> (N,) checked log-likelihood, for pool chunks in the scan sampler."""
+
+    def __init__(self, problem: SamplingProblem) -> None:
+        self.problem = problem
+
+    def __call__(self, x: FloatArray) -> FloatArray:
+        return evaluate_log_likelihood(self.problem, x)

@@ -1,0 +1,174 @@
+"""Sampler adapters: one function per backend, no physics inside (design.md, house-style point 8).
+
+`run_sampler(name, problem, settings, outdir, seed, pool, resume)` dispatches to
+`dynesty_backend.run`, `emcee_backend.run` or `scan_backend.run`; each returns a `SamplerOutput`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from inference.pool import PoolHandle, make_pool
+from inference.problem import FloatArray, SamplingProblem, evaluate_log_likelihood
+
+log = logging.getLogger(__name__)
+
+SAMPLER_NAMES = ("dynesty", "emcee", "scan")
+
+
+class SamplerSettingsError(ValueError):
+    """A sampler setting is unknown or has a bad value."""
+
+
+@dataclass
+class SamplerOutput:
+    """What every adapter returns.
+
+    samples (n, d) and logl (n,) are the raw output; weights (n,) are normalised (1/n for MCMC).
+    For MCMC, `chains` > 1 means the rows are chain-major: samples.reshape(chains, n // chains, d).
+    logz / logz_err: ln evidence and its error (NaN / None where the sampler gives none).
+    logz_resampled: ln Z of re-simulated runs (dynesty) or of bootstrap batches (scan).
+    info: ncall, niter, efficiency, stop_reason, autocorr times, wall_time, settings, ...
+    """
+
+    names: tuple[str, ...]
+    samples: FloatArray
+    weights: FloatArray
+    logl: FloatArray
+    logz: float
+    logz_err: float | None
+    info: dict[str, Any] = field(default_factory=dict)
+    logz_resampled: list[float] = field(default_factory=list)
+    chains: int = 1
+    sampler: str = ""
+
+
+def check_settings(sampler: str, settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """Defaults overlaid with `settings`; unknown keys raise `SamplerSettingsError` with a suggestion."""
+    import difflib
+
+    unknown = [k for k in settings if k not in defaults]
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, list(defaults), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise SamplerSettingsError(
+            f"unknown {sampler} setting {key!r}.{hint} Known settings: {', '.join(sorted(defaults))}")
+    return {**defaults, **settings}
+
+
+class ProgressLog:
+    """Throttled progress lines through `logging` (no tqdm in the environment), at most one per `every` s."""
+
+    def __init__(self, label: str, every: float = 5.0) -> None:
+        self.label = label
+        self.every = every
+        self._last = -np.inf
+        self.start = time.monotonic()
+
+    def __call__(self, message: str, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last >= self.every:
+            self._last = now
+            log.info("%s [%.0f s] %s", self.label, now - self.start, message)
+
+
+def run_sampler(name: str, problem: SamplingProblem, settings: Mapping[str, Any], outdir: Path, seed: int,
+                pool: str | PoolHandle | None = None, resume: bool = False) -> SamplerOutput:
+    """Run sampler `name` on `problem`, checkpointing into `outdir`.
+
+    pool: None (serial), "processes", "mpi", or an already open `PoolHandle` (needed for MPI, where the
+    caller must keep worker ranks out of the sampling; see `inference.pool`).
+    resume: continue from the checkpoint in `outdir` (dynesty.save, chain.h5 or scan.npz).
+    """
+    runner = _backend(name)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    if isinstance(pool, PoolHandle) or pool is None:
+        out = runner(problem, dict(settings), outdir, seed, pool, resume)
+    else:
+        with make_pool(pool) as handle:
+            if not handle.is_master:
+                # An MPI worker rank has served rank 0 until it finished; it has no result to return
+                # (the same convention as schwimmbad's MPIPool workers).
+                log.debug("MPI worker rank done")
+                raise SystemExit(0)
+            out = runner(problem, dict(settings), outdir, seed, handle, resume)
+    out.sampler = name
+    return out
+
+
+def _backend(name: str) -> Callable[..., SamplerOutput]:
+    if name == "dynesty":
+        from inference.samplers import dynesty_backend
+        return dynesty_backend.run
+    if name == "emcee":
+        from inference.samplers import emcee_backend
+        return emcee_backend.run
+    if name == "scan":
+        from inference.samplers import scan_backend
+        return scan_backend.run
+    raise SamplerSettingsError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLER_NAMES)}")
+
+
+def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 2048) -> dict[str, FloatArray]:
+    """Evaluate `problem.blobs` on the rows of `samples` in vectorised batches (empty without blobs)."""
+    if problem.blobs is None or len(samples) == 0:
+        return {}
+    progress = ProgressLog("predictions for the samples")
+    parts: dict[str, list[FloatArray]] = {}
+    for start in range(0, len(samples), batch):
+        for key, value in problem.blobs(samples[start:start + batch]).items():
+            parts.setdefault(key, []).append(np.asarray(value, dtype=float))
+        progress(f"{min(start + batch, len(samples))}/{len(samples)} samples")
+    return {key: np.concatenate(chunks) for key, chunks in parts.items()}
+
+
+def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler: str = "dynesty",
+                  seed: int = 0, nbatch: int = 64) -> str:
+    """One line estimating the wall time: measured likelihood time x expected number of calls.
+
+    The expected calls are rough rules of thumb: dynesty ~ nlive x (10 + 2 d) iterations x (walks or
+    ~5 proposals per iteration), capped by maxcall; emcee nwalkers x max_steps (an upper bound);
+    scan n_eff / (acceptance measured on the timing batch), capped by max_calls.
+    """
+    rng = np.random.default_rng(seed)
+    x = np.asarray(problem.prior_transform(rng.random((nbatch, problem.ndim))), dtype=float)
+    t0 = time.perf_counter()
+    logl = evaluate_log_likelihood(problem, x)
+    t_vec = (time.perf_counter() - t0) / nbatch
+    t0 = time.perf_counter()
+    evaluate_log_likelihood(problem, x[:1])
+    t_one = time.perf_counter() - t0
+    d = problem.ndim
+    if sampler == "dynesty":
+        nlive = int(settings.get("nlive", 500))
+        per_iter = int(settings.get("walks") or 25) if settings.get("sample", "rwalk") == "rwalk" else 5
+        calls = nlive * (10 + 2 * d) * per_iter
+        if settings.get("maxcall"):
+            calls = min(calls, int(settings["maxcall"]))
+        seconds, per = calls * t_one, t_one
+    elif sampler == "emcee":
+        calls = int(settings.get("nwalkers", 4 * d)) * int(settings.get("max_steps", 20000))
+        seconds, per = calls * t_vec, t_vec
+    else:
+        accept = max(float(np.mean(np.isfinite(logl))), 1.0 / nbatch)
+        calls = int(min(float(settings.get("n_eff", 2000)) / accept, float(settings.get("max_calls", 1e7))))
+        seconds, per = calls * t_vec, t_vec
+    return (f"cost estimate ({sampler}): {per * 1e3:.3g} ms per likelihood call x ~{calls:,} calls "
+            f"= ~{_duration(seconds)} (rough; {'an upper bound' if sampler == 'emcee' else 'order of magnitude'})")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -1,0 +1,93 @@
+"""`darkportal compare`: Bayes factor, Jeffreys-scale words and the Savage-Dickey cross-check.
+
+Analytic case: A has kappa ~ U[0, 2] and L_A(kappa) = exp(-kappa^2 / (2 s^2)) with s = 0.5; B fixes
+kappa = 0, so Z_B = L_A(0) = 1 and Z_A = (1/2) s sqrt(pi/2) erf(2 / (s sqrt 2)).  The Savage-Dickey ratio
+p(0 | d) / pi(0) = Z_B / Z_A holds exactly here, so both routes must give ln B_AB = ln Z_A.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.special import erf
+
+from inference.compare import compare, jeffreys_scale, main, savage_dickey
+from inference.results import collect_provenance, write_results
+from inference.samplers import SamplerOutput
+
+S = 0.5
+LN_ZA = float(np.log(0.5 * S * np.sqrt(np.pi / 2) * erf(2 / (S * np.sqrt(2)))))
+CONFIG_A = {"parameters": {"kappa": {"prior": "uniform", "min": 0.0, "max": 2.0},
+                           "eta_t": {"prior": "uniform", "min": 0.0, "max": 0.02}}}
+CONFIG_B = {"parameters": {"kappa": {"prior": "fixed", "value": 0.0},
+                           "eta_t": {"prior": "uniform", "min": 0.0, "max": 0.02}}}
+
+
+def make_runs(tmp_path: Path, n: int = 40000) -> tuple[Path, Path]:
+    rng = np.random.default_rng(42)
+    kappa = rng.uniform(0.0, 2.0, n)  # prior draws, importance-weighted by L_A
+    eta = rng.uniform(0.0, 0.02, n)
+    logl = -0.5 * (kappa / S) ** 2
+    w = np.exp(logl) / np.exp(logl).sum()
+    out_a = SamplerOutput(("kappa", "eta_t"), np.column_stack([kappa, eta]), w, logl, LN_ZA + 0.02, 0.05,
+                          info={}, logz_resampled=[LN_ZA, LN_ZA + 0.05, LN_ZA - 0.03], sampler="dynesty")
+    out_b = SamplerOutput(("eta_t",), eta[:, None], np.full(n, 1 / n), np.zeros(n), 0.0, 0.04, info={},
+                          logz_resampled=[0.0, 0.02, -0.02], sampler="dynesty")
+    a, b = tmp_path / "kappa_nonzero", tmp_path / "kappa_zero"
+    write_results(a, out_a, {}, CONFIG_A, collect_provenance(1, "dynesty", {}))
+    write_results(b, out_b, {}, CONFIG_B, collect_provenance(1, "dynesty", {}))
+    return a, b
+
+
+@pytest.mark.parametrize(("ln_b", "words"), [(0.5, "bare mention"), (-2.0, "substantial"), (3.0, "strong"),
+                                             (4.0, "very strong"), (5.0, "decisive")])
+def test_jeffreys_scale(ln_b: float, words: str) -> None:
+    assert words in jeffreys_scale(ln_b)
+    # edges from Kass & Raftery (1995) Sect. 3.2: log10 B = 0.5, 1, 1.5, 2
+    assert jeffreys_scale(np.log(10 ** 0.49)) != jeffreys_scale(np.log(10 ** 0.51))
+
+
+def test_boundary_density_methods() -> None:
+    rng = np.random.default_rng(0)
+    # half-normal (flat at the edge): reflection is unbiased; true density at 0 is 2 / sqrt(2 pi).
+    # Tolerance: 3 bootstrap standard errors of the estimate (about 1.5 % each for 50000 samples).
+    x = np.abs(rng.normal(size=50000))
+    sd = savage_dickey(x, np.ones_like(x), (0.0, 10.0), "reflection", n_boot=50)
+    assert abs(np.log(sd["posterior_density_at_edge"] / np.sqrt(2 / np.pi))) < 3 * sd["ln_B_err"]
+    assert sd["ln_B_err"] < 0.03
+    # triangle p(k) = (2 - k) / 2 on [0, 2] (slope at the edge): the straight-line fit gets p(0) = 1
+    k = 2 - 2 * np.sqrt(rng.random(50000))
+    sd = savage_dickey(k, np.ones_like(k), (0.0, 2.0), "linear", n_boot=50)
+    assert abs(np.log(sd["posterior_density_at_edge"])) < 3 * sd["ln_B_err"]
+
+
+def test_compare_bayes_factor_and_savage_dickey(tmp_path: Path) -> None:
+    a, b = make_runs(tmp_path)
+    result = compare(a, b)
+    bf = result["bayes_factor"]
+    assert bf["ln_B"] == pytest.approx(LN_ZA + 0.02)
+    assert bf["ln_B_err"] == pytest.approx(np.hypot(0.05, 0.04))
+    assert bf["ln_B_err_resampled"] == pytest.approx(np.hypot(np.std([0, 0.05, -0.03], ddof=1), 0.02))
+    # ln B = -1.14, log10 B = -0.495: just inside the "bare mention" band (|log10 B| < 0.5)
+    assert "bare mention evidence for B" in bf["jeffreys"]
+    sd = result["savage_dickey"]
+    assert sd["prior_range"] == [0.0, 2.0] and sd["prior_range_source"] == "run file"
+    assert sd["ln_B_err"] is not None and sd["ln_B_err"] < 0.05
+    assert abs(sd["ln_B_AB"] - LN_ZA) < 3 * sd["ln_B_err"] + 0.02, (sd["ln_B_AB"], LN_ZA)
+    assert "reflection" in sd["method"]
+
+
+def test_main_table_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = make_runs(tmp_path, n=5000)
+    assert main([str(a), str(b)]) == 0
+    table = capsys.readouterr().out
+    assert "ln B (A vs B)" in table and "Jeffreys" in table and "Savage-Dickey" in table
+    assert main([str(a), str(b), "--json", "--method", "linear"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert "straight-line" in data["savage_dickey"]["method"]
+    assert main([str(a), str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "no finished run" in err and "Traceback" not in err

@@ -1,0 +1,171 @@
+"""Sampler adapters on analytic targets (design.md, house-style point 14).
+
+Targets: a normalised Gaussian likelihood under a uniform prior box, whose evidence is
+Z = (box volume)^-1 x (Gaussian mass inside the box), and an indicator likelihood of two balls in the
+unit cube, whose evidence is their total volume.
+"""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+from inference.pool import make_pool, map_chunked
+from inference.problem import NonFiniteLikelihoodError, SamplingProblem
+from inference.samplers import SamplerSettingsError, estimate_cost, run_sampler
+
+
+class Box:
+    """Uniform prior on [lo, hi]^d: transform and log-density, vectorised."""
+
+    def __init__(self, lo: list[float], hi: list[float]) -> None:
+        self.lo, self.hi = np.asarray(lo, float), np.asarray(hi, float)
+
+    def transform(self, u: np.ndarray) -> np.ndarray:
+        return self.lo + u * (self.hi - self.lo)
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        inside = np.all((x >= self.lo) & (x <= self.hi), axis=1)
+        return np.where(inside, -np.sum(np.log(self.hi - self.lo)), -np.inf)
+
+    def log_volume(self) -> float:
+        return float(np.sum(np.log(self.hi - self.lo)))
+
+
+class Gauss:
+    """Normalised multivariate normal log-density as a log-likelihood."""
+
+    def __init__(self, mean: list[float], cov: list[list[float]]) -> None:
+        self.mean, self.cov = np.asarray(mean, float), np.asarray(cov, float)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.atleast_1d(multivariate_normal.logpdf(x, self.mean, self.cov))
+
+
+class Balls:
+    """log L = 0 inside either of two balls in the unit cube, -inf outside (a cuts-mode indicator)."""
+
+    centres = np.array([[0.3, 0.3, 0.3], [0.75, 0.7, 0.6]])
+    radii = np.array([0.08, 0.05])
+
+    def inside(self, x: np.ndarray) -> np.ndarray:
+        dist = np.linalg.norm(x[:, None, :] - self.centres[None], axis=2)
+        return dist < self.radii[None]
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.where(np.any(self.inside(x), axis=1), 0.0, -np.inf)
+
+    def volume(self) -> float:
+        return float(np.sum(4.0 / 3.0 * np.pi * self.radii**3))
+
+
+class NaNAt:
+    """A broken likelihood: NaN where the first coordinate exceeds 0.9."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.where(x[:, 0] > 0.9, np.nan, 0.0)
+
+
+BOX3 = Box([-5.0] * 3, [5.0] * 3)
+GAUSS3 = Gauss([0.5, -1.0, 0.0], [[1.0, 0.5, 0.0], [0.5, 1.0, 0.0], [0.0, 0.0, 0.25]])
+# Mass outside the box: every mean is >= 4 sigma inside each face, so < 6 x 3.2e-5: ln(mass) > -2e-4,
+# negligible next to the dynesty error (~0.1).
+TRUE_LOGZ3 = -BOX3.log_volume()
+
+
+def gaussian_problem() -> SamplingProblem:
+    return SamplingProblem(("a", "b", "c"), BOX3.transform, BOX3.logpdf, GAUSS3)
+
+
+def test_problem_is_picklable() -> None:
+    problem = gaussian_problem()
+    clone = pickle.loads(pickle.dumps(problem))
+    x = np.array([[0.1, 0.2, 0.3]])
+    assert clone.log_likelihood(x) == pytest.approx(problem.log_likelihood(x))
+
+
+def test_dynesty_recovers_gaussian_evidence(tmp_path: Path) -> None:
+    out = run_sampler("dynesty", gaussian_problem(), {"nlive": 200, "dlogz": 0.1}, tmp_path, seed=3)
+    assert out.logz_err is not None and 0.02 < out.logz_err < 0.5
+    assert abs(out.logz - TRUE_LOGZ3) < 3 * out.logz_err, (out.logz, out.logz_err, TRUE_LOGZ3)
+    assert len(out.logz_resampled) == 20 and np.std(out.logz_resampled) > 0
+    assert out.weights.sum() == pytest.approx(1.0)
+    mean = np.average(out.samples, axis=0, weights=out.weights)
+    np.testing.assert_allclose(mean, GAUSS3.mean, atol=0.15)
+    assert (tmp_path / "dynesty.save").exists()
+    assert "dlogz" in out.info["stop_reason"] and out.info["ncall"] > 0
+
+
+def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
+    box = Box([-10.0, -10.0], [10.0, 10.0])
+    gauss = Gauss([1.0, -2.0], [[1.0, 0.8], [0.8, 1.0]])
+    problem = SamplingProblem(("x", "y"), box.transform, box.logpdf, gauss)
+    # tau_factor 30 instead of the default 50 keeps the test short; the tolerances use the sample size.
+    settings = {"nwalkers": 32, "max_steps": 4000, "check_every": 50, "tau_factor": 30}
+    out = run_sampler("emcee", problem, settings, tmp_path, seed=5)
+    assert out.info["stop_reason"].startswith("converged"), out.info["stop_reason"]
+    assert out.logz_err is None and out.chains == 32
+    n_eff = len(out.samples) / 2  # thinned by tau / 2
+    # Tolerance: 4 standard errors of the mean (sigma = 1) for the effective sample size.
+    np.testing.assert_allclose(out.samples.mean(axis=0), gauss.mean, atol=4 / np.sqrt(n_eff))
+    # Standard error of a sample (co)variance of unit-variance normals is <= sqrt(2 / n): 4 of them.
+    np.testing.assert_allclose(np.cov(out.samples.T), gauss.cov, atol=4 * np.sqrt(2 / n_eff))
+    assert (tmp_path / "chain.h5").exists()
+
+
+def test_emcee_reports_the_step_cap(tmp_path: Path) -> None:
+    out = run_sampler("emcee", gaussian_problem(), {"max_steps": 150, "check_every": 50}, tmp_path, seed=1)
+    assert "step cap" in out.info["stop_reason"] and out.info["niter"] == 150
+
+
+def test_scan_finds_allowed_volume_and_weights_it_uniformly(tmp_path: Path) -> None:
+    balls = Balls()
+    cube = Box([0.0] * 3, [1.0] * 3)
+    problem = SamplingProblem(("p", "q", "r"), cube.transform, cube.logpdf, balls)
+    out = run_sampler("scan", problem, {"n_eff": 3000, "batch_size": 4096}, tmp_path, seed=2)
+    true = np.log(balls.volume())
+    assert out.logz_err is not None
+    assert abs(out.logz - true) < 3 * out.logz_err, (out.logz, out.logz_err, true)
+    assert out.logz_err < 0.1
+    # Adaptive proposal: far more efficient than the prior acceptance fraction (the volume, 0.27 %).
+    assert out.info["efficiency"] > 10 * balls.volume()
+    # Weighted fraction in each ball equals its share of the volume (binomial 4-sigma tolerance).
+    share = np.sum(out.weights[balls.inside(out.samples)[:, 0]])
+    expected = balls.radii[0] ** 3 / np.sum(balls.radii**3)
+    assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / out.info["kish_ess"])
+    assert (tmp_path / "scan.npz").exists()
+
+
+def test_unknown_setting_gets_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(SamplerSettingsError, match=r"(?i)did you mean 'nlive'"):
+        run_sampler("dynesty", gaussian_problem(), {"nlives": 100}, tmp_path, seed=0)
+    with pytest.raises(SamplerSettingsError, match="unknown sampler"):
+        run_sampler("multinest", gaussian_problem(), {}, tmp_path, seed=0)
+
+
+def test_nan_likelihood_is_an_error_naming_the_point(tmp_path: Path) -> None:
+    cube = Box([0.0, 0.0], [1.0, 1.0])
+    problem = SamplingProblem(("alpha", "beta"), cube.transform, cube.logpdf, NaNAt())
+    with pytest.raises(NonFiniteLikelihoodError, match=r"alpha=0\.9\d*"):
+        run_sampler("scan", problem, {}, tmp_path, seed=0)
+
+
+def test_estimate_cost_line() -> None:
+    line = estimate_cost(gaussian_problem(), {"nlive": 100}, "dynesty")
+    assert "ms per likelihood call" in line and "calls" in line
+
+
+def test_process_pool_gives_the_same_numbers(tmp_path: Path) -> None:
+    problem = gaussian_problem()
+    x = BOX3.transform(np.random.default_rng(0).random((50, 3)))
+    with make_pool("processes", 2) as pool:
+        assert pool.size == 2
+        np.testing.assert_array_equal(map_chunked(pool, problem.log_likelihood, x), problem.log_likelihood(x))
+        pooled = run_sampler("scan", problem, {"n_eff": 500}, tmp_path / "pooled", seed=4, pool=pool)
+    serial = run_sampler("scan", problem, {"n_eff": 500}, tmp_path / "serial", seed=4)
+    np.testing.assert_array_equal(pooled.samples, serial.samples)
+    assert pooled.logz == serial.logz
