@@ -185,7 +185,7 @@ def format_table(result: dict[str, Any]) -> str:
     bf = result["bayes_factor"]
     lines += ["", f"ln B (A vs B) = {num(bf['ln_B'])} +/- {num(bf['ln_B_err'])} (dynesty errors) "
               f"+/- {num(bf['ln_B_err_resampled'])} (resampled runs)",
-              f"meaning: {bf['jeffreys']} on the {bf['scale']} scale"]
+              f"meaning: {bf['jeffreys']} (scale: {bf['scale']})"]
     sd = result["savage_dickey"]
     if "skipped" in sd:
         lines.append(f"Savage-Dickey: skipped ({sd['skipped']})")
