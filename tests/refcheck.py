@@ -25,3 +25,15 @@ def assert_refs(computed: np.ndarray, refs: list[str]) -> None:
     for i, (c, r) in enumerate(zip(np.asarray(computed), refs, strict=True)):
         value, tol = ref_tol(r)
         assert abs(c - value) <= tol, f"BP{i + 1}: computed {c:.4g}, reference {r} (tolerance {tol:.2g})"
+
+
+# g2-scattering.md §7 "Reference K values" (K_C, K_p, K_n) [GeV^-2 nu/cm^2/POT]
+K_REF = np.array([
+    [3.6249e-11, 1.0008e-10, 1.0011e-10],
+    [1.4841e-11, 5.9703e-11, 5.9719e-11],
+    [1.2486e-11, 5.3698e-11, 5.3715e-11],
+    [1.0067e-11, 4.4272e-11, 4.4292e-11],
+    [7.7077e-12, 4.0698e-11, 4.0709e-11],
+    [5.0191e-11, 1.2226e-10, 1.2229e-10],
+    [8.0943e-12, 4.1885e-11, 4.1899e-11],
+])

@@ -6,6 +6,7 @@ from importlib import resources
 
 import numpy as np
 import pytest
+from refcheck import K_REF
 
 from physics.benchmarks import all_benchmarks, benchmark
 from physics.constants import CONST
@@ -29,16 +30,6 @@ R_ABS_REF = [0.634, 0.574, 0.527, 0.583, 0.534, 0.627, 0.530]
 R_NOFF_REF = [0.684, 0.660, 0.614, 0.686, 0.656, 0.666, 0.646]
 # g2-scattering.md §6 table, column "r (coh, m4_Z' = m_nu4)"
 CHARM_REF = [0.151, 0.032, 0.037, 0.494, 0.016, 0.286, 0.025]
-# g2-scattering.md §7 "Reference K values" (K_C, K_p, K_n) [GeV^-2 nu/cm^2/POT]
-K_REF = np.array([
-    [3.6249e-11, 1.0008e-10, 1.0011e-10],
-    [1.4841e-11, 5.9703e-11, 5.9719e-11],
-    [1.2486e-11, 5.3698e-11, 5.3715e-11],
-    [1.0067e-11, 4.4272e-11, 4.4292e-11],
-    [7.7077e-12, 4.0698e-11, 4.0709e-11],
-    [5.0191e-11, 1.2226e-10, 1.2229e-10],
-    [8.0943e-12, 4.1885e-11, 4.1899e-11],
-])
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from refcheck import K_REF
 
 from physics.benchmarks import all_benchmarks, benchmark
 from physics.constants import CONST
@@ -33,16 +34,6 @@ ZP_COUPLINGS = 4 * np.pi * 0.25 * 9e-7 * 4 * np.pi * 2e-10
 G_SP = [6.601e-5, 1.039e-4, 6.190e-5, 8.079e-5, 1.697e-4, 4.733e-4, 7.668e-4]
 G_SN = [6.867e-5, 1.086e-4, 6.521e-5, 8.392e-5, 1.766e-4, 4.870e-4, 7.885e-4]
 G_EFF = [1.059e-2, 3.422e-3, 7.119e-3, 1.111e-2, 2.506e-3, 1.447e-2, 1.068e-2]
-# g2-scattering.md §7 "Reference K values" (K_C, K_p, K_n) [GeV^-2 nu/cm^2/POT]
-K_REF = np.array([
-    [3.6249e-11, 1.0008e-10, 1.0011e-10],
-    [1.4841e-11, 5.9703e-11, 5.9719e-11],
-    [1.2486e-11, 5.3698e-11, 5.3715e-11],
-    [1.0067e-11, 4.4272e-11, 4.4292e-11],
-    [7.7077e-12, 4.0698e-11, 4.0709e-11],
-    [5.0191e-11, 1.2226e-10, 1.2229e-10],
-    [8.0943e-12, 4.1885e-11, 4.1899e-11],
-])
 
 
 def test_scalar_nucleon_couplings_at_benchmarks() -> None:
