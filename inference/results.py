@@ -132,7 +132,7 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
         for name in (*CHECKPOINTS, *RESULT_FILES, COMPLETE):
             (outdir / name).unlink(missing_ok=True)
     if complete and force:
-        (outdir / COMPLETE).unlink()
+        (outdir / COMPLETE).unlink(missing_ok=True)
     atomic_write_text(lock, _dump_yaml(resolved_config))
     return resume and bool(checkpoints)
 

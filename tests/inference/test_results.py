@@ -151,6 +151,9 @@ def test_finished_run_is_not_overwritten(tmp_path: Path) -> None:
         prepare_outdir(tmp_path, CONFIG)
     write(tmp_path, nested_output(seed=1), force=True)
     assert read_results(tmp_path).evidence["logz"] == -3.25
+    # `darkportal run --force` into the finished folder starts afresh (it once failed deleting COMPLETE twice)
+    assert prepare_outdir(tmp_path, CONFIG, force=True) is False
+    assert not (tmp_path / COMPLETE).exists() and not (tmp_path / "posterior.nc").exists()
 
 
 def test_prepare_outdir_resume_and_changed_config(tmp_path: Path) -> None:
