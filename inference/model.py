@@ -16,6 +16,8 @@ import physics
 from inference.config import RunConfig
 from inference.problem import SamplingProblem
 from likelihoods import JointLikelihood
+from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES
+from priors import Uniform
 
 FloatArray = np.ndarray
 
@@ -54,12 +56,41 @@ class RunModel:
         return tuple(self.config.priors.names)
 
     def prior_transform(self, u: FloatArray) -> FloatArray:
+        """Unit cube -> parameters (paper units). One point with only uniform priors: the arithmetic of
+        ``Uniform.ppf`` on Python floats (dynesty calls this once per proposal); else ``PriorSet.ppf``."""
+        u = np.asarray(u, dtype=float)
+        bounds = self._columns.uniform
+        if bounds is not None and u.ndim == 2 and u.shape == (1, len(bounds)):
+            row = u[0].tolist()
+            if all(0.0 <= v <= 1.0 for v in row):
+                return np.array([[hi if v >= 1.0 else min(max(lo + v * w, lo), hi) for v, (lo, w, hi)
+                                  in zip(row, bounds, strict=True)]])
         return np.asarray(self.config.priors.ppf(u), dtype=float)
 
     def log_prior(self, x: FloatArray) -> FloatArray:
         return np.asarray(self.config.priors.logpdf(x), dtype=float)
 
+    @cached_property
+    def _columns(self) -> _Columns:
+        return _Columns(self.config)
+
     def log_likelihood(self, x: FloatArray) -> FloatArray:
+        """Total log-likelihood at the rows of x (paper units): the likelihood's fused fast path where it has
+        one (one point: plain floats; a batch: chunked arrays), else ``likelihood.loglike`` (the reference)."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 2 and x.shape[1] == self._columns.ndim:
+            if x.shape[0] == 1:
+                value = self.likelihood.fast_loglike_point(self._columns.point(x[0].tolist()))
+                if value is not None:
+                    return np.array([value])
+            else:
+                values = self.likelihood.fast_loglike(self._columns.batch(x))
+                if values is not None:
+                    return values
+        return self.reference_log_likelihood(x)
+
+    def reference_log_likelihood(self, x: FloatArray) -> FloatArray:
+        """The straightforward path: ``to_params`` -> ``physics.predict`` -> every term (for tests and checks)."""
         return np.asarray(self.likelihood.loglike(self.config.to_params(x)), dtype=float)
 
     def blobs(self, x: FloatArray) -> dict[str, FloatArray]:
@@ -80,6 +111,32 @@ class RunModel:
         return SamplingProblem(names=self.names, prior_transform=_Method(self, "prior_transform"),
                                log_prior=_Method(self, "log_prior"), log_likelihood=_Method(self, "log_likelihood"),
                                blobs=_Method(self, "blobs"))
+
+
+class _Columns:
+    """Sampler vectors (paper units, free parameters) -> physics parameter rows (GeV units, PARAM_NAMES order):
+    the arithmetic of ``RunConfig.to_params`` (value times the paper-unit factor, fixed values filled) without
+    building a ModelParams, for the fast path."""
+
+    def __init__(self, config: RunConfig):
+        free = {n: i for i, n in enumerate(config.priors.names)}
+        fixed = config.priors.fixed
+        self.ndim = len(free)
+        priors = [config.priors[n] for n in config.priors.names]
+        # (min, width, max) per column, as Uniform stores them
+        self.uniform = ([(lo, hi - lo, hi) for lo, hi in (p.support for p in priors)]
+                        if all(type(p) is Uniform for p in priors) else None)
+        self.spec = [(free.get(n, -1), PAPER_UNIT_FACTORS[n], fixed.get(n, 0.0) * PAPER_UNIT_FACTORS[n])
+                     for n in PARAM_NAMES]
+
+    def point(self, x: list[float]) -> list[float]:
+        return [x[i] * f if i >= 0 else c for i, f, c in self.spec]
+
+    def batch(self, x: FloatArray) -> FloatArray:
+        out = np.empty((x.shape[0], len(self.spec)))
+        for j, (i, f, c) in enumerate(self.spec):
+            out[:, j] = x[:, i] * f if i >= 0 else c
+        return out
 
 
 class _Method:

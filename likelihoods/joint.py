@@ -17,7 +17,16 @@ import numpy as np
 
 from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
 from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, did_you_mean
-from likelihoods.terms import MODES, TERM_KINDS, FloatArray, Term
+from likelihoods.terms import (
+    MODES,
+    TERM_KINDS,
+    FastForm,
+    FloatArray,
+    Term,
+    fast_form,
+    fast_total,
+    fast_total_array,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +100,7 @@ class JointLikelihood:
         self.entries: dict[str, MeasurementEntry] = dict(entries or {})
         self._predictor = predictor
         self._domain = domain
+        self._fast: _FastPlan | bool | None = None  # built on first use; False = no fused path
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -168,6 +178,51 @@ class JointLikelihood:
     def loglike(self, params: Any) -> FloatArray:
         """Total log-likelihood at the N points, shape (N,); -inf outside a cut or the physics domain."""
         return self.evaluate(params)[0]
+
+    def fast_loglike_point(self, values: Sequence[float]) -> float | None:
+        """Total log-likelihood at one point given as 8 Python floats (physics.PARAM_NAMES order, GeV units),
+        by the fused physics kernel and closed-form terms; equal to :meth:`loglike` to rounding (~1e-14).
+
+        None if this likelihood has no fused path (stand-in predictor or domain, a window observable with an SM
+        value, theory options the kernel does not cover): then call :meth:`loglike`. NaN or +inf goes through
+        :meth:`loglike`, which raises NonFiniteLikelihoodError naming the point.
+        """
+        plan = self._fast_plan()
+        if plan is None:
+            return None
+        if not plan.in_domain_point(values):
+            return -np.inf
+        preds = plan.predictor.point(values)
+        total = fast_total(plan.forms, [preds[i] + shift for i, shift, _ in plan.inputs],
+                           [preds[w] for _, _, w in plan.inputs])
+        if total != total or total == np.inf:
+            from physics import ModelParams
+            return float(self.loglike(ModelParams.from_array(np.asarray(values, dtype=float)))[0])
+        return total
+
+    def fast_loglike(self, theta: np.ndarray, chunk: int = 4096) -> FloatArray | None:
+        """:meth:`fast_loglike_point` at the N rows of theta, shape (N, 8), in chunks of ``chunk`` points
+        (arrays that stay in the CPU cache). None if there is no fused path."""
+        plan = self._fast_plan()
+        if plan is None:
+            return None
+        from physics import ModelParams, in_domain
+        theta = np.asarray(theta, dtype=float)
+        out = np.full(theta.shape[0], -np.inf)
+        inside = np.flatnonzero(in_domain(ModelParams.from_array(theta)))
+        for start in range(0, inside.size, chunk):
+            idx = inside[start:start + chunk]
+            preds = plan.predictor.batch(theta[idx])
+            out[idx] = fast_total_array(plan.forms, [preds[i] + shift for i, shift, _ in plan.inputs],
+                                        [preds[w] for _, _, w in plan.inputs], idx.size)
+        if np.any(np.isnan(out) | (out == np.inf)):
+            return self.loglike(ModelParams.from_array(theta))
+        return out
+
+    def _fast_plan(self) -> _FastPlan | None:
+        if self._fast is None:
+            self._fast = _build_fast_plan(self) or False
+        return self._fast if isinstance(self._fast, _FastPlan) else None
 
     def loglike_terms(self, params: Any) -> dict[str, FloatArray]:
         """Per-term log-likelihoods (enabled terms and DOMAIN_TERM); their sum is :meth:`loglike`."""
@@ -280,6 +335,36 @@ class JointLikelihood:
             return self._predictor(params, names, self.options)
         from physics import predict  # lazy: physics is heavy and loads tables
         return predict(params, names, self.options)
+
+
+@dataclass(frozen=True)
+class _FastPlan:
+    predictor: Any  # physics.fused.FusedPredictor
+    in_domain_point: Callable[[Sequence[float]], bool]
+    forms: list[FastForm]
+    inputs: list[tuple[int, float, int]]  # per term: observable index, SM value added, window observable
+
+
+def _build_fast_plan(lik: JointLikelihood) -> _FastPlan | None:
+    """The fused path of ``lik``, or None where it has none (see JointLikelihood.fast_loglike_point)."""
+    if lik._predictor is not None or lik._domain is not None:
+        return None
+    from physics.fused import fused_predictor, in_domain_point
+    names = tuple(lik.observables)
+    predictor = fused_predictor(names, lik.options)
+    if predictor is None:
+        return None
+    inputs = []
+    for t in lik.terms:
+        i = names.index(t.spec.observable)
+        sm = predictor.sm[i]
+        # window observables are read as SM + NP, as JointLikelihood._inputs does
+        w = names.index(t.spec.window_observable) if t.spec.window_observable else i
+        if t.spec.window_observable and predictor.sm[w] is not None:
+            return None
+        inputs.append((i, sm if t.spec.applies_to == "total" and sm is not None else 0.0, w))
+    log.debug("likelihood %s/%s: fused fast path on", lik.data_set, lik.mode)
+    return _FastPlan(predictor, in_domain_point, [fast_form(t) for t in lik.terms], inputs)
 
 
 def _in_domain(params: Any, domain: DomainFn | None) -> np.ndarray:

@@ -8,6 +8,7 @@ Inputs in GeV units (kappa in GeV^-1); outputs dimensionless.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -144,3 +145,14 @@ def delta_a_lepton(p: ModelParams, m_l: float, *, kappa_finite: bool = False,
     if two_loop_bz:
         out = out + barr_zee_fermion_loops(p, m_l)
     return np.asarray(out, dtype=float)
+
+
+def yukawa_loop_integral_point(r: float) -> float:
+    """:func:`yukawa_loop_integral` at one r (Python float, no numpy) for the fused fast path of
+    physics.registry: the same closed form, complex-root branch (0 < r < 4, i.e. m_S < 2 m_l); other r
+    go to :func:`yukawa_loop_integral`."""
+    if not 0.0 < r < 3.99:
+        return float(yukawa_loop_integral(np.array([r]))[0])
+    s = math.sqrt(4.0 * r - r**2)
+    j = 2.0 / s * (math.atan((2.0 - r) / s) + math.atan(r / s))
+    return 1.5 - r + (r * (3.0 - r) / 2.0) * (-math.log(r)) + (-r * (r - 1.0) * (r - 4.0) / 2.0) * j

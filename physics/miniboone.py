@@ -19,8 +19,10 @@ The direct path (:func:`r_miniboone_direct`) has no table domain.
 
 from __future__ import annotations
 
+import bisect
 import json
 import logging
+import math
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -28,7 +30,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.interpolate import CubicSpline, RectBivariateSpline
+from scipy.interpolate import CubicSpline, PPoly, RectBivariateSpline
 
 from physics.benchmarks import all_benchmarks
 from physics.decays import s_widths
@@ -251,3 +253,112 @@ def r_charm2(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None = 
     den = _charm_zp_sigma(SILICON28, p.m_nu4, opts) + N_O_SIO2 * _charm_zp_sigma(OXYGEN16, p.m_nu4, opts)
     return np.asarray(ge**2 * np.asarray(br_vis, dtype=np.float64) * num
                       / (_zp_prefactor(opts, opts.charm_U) * den), dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------- fast path of the tables
+
+class SplinePieces:
+    """Several of the tables' bicubic splines of ln K over (ln m_S, m_nu4) as local polynomials, for speed.
+
+    Within one knot cell a tensor-product cubic spline is one bicubic polynomial; its 16 coefficients (in
+    powers of the distance to the cell's lower corner, converted exactly from the B-spline coefficients) are
+    stored per cell and table, so an evaluation is one cell lookup shared by all tables plus a 16-term dot
+    product. Arguments
+    beyond the knot range are clamped, as FITPACK does. Agrees with ``RectBivariateSpline.ev`` to rounding
+    (~1e-15 relative in K).
+    """
+
+    def __init__(self, names: tuple[str, ...]):
+        t = load_tables()
+        splines = [t.splines[n] for n in names]
+        tx, ty = splines[0].get_knots()
+        for s in splines[1:]:
+            kx, ky = s.get_knots()
+            if not (np.array_equal(kx, tx) and np.array_equal(ky, ty)):
+                raise ValueError("SplinePieces needs splines on one knot grid")
+        self.names = names
+        self.x_edges, self.y_edges = np.unique(tx), np.unique(ty)
+        keep_x, keep_y = np.flatnonzero(np.diff(tx) > 0), np.flatnonzero(np.diff(ty) > 0)
+        nx, ny = self.x_edges.size - 1, self.y_edges.size - 1
+        coef = np.empty((nx, ny, len(splines), 4, 4))  # [cell x, cell y, table, power of dx, power of dy]
+        for i, s in enumerate(splines):
+            c = s.get_coeffs().reshape(tx.size - 4, ty.size - 4)
+            # along x for each B-spline coefficient in y, then along y for each x power and x cell
+            along_x = np.stack([PPoly.from_spline((tx, c[:, j], 3)).c[:, keep_x] for j in range(c.shape[1])],
+                               axis=-1)  # (4 [power 3..0], nx, coefficients in y)
+            for a in range(4):
+                for ix in range(nx):
+                    pp = PPoly.from_spline((ty, along_x[3 - a, ix], 3)).c[:, keep_y]  # (4 [power 3..0], ny)
+                    coef[ix, :, i, a, :] = pp[::-1].T
+        self.coef = coef.reshape(nx * ny, len(splines), 16)
+        self._x_list, self._y_list = self.x_edges.tolist(), self.y_edges.tolist()
+        self._rows = [[tuple(row) for row in cell] for cell in self.coef.tolist()]  # for math.sumprod
+
+    def ln_values(self, x: FloatArray, y: FloatArray) -> FloatArray:
+        """ln K of every table at N points: x = ln m_S, y = m_nu4 (GeV) -> (N, number of tables)."""
+        xe, ye = self.x_edges, self.y_edges
+        x = np.clip(x, xe[0], xe[-1])
+        y = np.clip(y, ye[0], ye[-1])
+        ix = np.clip(np.searchsorted(xe, x, side="right") - 1, 0, xe.size - 2)
+        iy = np.clip(np.searchsorted(ye, y, side="right") - 1, 0, ye.size - 2)
+        dx = x - xe[ix]
+        dy = y - ye[iy]
+        px = np.stack([np.ones_like(dx), dx, dx * dx, dx * dx * dx], axis=-1)
+        py = np.stack([np.ones_like(dy), dy, dy * dy, dy * dy * dy], axis=-1)
+        mono = (px[:, :, None] * py[:, None, :]).reshape(-1, 16)
+        c = self.coef[ix * (ye.size - 1) + iy]
+        return np.asarray(np.einsum("ntk,nk->nt", c, mono), dtype=np.float64)
+
+    def ln_values_point(self, x: float, y: float) -> list[float]:
+        """:meth:`ln_values` at one point given as Python floats -> (number of tables,)."""
+        xl, yl = self._x_list, self._y_list
+        x = min(max(x, xl[0]), xl[-1])
+        y = min(max(y, yl[0]), yl[-1])
+        ix = min(max(bisect.bisect_right(xl, x) - 1, 0), len(xl) - 2)
+        iy = min(max(bisect.bisect_right(yl, y) - 1, 0), len(yl) - 2)
+        dx = x - xl[ix]
+        dy = y - yl[iy]
+        dy2 = dy * dy
+        dy3 = dy2 * dy
+        dx2 = dx * dx
+        dx3 = dx2 * dx
+        mono = (1.0, dy, dy2, dy3, dx, dx * dy, dx * dy2, dx * dy3,
+                dx2, dx2 * dy, dx2 * dy2, dx2 * dy3, dx3, dx3 * dy, dx3 * dy2, dx3 * dy3)
+        return [math.sumprod(row, mono) for row in self._rows[ix * (len(yl) - 1) + iy]]
+
+
+class CubicPieces:
+    """The CHARM-II Z' cubic splines of ln sigma over m_nu4 as local cubics (scipy's own PPoly coefficients,
+    extrapolating beyond the ends as CubicSpline does)."""
+
+    def __init__(self, names: tuple[str, ...]):
+        t = load_tables()
+        splines = [t.charm_zp[n] for n in names]
+        self.x = splines[0].x
+        self.coef = np.stack([s.c for s in splines], axis=-1)  # (4, intervals, tables)
+        self._x_list = self.x.tolist()
+        self._coef_list = [[tuple(self.coef[:, i, k].tolist()) for k in range(len(names))]
+                           for i in range(self.x.size - 1)]
+
+    def ln_values(self, y: FloatArray) -> FloatArray:
+        i = np.clip(np.searchsorted(self.x, y, side="right") - 1, 0, self.x.size - 2)
+        d = (y - self.x[i])[:, None]
+        c = self.coef[:, i, :]
+        return np.asarray(((c[0] * d + c[1]) * d + c[2]) * d + c[3], dtype=np.float64)
+
+    def ln_values_point(self, y: float) -> list[float]:
+        xl = self._x_list
+        i = min(max(bisect.bisect_right(xl, y) - 1, 0), len(xl) - 2)
+        d = y - xl[i]
+        return [((c0 * d + c1) * d + c2) * d + c3 for c0, c1, c2, c3 in self._coef_list[i]]
+
+
+def fast_table_names(options: TheoryOptions) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """Names of the 2-D tables (MiniBooNE K_C12, K_p, K_n; CHARM-II Si28, O16) and of the 1-D CHARM-II Z'
+    tables the fast path reads at these options; None if CHARM-II needs a direct quadrature there."""
+    t = load_tables()
+    if options.charm_E != t.metadata["charm_E"] or options.zp_m_Zp != t.metadata["zp_m_Zp"]:
+        return None
+    suffix = "" if options.nucleon_ff_incoherent else "_noff"
+    return (("K_C12", "K_p" + suffix, "K_n" + suffix, f"charm_S_{SILICON28.name}", f"charm_S_{OXYGEN16.name}"),
+            (f"charm_Zp_{SILICON28.name}", f"charm_Zp_{OXYGEN16.name}"))

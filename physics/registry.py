@@ -242,11 +242,11 @@ M_NU4_RANGE = (0.400, 0.700)
 
 
 # relative slack on the table edges: 700 MeV * 1e-3 is 0.7000000000000001 in floating point
-_EDGE_SLACK = 1e-12
+EDGE_SLACK = 1e-12
 
 
 def _outside(x: FloatArray, lo: float, hi: float) -> np.ndarray:
-    return np.asarray((x < lo * (1 - _EDGE_SLACK)) | (x > hi * (1 + _EDGE_SLACK)))
+    return np.asarray((x < lo * (1 - EDGE_SLACK)) | (x > hi * (1 + EDGE_SLACK)))
 
 
 def domain_violations(params: ModelParams) -> dict[str, np.ndarray]:

@@ -20,10 +20,11 @@ from inference.config import load_run_config
 from inference.model import RunModel
 from likelihoods import JointLikelihood
 from physics import kaon, miniboone
+from physics.fused import fused_predictor, in_domain_point
 from physics.g2 import yukawa_loop_integral, yukawa_loop_integral_point
 from physics.options import TheoryOptions
 from physics.params import PARAM_NAMES, ModelParams
-from physics.registry import REGISTRY, fused_predictor, in_domain, in_domain_point, predict
+from physics.registry import REGISTRY, in_domain, predict
 
 RTOL = 1e-10  # issue 6: optimised vs straightforward, relative
 N_POINTS = 100

@@ -1,0 +1,277 @@
+"""Performance table of issue 6, from ONE run on this machine, printed as ratios (never timed tests).
+
+    .venv/bin/python benchmarks/run_all.py            # everything (~5 min on 2 cores when idle)
+    .venv/bin/python benchmarks/run_all.py --no-runs  # skip the four dynesty runs of runs/kappa_*.yaml
+    .venv/bin/python benchmarks/run_all.py --profile  # also print cProfile tops of both likelihood paths
+
+Rows: (1) single-point log L (the fused fast path, as dynesty calls it) against dynesty's own cost per
+likelihood call, measured here with a trivial 8-D likelihood at the kappa runs' dynesty settings;
+(2) batch throughput on 1e5 points; (3) the same observables "the usual way" (one call per observable
+and point, R and the CHARM-II ratio by direct quadrature); (4) wall time, likelihood calls and peak
+memory of ``darkportal run runs/kappa_{nonzero,zero}.yaml``, serial and with ``--pool processes
+--nprocs 2`` (output in /tmp/bench_*, never results/). Load averages are printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ("kappa_nonzero", "kappa_zero")
+DYNESTY_SETTINGS = {"nlive": 300, "dlogz": 0.5, "bound": "multi", "sample": "rwalk"}  # as in runs/kappa_*.yaml
+
+
+def _per_call(fn: Callable[[], object], repeat: int) -> float:
+    """Median seconds per call of fn over ``repeat`` calls (each timed alone)."""
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def _median_over_points(fn: Callable[[np.ndarray], object], x: np.ndarray) -> float:
+    times = []
+    for row in x:
+        row2 = row[None, :]
+        t0 = time.perf_counter()
+        fn(row2)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------------------------------ dynesty own cost
+
+class _Trivial:
+    """A Gaussian in the unit cube: the cheapest likelihood of dimension ndim dynesty can run on."""
+
+    def __init__(self, ndim: int):
+        self.ndim = ndim
+
+    def __call__(self, v: np.ndarray) -> float:
+        d = (v - 0.5) / 0.1
+        return float(-0.5 * np.dot(d, d))
+
+
+def _identity(u: np.ndarray) -> np.ndarray:
+    return u
+
+
+def dynesty_own_cost(ndim: int, seed: int = 1) -> dict[str, float]:
+    """Seconds per likelihood call that dynesty spends on itself (trivial likelihood's own cost removed)."""
+    import dynesty
+
+    loglike = _Trivial(ndim)
+    sampler = dynesty.NestedSampler(loglike, _identity, ndim, nlive=DYNESTY_SETTINGS["nlive"],
+                                    bound=DYNESTY_SETTINGS["bound"], sample=DYNESTY_SETTINGS["sample"],
+                                    rstate=np.random.default_rng(seed))
+    t0 = time.perf_counter()
+    sampler.run_nested(dlogz=DYNESTY_SETTINGS["dlogz"], print_progress=False)
+    wall = time.perf_counter() - t0
+    ncall = int(np.sum(sampler.results["ncall"]))
+    v = np.random.default_rng(seed).random(ndim)
+    trivial = _per_call(lambda: loglike(v), 20000)
+    return {"wall": wall, "ncall": ncall, "per_call": wall / ncall - trivial, "trivial": trivial}
+
+
+# ------------------------------------------------------------------------------------------ likelihood paths
+
+def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float]:
+    from inference.config import load_run_config
+    from inference.model import RunModel
+    from inference.problem import PointLogLikelihood, PointPriorTransform
+
+    model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+    rng = np.random.default_rng(7)
+    x = model.prior_transform(rng.random((max(n_single, 1000), model._columns.ndim)))
+    model.log_likelihood(x[:2])  # build tables, fused plan and caches before timing
+    model.reference_log_likelihood(x[:2])
+    point = PointLogLikelihood(model.problem())
+    out = {
+        "single_fast": _median_over_points(model.log_likelihood, x[:n_single]),
+        "single_dynesty_wrapper": _median_over_points(lambda r: point(r[0]), x[:n_single]),
+        "single_reference": _median_over_points(model.reference_log_likelihood, x[:200]),
+    }
+    transform = PointPriorTransform(model.problem())
+    u = rng.random((n_single, model._columns.ndim))
+    out["prior_transform"] = _median_over_points(lambda r: transform(r[0]), u)
+    xb = model.prior_transform(rng.random((n_batch, model._columns.ndim)))
+    out["batch_fast"] = min(_timed(lambda: model.log_likelihood(xb)) for _ in range(3)) / n_batch
+    out["batch_reference"] = _timed(lambda: model.reference_log_likelihood(xb)) / n_batch
+    fast, ref = model.log_likelihood(xb[:2000]), model.reference_log_likelihood(xb[:2000])
+    fin = np.isfinite(ref)
+    out["max_rel_diff"] = float(np.max(np.abs(fast[fin] / ref[fin] - 1.0)))
+    out["finite_fraction"] = float(fin.mean())
+    return out
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def usual_way_per_point(run: str, n: int) -> float:
+    """Seconds per point for the likelihood's observables computed one function call per observable and
+    point, with R_MiniBooNE by direct flux quadrature and the CHARM-II cross sections by direct integration."""
+    from inference.config import load_run_config
+    from inference.model import RunModel
+    from physics import miniboone, predict
+    from physics.decays import s_widths
+    from physics.scattering import OXYGEN16, SILICON28, sigma_at_energy
+
+    model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+    opts = model.config.theory.theory_options()
+    names = [o for o in model.likelihood.observables if o not in ("R_MiniBooNE", "R_CHARMII")]
+    x = model.prior_transform(np.random.default_rng(8).random((n, model._columns.ndim)))
+    t0 = time.perf_counter()
+    for i in range(n):
+        p = model.config.to_params(x[i:i + 1])
+        for name in names:
+            predict(p, [name], opts)
+        br_vis = s_widths(p).br_vis
+        miniboone.r_miniboone_direct(p, br_vis, opts)
+        for target in (SILICON28, OXYGEN16):
+            sigma_at_energy("scalar", opts.charm_E, p.m_nu4, p.m_S, target)
+            sigma_at_energy("zp", opts.charm_E, p.m_nu4, opts.zp_m_Zp, target)
+    return (time.perf_counter() - t0) / n
+
+
+# ------------------------------------------------------------------------------------------ full runs
+
+def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
+    out = Path("/tmp") / f"bench_{run}{'_pool' if pool else ''}"
+    shutil.rmtree(out, ignore_errors=True)  # a fresh folder: every run starts from the beginning
+    cmd = ["/usr/bin/time", "-v", str(ROOT / ".venv" / "bin" / "darkportal"), "run", f"runs/{run}.yaml",
+           "--out", str(out), "--force"]
+    if pool:
+        cmd += ["--pool", "processes", "--nprocs", "2"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        return {"wall": wall, "error": proc.stderr.split("\tCommand being timed")[0][-600:].replace("\n", " ")}
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    evidence = json.loads((out / "evidence.json").read_text())
+    prov = json.loads((out / "provenance.json").read_text())
+    return {"wall": wall, "sampling": float(prov.get("wall_time_s", float("nan"))), "ncall": int(evidence["ncall"]),
+            "peak_rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"), "logz": float(evidence["logz"]),
+            "logz_err": float(evidence["logz_err"])}
+
+
+# ------------------------------------------------------------------------------------------ profiles
+
+def print_profiles(run: str) -> None:
+    from inference.config import load_run_config
+    from inference.model import RunModel
+
+    model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+    x = model.prior_transform(np.random.default_rng(9).random((20000, model._columns.ndim)))
+    model.log_likelihood(x[:2])
+    model.reference_log_likelihood(x[:2])
+    jobs: list[tuple[str, Callable[[], object]]] = [
+        ("reference path, 300 single points", lambda: [model.reference_log_likelihood(x[i:i + 1]) for i in range(300)]),
+        ("fast path, 3000 single points", lambda: [model.log_likelihood(x[i:i + 1]) for i in range(3000)]),
+        ("reference path, one batch of 2e4", lambda: model.reference_log_likelihood(x)),
+        ("fast path, one batch of 2e4", lambda: model.log_likelihood(x)),
+    ]
+    for title, job in jobs:
+        prof = cProfile.Profile()
+        prof.enable()
+        job()
+        prof.disable()
+        print(f"\n### profile: {title} (top 8 by own time)\n```")
+        stats = pstats.Stats(prof, stream=sys.stdout)
+        stats.strip_dirs().sort_stats("tottime").print_stats(8)
+        print("```")
+
+
+# ------------------------------------------------------------------------------------------ table
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-runs", action="store_true", help="skip the dynesty runs of runs/kappa_*.yaml")
+    ap.add_argument("--profile", action="store_true", help="print cProfile tops of both likelihood paths")
+    ap.add_argument("--single", type=int, default=3000, help="points for the single-point medians")
+    ap.add_argument("--batch", type=int, default=100_000, help="points of the batch")
+    args = ap.parse_args(argv)
+    os.chdir(ROOT)
+    load0 = os.getloadavg()
+    print(f"# benchmarks/run_all.py on {platform.node()}: {os.cpu_count()} cores, {platform.processor() or '?'}, "
+          f"Python {platform.python_version()}, numpy {np.__version__}")
+    print(f"load average at start (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}\n")
+
+    dyn = dynesty_own_cost(8)
+    rows = [("dynesty's own cost per call (trivial 8-D likelihood, nlive 300, dlogz 0.5, multi, rwalk)",
+             f"{dyn['per_call'] * 1e6:.1f} us", f"{dyn['ncall']} calls in {dyn['wall']:.1f} s")]
+    timings = {}
+    for run in RUNS:
+        t = timings[run] = likelihood_timings(run, args.single, args.batch)
+        usual = usual_way_per_point(run, 5)
+        rows += [
+            (f"{run}: single-point log L, fast path (median over {args.single} prior points)",
+             f"{t['single_fast'] * 1e6:.1f} us",
+             f"**{t['single_fast'] / dyn['per_call']:.3f}** of dynesty's own cost (target <= 0.25)"),
+            (f"{run}: same, through the sampler wrapper dynesty calls (PointLogLikelihood)",
+             f"{t['single_dynesty_wrapper'] * 1e6:.1f} us", f"{t['single_dynesty_wrapper'] / dyn['per_call']:.3f}"),
+            (f"{run}: one prior transform as dynesty calls it (PointPriorTransform)",
+             f"{t['prior_transform'] * 1e6:.1f} us", "uniform priors on Python floats"),
+            (f"{run}: single-point log L, reference path (predict + terms)", f"{t['single_reference'] * 1e6:.0f} us",
+             f"fast path {t['single_reference'] / t['single_fast']:.0f}x faster"),
+            (f"{run}: batch of {args.batch:.0e} points, fast path", f"{1 / t['batch_fast']:.3g} points/s",
+             f"target >= 1e6; reference {1 / t['batch_reference']:.3g} points/s "
+             f"({t['batch_reference'] / t['batch_fast']:.0f}x)"),
+            (f"{run}: 'usual way' (one call per observable, R by quadrature), per point", f"{usual * 1e3:.0f} ms",
+             f"{usual / t['single_fast']:.0f}x the fast single point, {usual / t['batch_fast']:.0f}x the batch"),
+            (f"{run}: fast vs reference, max relative difference (2000 points, {t['finite_fraction']:.0%} finite)",
+             f"{t['max_rel_diff']:.1e}", "tests/physics/test_fast_paths.py asserts < 1e-10"),
+        ]
+    if not args.no_runs:
+        serial = {}
+        for run in RUNS:
+            for pool in (False, True):
+                r = time_run(run, pool)
+                label = f"`darkportal run runs/{run}.yaml`" + (" --pool processes --nprocs 2" if pool else "")
+                if "error" in r:
+                    rows.append((label, "FAILED", str(r["error"])))
+                    continue
+                if not pool:
+                    serial[run] = float(r["wall"])
+                extra = f", speed-up {serial[run] / float(r['wall']):.2f}x" if pool and run in serial else ""
+                t = timings[run]
+                own = float(r["sampling"]) / int(r["ncall"]) - t["single_dynesty_wrapper"] - t["prior_transform"]
+                if not pool:
+                    extra += (f"; dynesty's own cost inside this run ~{own * 1e6:.0f} us per call, so the likelihood "
+                              f"is {t['single_dynesty_wrapper'] / own:.2f} of it")
+                rows.append((label, f"{float(r['wall']):.1f} s wall",
+                             f"{r['ncall']} calls, sampling {float(r['sampling']):.1f} s, peak RSS "
+                             f"{float(r['peak_rss_mb']):.0f} MB (largest process), ln Z = {float(r['logz']):.2f} "
+                             f"+/- {float(r['logz_err']):.2f}{extra}"))
+    print("| quantity | measured | ratio / note |\n|---|---|---|")
+    for name, value, note in rows:
+        print(f"| {name} | {value} | {note} |")
+    load1 = os.getloadavg()
+    print(f"\nload average at end (1, 5, 15 min): {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+    if args.profile:
+        print_profiles(RUNS[0])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
