@@ -91,3 +91,21 @@ def test_main_table_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main([str(a), str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
     assert "no finished run" in err and "Traceback" not in err
+
+
+def test_conditional_edge_density_is_exact_for_a_gaussian():
+    """Savage-Dickey numerator by conditional densities: for L = N(x; 0.3, 0.2) N(y; 0, 1) (independent) and
+    a uniform prior on x in [0, 2], p(x = 0 | d) = N(0; 0.3, 0.2) / int_0^2 N(x; 0.3, 0.2) dx for every y."""
+    from scipy.stats import norm
+
+    from inference.compare import conditional_edge_density
+
+    def loglike(z):
+        return norm.logpdf(z[:, 0], 0.3, 0.2) + norm.logpdf(z[:, 1], 0.0, 1.0)
+
+    rng = np.random.default_rng(4)
+    draws = np.column_stack([rng.uniform(0, 2, 300), rng.normal(size=300)])  # x column is overwritten
+    got = conditional_edge_density(loglike, draws, 0, (0.0, 2.0), n_grid=2001)
+    expect = norm.pdf(0.0, 0.3, 0.2) / (norm.cdf(2.0, 0.3, 0.2) - norm.cdf(0.0, 0.3, 0.2))
+    assert got["density"] == pytest.approx(expect, rel=1e-5)  # trapezoid on 2001 points: O(h^2) ~ 1e-6
+    assert got["ln_err"] == pytest.approx(0.0, abs=1e-9)  # independent of y: no spread
