@@ -7,6 +7,7 @@ dynesty's checkpoint file. Parameter vectors are in the run file's (paper) units
 
 from __future__ import annotations
 
+import pickle
 from functools import cached_property
 from typing import Any
 
@@ -44,12 +45,15 @@ class RunModel:
         return JointLikelihood.from_config(lk.data, lk.mode, softening=lk.softening or 0.0,
                                            overrides=lk.terms, options=self.config.theory.theory_options())
 
-    def __getstate__(self) -> dict[str, Any]:
-        # the likelihood is rebuilt (cheaply, from the YAML database) on the other side of a pickle
-        return {"config": self.config}
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pool workers receive the model with every task (dynesty sends its likelihood along with each
+        # proposal): send the configuration as bytes pickled once, and let each worker rebuild the model
+        # (likelihood, fast-path plan) once and reuse it for every later task with the same bytes.
+        return (_restore_model, (self._config_blob,))
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.config = state["config"]
+    @cached_property
+    def _config_blob(self) -> bytes:
+        return pickle.dumps(self.config, protocol=pickle.HIGHEST_PROTOCOL)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -137,6 +141,19 @@ class _Columns:
         for j, (i, f, c) in enumerate(self.spec):
             out[:, j] = x[:, i] * f if i >= 0 else c
         return out
+
+
+_WORKER_MODELS: dict[bytes, RunModel] = {}
+
+
+def _restore_model(blob: bytes) -> RunModel:
+    """Unpickle a RunModel, reusing the one this process already built from the same configuration."""
+    model = _WORKER_MODELS.get(blob)
+    if model is None:
+        model = RunModel(pickle.loads(blob))
+        _WORKER_MODELS.clear()  # one run at a time per process: keep only the latest model
+        _WORKER_MODELS[blob] = model
+    return model
 
 
 class _Method:
