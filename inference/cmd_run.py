@@ -54,7 +54,11 @@ def main(argv: list[str]) -> int:
         output = run_sampler(config.sampler.name, problem, settings, outdir, config.seed, pool=pool,
                              resume=resuming)
         wall = time.monotonic() - t0
-    log.info("sampling took %.1f s; computing predictions for %d samples", wall, len(output.samples))
+    log.info("sampling took %.1f s; stopped because: %s", wall, output.info.get("stop_reason", "the sampler finished"))
+    if "NOT" in str(output.info.get("stop_reason", "")):
+        log.warning("%s: the sampler stopped before convergence; treat the results as preliminary "
+                    "(raise the step or call cap, or use dynesty for this posterior)", config.name)
+    log.info("computing predictions for %d samples", len(output.samples))
     blobs = compute_blobs(problem, output.samples)
     provenance = collect_provenance(config.seed, config.sampler.name, settings,
                                     measurement_set=config.likelihood.data, run_file=str(args.run_file),
@@ -66,5 +70,6 @@ def main(argv: list[str]) -> int:
     print(print_summary_table(results.summary))
     if output.logz_err is not None:
         print(f"ln Z = {output.logz:.3f} +- {output.logz_err:.3f}")
+    print(f"stopped because: {output.info.get('stop_reason', 'the sampler finished')}")
     print(f"results: {outdir}/ (posterior.nc, summary.csv, evidence.json, run.yaml, provenance.json)")
     return 0
