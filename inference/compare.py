@@ -158,6 +158,8 @@ def _kappa_range(res: Results, param: str) -> tuple[tuple[float, float], str]:
 
 
 DENSITY_METHODS = ("conditional", "reflection", "linear")
+# fewer draws than this carrying the conditional-density mean: the Savage-Dickey number is flagged unreliable
+MIN_CARRIED = 50
 
 
 def conditional_edge_density(loglike: Callable[[np.ndarray], np.ndarray], draws: np.ndarray, col: int,
@@ -182,8 +184,11 @@ def conditional_edge_density(loglike: Callable[[np.ndarray], np.ndarray], draws:
         cond[start:start + len(block)] = np.exp(logl[:, 0] - logsumexp(logl + log_trap, axis=1))
     mean = float(np.mean(cond))
     err = float(np.std(cond, ddof=1) / np.sqrt(len(cond))) if len(cond) > 1 else float("nan")
+    # how many draws carry the mean: a few dominant terms mean the draws barely reach the region where the
+    # edge value is likely, and the standard error is not to be trusted
+    carried = float(cond.sum() ** 2 / np.sum(cond**2)) if np.any(cond > 0) else 0.0
     return {"density": mean, "ln_err": err / mean if mean > 0 else None, "n_draws": len(draws),
-            "n_grid": n_grid}
+            "n_grid": n_grid, "carried_by": carried}
 
 
 def run_edge_density(res: Results, param: str, prior_range: tuple[float, float], n_draws: int = 20000,
@@ -228,7 +233,13 @@ def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "condi
               "posterior_density_at_edge": cd["density"], "prior_density_at_edge": prior,
               "prior_range": list(rng_used),
               "method": f"posterior mean of the conditional density p({param}=edge | others, d) over "
-                        f"{cd['n_draws']} draws, likelihood re-evaluated on {cd['n_grid']} {param} values"}
+                        f"{cd['n_draws']} draws, likelihood re-evaluated on {cd['n_grid']} {param} values; "
+                        f"the mean is carried by ~{cd['carried_by']:.0f} draws",
+              "carried_by": cd["carried_by"]}
+        if cd["carried_by"] < MIN_CARRIED:
+            sd["warning"] = (f"UNRELIABLE: only ~{cd['carried_by']:.0f} draws carry the estimate; the posterior "
+                             f"of A barely reaches the region where {param} = {rng_used[0]} fits, so this "
+                             "cross-check cannot test the nested-sampling Bayes factor")
     else:
         sd = savage_dickey(np.asarray(ws[param]), np.asarray(ws["weights"]), rng_used, method)
         sd["method"] = fallback + sd["method"]
@@ -262,6 +273,8 @@ def format_table(result: dict[str, Any]) -> str:
                   f"prior density {num(sd['prior_density_at_edge'], '.4g')} "
                   f"(range {sd['prior_range']} from the {sd['prior_range_source']})",
                   f"  edge density by {sd['method']}", f"  {sd['note']}"]
+        if "warning" in sd:
+            lines.append(f"  {sd['warning']}")
     return "\n".join(lines)
 
 

@@ -109,3 +109,18 @@ def test_conditional_edge_density_is_exact_for_a_gaussian():
     expect = norm.pdf(0.0, 0.3, 0.2) / (norm.cdf(2.0, 0.3, 0.2) - norm.cdf(0.0, 0.3, 0.2))
     assert got["density"] == pytest.approx(expect, rel=1e-5)  # trapezoid on 2001 points: O(h^2) ~ 1e-6
     assert got["ln_err"] == pytest.approx(0.0, abs=1e-9)  # independent of y: no spread
+    assert got["carried_by"] == pytest.approx(300.0)  # every draw contributes equally
+
+
+def test_conditional_edge_density_says_when_few_draws_carry_it():
+    """If the edge value fits only where the draws rarely go, the mean rests on a few draws."""
+    from scipy.stats import norm
+
+    from inference.compare import conditional_edge_density
+
+    def loglike(z):  # x = 0 fits only where y is near 2.5, which few standard-normal draws reach
+        return norm.logpdf(z[:, 0], np.abs(z[:, 1] - 2.5), 0.05)
+
+    draws = np.column_stack([np.zeros(400), np.random.default_rng(5).normal(size=400)])
+    got = conditional_edge_density(loglike, draws, 0, (0.0, 2.0))
+    assert got["carried_by"] < 0.1 * len(draws)
