@@ -9,7 +9,8 @@ likelihood call, measured here with a trivial 8-D likelihood at the kappa runs' 
 (2) batch throughput on 1e5 points; (3) the same observables "the usual way" (one call per observable
 and point, R and the CHARM-II ratio by direct quadrature); (4) wall time, likelihood calls and peak
 memory of ``darkportal run runs/kappa_{nonzero,zero}.yaml``, serial and with ``--pool processes
---nprocs 2`` (output in /tmp/bench_*, never results/). Load averages are printed before and after.
+--nprocs 2`` (output in bench_* folders of the system temporary directory, never results/).
+Load averages are printed before and after.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -156,17 +158,21 @@ def usual_way_per_point(run: str, n: int) -> float:
 # ------------------------------------------------------------------------------------------ full runs
 
 def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
-    out = Path("/tmp") / f"bench_{run}{'_pool' if pool else ''}"
+    out = Path(tempfile.gettempdir()) / f"bench_{run}{'_pool' if pool else ''}"
     shutil.rmtree(out, ignore_errors=True)  # a fresh folder: every run starts from the beginning
-    cmd = ["/usr/bin/time", "-v", str(ROOT / ".venv" / "bin" / "darkportal"), "run", f"runs/{run}.yaml",
-           "--out", str(out), "--force"]
+    # the peak memory of the run's process tree, read by a small parent process (no /usr/bin/time needed)
+    measure = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
+               "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+               "print(f'Maximum resident set size (kbytes): {kb}', file=sys.stderr); sys.exit(rc)")
+    cmd = [sys.executable, "-c", measure, str(ROOT / ".venv" / "bin" / "darkportal"), "run",
+           f"runs/{run}.yaml", "--out", str(out), "--force"]
     if pool:
         cmd += ["--pool", "processes", "--nprocs", "2"]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        return {"wall": wall, "error": proc.stderr.split("\tCommand being timed")[0][-600:].replace("\n", " ")}
+        return {"wall": wall, "error": proc.stderr.split("Maximum resident set size")[0][-600:].replace("\n", " ")}
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     evidence = json.loads((out / "evidence.json").read_text())
     prov = json.loads((out / "provenance.json").read_text())
