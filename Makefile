@@ -41,8 +41,11 @@ typecheck: $(STAMP)
 test: $(STAMP) lint typecheck
 	$(VENV)/bin/python -m pytest -q
 
+# Rebuild physics/data/miniboone_numu_flux.csv and scattering_tables.npz from the MiniBooNE flux release as
+# shipped in the DarkNews sdist (only the sdist is downloaded; DarkNews itself is not installed).
 tables: $(STAMP)
-	$(PY) tools/generate_scattering_tables.py
+	@d=$$(mktemp -d) && $(PY) -m pip download --quiet --no-deps darknews==0.4.8 -d $$d && \
+	$(PY) tools/generate_scattering_tables.py --darknews-sdist $$d/darknews-0.4.8.tar.gz; rc=$$?; rm -rf $$d; exit $$rc
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
