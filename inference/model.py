@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-import physics
 from inference.config import RunConfig
 from inference.problem import SamplingProblem
 from likelihoods import JointLikelihood
@@ -98,17 +97,11 @@ class RunModel:
         return np.asarray(self.likelihood.loglike(self.config.to_params(x)), dtype=float)
 
     def blobs(self, x: FloatArray) -> dict[str, FloatArray]:
-        """Per-term log-likelihoods ("logl:<term>") and SM + NP predictions ("pred:<observable>")."""
-        params = self.config.to_params(x)
-        names = list(dict.fromkeys([*self.likelihood.observables, *POSTERIOR_PREDICTIONS]))
-        inside = physics.in_domain(params)
-        preds = physics.predict(params.take(inside), names, self.config.theory.theory_options())
-        terms = self.likelihood.terms_from_predictions(_scatter(preds, inside), params=params, valid=inside)
+        """Per-term log-likelihoods ("logl:<term>") and SM + NP predictions ("pred:<observable>", NaN outside
+        the physics domain)."""
+        _, terms, preds = self.likelihood.evaluate(self.config.to_params(x), extra=POSTERIOR_PREDICTIONS)
         out = {f"logl:{k}": v for k, v in terms.items()}
-        for k, pr in preds.items():
-            full = np.full(len(inside), np.nan)
-            full[inside] = pr.total
-            out[f"pred:{k}"] = full
+        out.update({f"pred:{k}": np.asarray(pr.total, dtype=float) for k, pr in preds.items()})
         return out
 
     def problem(self) -> SamplingProblem:
@@ -166,16 +159,3 @@ class _Method:
 
     def __call__(self, x: FloatArray) -> Any:
         return getattr(self.owner, self.name)(np.atleast_2d(np.asarray(x, dtype=float)))
-
-
-def _scatter(preds: dict[str, physics.Prediction], inside: np.ndarray) -> dict[str, physics.Prediction]:
-    """Predictions on the in-domain subset, placed back on all points (0 outside, which the domain term
-    turns into -inf anyway)."""
-    out = {}
-    for k, pr in preds.items():
-        np_full = np.zeros(len(inside))
-        np_full[inside] = pr.np
-        tot = np.zeros(len(inside))
-        tot[inside] = pr.total
-        out[k] = physics.Prediction(np_full, pr.sm, tot)
-    return out

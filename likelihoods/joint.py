@@ -228,15 +228,17 @@ class JointLikelihood:
         """Per-term log-likelihoods (enabled terms and DOMAIN_TERM); their sum is :meth:`loglike`."""
         return self.evaluate(params)[1]
 
-    def evaluate(self, params: Any) -> tuple[FloatArray, dict[str, FloatArray], dict[str, Any]]:
+    def evaluate(self, params: Any, extra: Sequence[str] = ()) -> tuple[FloatArray, dict[str, FloatArray],
+                                                                      dict[str, Any]]:
         """(total, per-term, predictions) at the N points of ``params`` (a physics.ModelParams).
 
         Predictions are computed for the points inside the physics domain only; outside it their arrays
-        hold NaN, every term is 0 and DOMAIN_TERM is -inf.
+        hold NaN, every term is 0 and DOMAIN_TERM is -inf. ``extra`` names observables to predict beside
+        the ones the terms read (e.g. unmeasured decays to store with posterior samples).
         """
         n = params.size
         inside = _in_domain(params, self._domain)
-        names = self.observables
+        names = list(dict.fromkeys([*self.observables, *extra]))
         if inside.all():
             preds = dict(self._predict(params, names))
         else:
