@@ -371,10 +371,9 @@ def _build_fast_plan(lik: JointLikelihood) -> _FastPlan | None:
 
 def _in_domain(params: Any, domain: DomainFn | None) -> np.ndarray:
     if domain is None:
-        from physics import domain_violations
-        masks: Mapping[str, np.ndarray] = domain_violations(params)
-    else:
-        masks = domain(params)
+        from physics import in_domain
+        return np.asarray(in_domain(params), dtype=bool)
+    masks: Mapping[str, np.ndarray] = domain(params)
     bad = np.zeros(params.size, dtype=bool)
     for mask in masks.values():
         bad |= np.asarray(mask, dtype=bool)
