@@ -16,6 +16,7 @@ import numpy as np
 from inference.config import RunConfig
 from inference.problem import SamplingProblem
 from likelihoods import JointLikelihood
+from likelihoods.compiled import CompiledLoglike
 from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES
 from priors import Uniform
 
@@ -78,19 +79,41 @@ class RunModel:
         return _Columns(self.config)
 
     def log_likelihood(self, x: FloatArray) -> FloatArray:
-        """Total log-likelihood at the rows of x (paper units): the likelihood's fused fast path where it has
-        one (one point: plain floats; a batch: chunked arrays), else ``likelihood.loglike`` (the reference)."""
+        """Total log-likelihood at the rows of x (paper units): the likelihood's compiled fast path where it has
+        one, else its Python fused path (one point: plain floats; a batch: chunked arrays), else
+        ``likelihood.loglike`` (the reference). NaN or +inf from a fast path goes to the reference."""
         x = np.asarray(x, dtype=float)
         if x.ndim == 2 and x.shape[1] == self._columns.ndim:
-            if x.shape[0] == 1:
+            compiled = self._compiled
+            if compiled is not None:
+                values = compiled.batch(x)
+                if not np.any(np.isnan(values) | (values == np.inf)):
+                    return values
+            elif x.shape[0] == 1:
                 value = self.likelihood.fast_loglike_point(self._columns.point(x[0].tolist()))
                 if value is not None:
                     return np.array([value])
             else:
-                values = self.likelihood.fast_loglike(self._columns.batch(x))
-                if values is not None:
-                    return values
+                python_values = self.likelihood.fast_loglike(self._columns.batch(x))
+                if python_values is not None:
+                    return python_values
         return self.reference_log_likelihood(x)
+
+    def point_log_likelihood(self, x: FloatArray) -> float:
+        """log L at one point x of shape (ndim,) (paper units), as dynesty calls it: one compiled call where the
+        likelihood has a compiled path, else :meth:`log_likelihood`. Never NaN or +inf (those points go to the
+        reference path, which raises naming the point)."""
+        compiled = self._compiled
+        if compiled is not None and x.shape == (self._columns.ndim,) and x.dtype == np.float64:
+            value = compiled.point(x)
+            if value == value and value != np.inf:
+                return value
+        return float(self.log_likelihood(np.asarray(x, dtype=float)[None, :])[0])
+
+    @cached_property
+    def _compiled(self) -> CompiledLoglike | None:
+        index, factor, constant = zip(*self._columns.spec, strict=True)
+        return self.likelihood.compiled_loglike(index, factor, constant)
 
     def reference_log_likelihood(self, x: FloatArray) -> FloatArray:
         """The straightforward path: ``to_params`` -> ``physics.predict`` -> every term (for tests and checks)."""
@@ -107,7 +130,8 @@ class RunModel:
     def problem(self) -> SamplingProblem:
         return SamplingProblem(names=self.names, prior_transform=_Method(self, "prior_transform"),
                                log_prior=_Method(self, "log_prior"), log_likelihood=_Method(self, "log_likelihood"),
-                               blobs=_Method(self, "blobs"))
+                               blobs=_Method(self, "blobs"),
+                               point_log_likelihood=_PointMethod(self, "point_log_likelihood"))
 
 
 class _Columns:
@@ -134,6 +158,17 @@ class _Columns:
         for j, (i, f, c) in enumerate(self.spec):
             out[:, j] = x[:, i] * f if i >= 0 else c
         return out
+
+
+class _PointMethod:
+    """Like :class:`_Method` for a method of one point (ndim,) -> float (no reshaping)."""
+
+    def __init__(self, owner: RunModel, name: str):
+        self.owner = owner
+        self.name = name
+
+    def __call__(self, x: FloatArray) -> Any:
+        return getattr(self.owner, self.name)(x)
 
 
 _WORKER_MODELS: dict[bytes, RunModel] = {}

@@ -37,6 +37,8 @@ class SamplingProblem:
     log_prior: Callable[[FloatArray], FloatArray]
     log_likelihood: Callable[[FloatArray], FloatArray]
     blobs: Callable[[FloatArray], dict[str, FloatArray]] | None = None
+    # optional: log L at one point (d,) -> float, never NaN or +inf (the per-point path of dynesty)
+    point_log_likelihood: Callable[[FloatArray], float] | None = None
 
     @property
     def ndim(self) -> int:
@@ -83,6 +85,9 @@ class PointLogLikelihood:
         self.problem = problem
 
     def __call__(self, x: FloatArray) -> float:
+        point = self.problem.point_log_likelihood
+        if point is not None:
+            return point(x)
         return float(evaluate_log_likelihood(self.problem, np.asarray(x)[None, :])[0])
 
 

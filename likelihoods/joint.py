@@ -15,6 +15,8 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
+from likelihoods.compiled import CompiledLoglike
+from likelihoods.compiled import build as build_compiled
 from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
 from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, did_you_mean
 from likelihoods.terms import (
@@ -192,9 +194,12 @@ class JointLikelihood:
             return None
         if not plan.in_domain_point(values):
             return -np.inf
-        preds = plan.predictor.point(values)
-        total = fast_total(plan.forms, [preds[i] + shift for i, shift, _ in plan.inputs],
-                           [preds[w] for _, _, w in plan.inputs])
+        if plan.compiled is not None:
+            total = plan.compiled.point(np.asarray(values, dtype=float))
+        else:
+            preds = plan.predictor.point(values)
+            total = fast_total(plan.forms, [preds[i] + shift for i, shift, _ in plan.inputs],
+                               [preds[w] for _, _, w in plan.inputs])
         if total != total or total == np.inf:
             from physics import ModelParams
             return float(self.loglike(ModelParams.from_array(np.asarray(values, dtype=float)))[0])
@@ -208,6 +213,11 @@ class JointLikelihood:
             return None
         from physics import ModelParams, in_domain
         theta = np.asarray(theta, dtype=float)
+        if plan.compiled is not None:
+            out = plan.compiled.batch(theta)
+            if np.any(np.isnan(out) | (out == np.inf)):
+                return self.loglike(ModelParams.from_array(theta))
+            return out
         out = np.full(theta.shape[0], -np.inf)
         inside = np.flatnonzero(in_domain(ModelParams.from_array(theta)))
         for start in range(0, inside.size, chunk):
@@ -218,6 +228,16 @@ class JointLikelihood:
         if np.any(np.isnan(out) | (out == np.inf)):
             return self.loglike(ModelParams.from_array(theta))
         return out
+
+    def compiled_loglike(self, index: Sequence[int], factor: Sequence[float],
+                         constant: Sequence[float]) -> CompiledLoglike | None:
+        """The compiled fast path reading sampler vectors through a column map (likelihoods.compiled), or None
+        where there is none (no fused path, numba missing or DARKPORTAL_JIT=0). Its values may be NaN or +inf
+        where the reference path would raise: check them."""
+        plan = self._fast_plan()
+        if plan is None or plan.compiled is None:
+            return None
+        return plan.compiled.with_columns(index, factor, constant)
 
     def _fast_plan(self) -> _FastPlan | None:
         if self._fast is None:
@@ -345,6 +365,7 @@ class _FastPlan:
     in_domain_point: Callable[[Sequence[float]], bool]
     forms: list[FastForm]
     inputs: list[tuple[int, float, int]]  # per term: observable index, SM value added, window observable
+    compiled: CompiledLoglike | None  # the same in compiled code (likelihoods.compiled), where available
 
 
 def _build_fast_plan(lik: JointLikelihood) -> _FastPlan | None:
@@ -365,8 +386,11 @@ def _build_fast_plan(lik: JointLikelihood) -> _FastPlan | None:
         if t.spec.window_observable and predictor.sm[w] is not None:
             return None
         inputs.append((i, sm if t.spec.applies_to == "total" and sm is not None else 0.0, w))
-    log.debug("likelihood %s/%s: fused fast path on", lik.data_set, lik.mode)
-    return _FastPlan(predictor, in_domain_point, [fast_form(t) for t in lik.terms], inputs)
+    forms = [fast_form(t) for t in lik.terms]
+    compiled = build_compiled(predictor._k, forms, inputs, names)
+    log.debug("likelihood %s/%s: fused fast path on (%s)", lik.data_set, lik.mode,
+              "compiled" if compiled is not None else "Python")
+    return _FastPlan(predictor, in_domain_point, forms, inputs, compiled)
 
 
 def _in_domain(params: Any, domain: DomainFn | None) -> np.ndarray:

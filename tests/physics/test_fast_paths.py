@@ -19,7 +19,7 @@ import pytest
 from inference.config import load_run_config
 from inference.model import RunModel
 from likelihoods import JointLikelihood
-from physics import kaon, miniboone
+from physics import kaon, kernel, miniboone
 from physics.fused import fused_predictor, in_domain_point
 from physics.g2 import yukawa_loop_integral, yukawa_loop_integral_point
 from physics.options import TheoryOptions
@@ -126,14 +126,59 @@ def test_yukawa_point_matches_array() -> None:
     assert np.max(_rel(np.array([yukawa_loop_integral_point(v) for v in r.tolist()]), ref)) < RTOL
 
 
+@pytest.fixture(params=["compiled", "python"])
+def fast_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test on the compiled fast path and again on the Python fused path (the fallback without numba)."""
+    if request.param == "python":
+        monkeypatch.setattr(kernel, "ENABLED", False)
+    elif not kernel.ENABLED:
+        pytest.skip("numba missing or DARKPORTAL_JIT=0")
+    return str(request.param)
+
+
+@pytest.mark.parametrize("options", OPTIONS, ids=lambda o: f"{o.kl_convention}-{o.r_normalisation}-"
+                                                           f"{o.nucleon_ff_incoherent}")
+def test_compiled_kernel_matches_predict(options: TheoryOptions) -> None:
+    if not kernel.ENABLED:
+        pytest.skip("numba missing or DARKPORTAL_JIT=0")
+    kernel.check_layout()
+    theta = _points(11)
+    ref = predict(ModelParams.from_array(theta), kernel.KERNEL_NAMES, options)
+    fused = fused_predictor(FUSED_NAMES, options)
+    assert fused is not None
+    data = kernel.kernel_data(fused._k)
+    out = np.empty((len(theta), kernel.N_OUT))
+    for row, o in zip(theta, out, strict=True):
+        assert kernel.in_domain(row)
+        kernel.evaluate(row, data.consts, data.t2, data.x2, data.y2, data.t1, data.x1, o)
+    for j, name in enumerate(kernel.KERNEL_NAMES):
+        assert np.max(_rel(out[:, j], ref[name].np)) < RTOL, name
+
+
+def test_compiled_in_domain_matches_in_domain() -> None:
+    if not kernel.ENABLED:
+        pytest.skip("numba missing or DARKPORTAL_JIT=0")
+    theta = _points(2, 400)
+    theta[:40, 6] = np.linspace(0.005, 0.16, 40)
+    theta[40:60, 7] = np.linspace(0.35, 0.75, 20)
+    theta[60, 0], theta[61, 4], theta[63, 3] = np.nan, -1.0, np.inf
+    theta[62, 6:] = [0.150 * (1 + 1e-13), 0.700 * (1 + 1e-13)]
+    theta[64, 5] = 1.0 + 1e-9
+    ref = in_domain(ModelParams.from_array(theta))
+    assert not ref.all() and ref.any()
+    assert [bool(kernel.in_domain(row)) for row in theta] == ref.tolist()
+
+
 @pytest.mark.parametrize(("data", "mode", "softening"), [("2023", "gaussian", 0.0), ("2025", "gaussian", 0.0),
                                                          ("2023", "cuts", 0.0), ("2023", "cuts", 0.3)])
-def test_fast_loglike_matches_reference(data: str, mode: str, softening: float) -> None:
+def test_fast_loglike_matches_reference(data: str, mode: str, softening: float, fast_path: str) -> None:
     lik = JointLikelihood.from_config(data, mode, softening=softening, options=TheoryOptions())
+    plan = lik._fast_plan()
+    assert plan is not None and (plan.compiled is not None) == (fast_path == "compiled")
     theta = _points(5)
     theta[5, 6] = 0.009  # outside the domain
     ref = lik.loglike(ModelParams.from_array(theta))
-    fast = lik.fast_loglike(theta, chunk=17)  # several chunks
+    fast = lik.fast_loglike(theta, chunk=17)  # several chunks (Python path)
     assert fast is not None
     point = np.array([lik.fast_loglike_point(row) for row in theta.tolist()])
     for got in (fast, point):
@@ -145,14 +190,16 @@ def test_fast_loglike_matches_reference(data: str, mode: str, softening: float) 
 
 
 @pytest.mark.parametrize("run", ["runs/kappa_nonzero.yaml", "runs/kappa_zero.yaml"])
-def test_run_model_fast_path_matches_reference(run: str) -> None:
+def test_run_model_fast_path_matches_reference(run: str, fast_path: str) -> None:
     model = RunModel(load_run_config(run))
+    assert (model._compiled is not None) == (fast_path == "compiled")
     x = model.prior_transform(np.random.default_rng(6).random((N_POINTS, model._columns.ndim)))
     ref = model.reference_log_likelihood(x)
     assert np.isfinite(ref).sum() >= 10
     fast = model.log_likelihood(x)
     single = np.array([model.log_likelihood(x[i:i + 1])[0] for i in range(len(x))])
-    for got in (fast, single):
+    dynesty_point = np.array([model.point_log_likelihood(row) for row in x])
+    for got in (fast, single, dynesty_point):
         assert np.array_equal(np.isfinite(got), np.isfinite(ref))
         fin = np.isfinite(ref)
         assert np.max(_rel(got[fin], ref[fin])) < RTOL
@@ -165,9 +212,20 @@ def test_no_fast_path_with_stand_in_predictor() -> None:
     lik = JointLikelihood.from_config("2023", "gaussian", predictor=lambda p, names, opts: predict(p, names, opts))
     assert lik.fast_loglike_point(_points(7)[6].tolist()) is None
     assert lik.fast_loglike(_points(7)) is None
+    assert lik.compiled_loglike(range(8), [1.0] * 8, [0.0] * 8) is None
 
 
-def test_non_finite_from_kernel_goes_to_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compiled_column_map_is_checked() -> None:
+    if not kernel.ENABLED:
+        pytest.skip("numba missing or DARKPORTAL_JIT=0")
+    lik = JointLikelihood.from_config("2023", "gaussian", options=TheoryOptions())
+    with pytest.raises(ValueError, match="column map needs 8 entries"):
+        lik.compiled_loglike(range(7), [1.0] * 7, [0.0] * 7)
+    with pytest.raises(ValueError, match=r"numbered 0\.\.ndim-1"):
+        lik.compiled_loglike([0, 1, 2, 3, 4, 5, 6, 8], [1.0] * 8, [0.0] * 8)
+
+
+def test_non_finite_from_kernel_goes_to_reference(monkeypatch: pytest.MonkeyPatch, fast_path: str) -> None:
     """A NaN out of the fused kernel is never returned: the reference path decides (and raises on its own NaN)."""
     lik = JointLikelihood.from_config("2023", "gaussian", options=TheoryOptions())
     theta = _points(8)
@@ -175,8 +233,14 @@ def test_non_finite_from_kernel_goes_to_reference(monkeypatch: pytest.MonkeyPatc
     i = int(np.flatnonzero(np.isfinite(ref))[0])
     plan = lik._fast_plan()
     assert plan is not None
+    if plan.compiled is not None:
+        monkeypatch.setattr(plan.compiled, "point", lambda x: math.nan)
+        monkeypatch.setattr(plan.compiled, "batch", lambda xs: np.full(len(xs), math.inf))
     monkeypatch.setattr(plan.predictor, "point", lambda values: [math.nan] * len(plan.predictor.names))
+    monkeypatch.setattr(plan.predictor, "batch", lambda t: [np.full(len(t), math.nan)] * len(plan.predictor.names))
     assert lik.fast_loglike_point(theta[i].tolist()) == pytest.approx(ref[i], rel=RTOL)
+    fast = lik.fast_loglike(theta)
+    assert fast is not None and np.array_equal(fast, ref)
 
 
 @pytest.mark.parametrize("run", ["runs/kappa_nonzero.yaml", "runs/kappa_zero.yaml"])
