@@ -17,6 +17,7 @@ from inference.config import RunConfig
 from inference.problem import SamplingProblem
 from likelihoods import JointLikelihood
 from likelihoods.compiled import CompiledLoglike
+from physics import kernel
 from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES
 from priors import Uniform
 
@@ -70,6 +71,21 @@ class RunModel:
                 return np.array([[hi if v >= 1.0 else min(max(lo + v * w, lo), hi) for v, (lo, w, hi)
                                   in zip(row, bounds, strict=True)]])
         return np.asarray(self.config.priors.ppf(u), dtype=float)
+
+    def point_prior_transform(self, u: FloatArray) -> FloatArray:
+        """Unit cube -> parameters for one point u of shape (ndim,), as dynesty calls it: one compiled call
+        where every prior is uniform (the arithmetic of ``Uniform.ppf``), else :meth:`prior_transform`."""
+        box = self._uniform_box
+        if box is not None and u.shape == (box.shape[0],) and u.dtype == np.float64:
+            out = np.empty(box.shape[0])
+            if _uniform_box_point(u, box, out):
+                return out
+        return np.asarray(self.prior_transform(np.asarray(u, dtype=float)[None, :]), dtype=float)[0]
+
+    @cached_property
+    def _uniform_box(self) -> FloatArray | None:
+        bounds = self._columns.uniform
+        return np.array(bounds, dtype=np.float64).reshape(-1, 3) if bounds is not None and kernel.ENABLED else None
 
     def log_prior(self, x: FloatArray) -> FloatArray:
         return np.asarray(self.config.priors.logpdf(x), dtype=float)
@@ -131,7 +147,21 @@ class RunModel:
         return SamplingProblem(names=self.names, prior_transform=_Method(self, "prior_transform"),
                                log_prior=_Method(self, "log_prior"), log_likelihood=_Method(self, "log_likelihood"),
                                blobs=_Method(self, "blobs"),
-                               point_log_likelihood=_PointMethod(self, "point_log_likelihood"))
+                               point_log_likelihood=_PointMethod(self, "point_log_likelihood"),
+                               point_prior_transform=_PointMethod(self, "point_prior_transform"))
+
+
+@kernel.jit
+def _uniform_box_point(u: FloatArray, box: FloatArray, out: FloatArray) -> bool:
+    """Uniform.ppf of each u[i] with box rows (min, width, max), written to out; False if some u[i] lies
+    outside [0, 1] (then the caller takes the path that raises)."""
+    for i in range(u.size):
+        v = u[i]
+        if not 0.0 <= v <= 1.0:
+            return False
+        lo, w, hi = box[i, 0], box[i, 1], box[i, 2]
+        out[i] = hi if v >= 1.0 else min(max(lo + v * w, lo), hi)
+    return True
 
 
 class _Columns:

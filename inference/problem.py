@@ -39,6 +39,8 @@ class SamplingProblem:
     blobs: Callable[[FloatArray], dict[str, FloatArray]] | None = None
     # optional: log L at one point (d,) -> float, never NaN or +inf (the per-point path of dynesty)
     point_log_likelihood: Callable[[FloatArray], float] | None = None
+    # optional: prior transform of one point (d,) -> (d,) (the per-point path of dynesty)
+    point_prior_transform: Callable[[FloatArray], FloatArray] | None = None
 
     @property
     def ndim(self) -> int:
@@ -98,6 +100,9 @@ class PointPriorTransform:
         self.problem = problem
 
     def __call__(self, u: FloatArray) -> FloatArray:
+        point = self.problem.point_prior_transform
+        if point is not None:
+            return point(u)
         return np.asarray(self.problem.prior_transform(np.asarray(u)[None, :]), dtype=float)[0]
 
 

@@ -250,5 +250,10 @@ def test_prior_transform_point_path_is_ppf(run: str) -> None:
     u[0], u[1] = 0.0, 1.0
     single = np.concatenate([model.prior_transform(u[i:i + 1]) for i in range(len(u))])
     assert np.array_equal(single, model.config.priors.ppf(u))
+    dynesty_point = np.array([model.point_prior_transform(row) for row in u])
+    assert np.array_equal(dynesty_point, model.config.priors.ppf(u))
+    assert (model._uniform_box is not None) == kernel.ENABLED
     with pytest.raises(ValueError, match="ppf takes u in"):
         model.prior_transform(np.full((1, model._columns.ndim), 1.5))
+    with pytest.raises(ValueError, match="ppf takes u in"):
+        model.point_prior_transform(np.full(model._columns.ndim, -0.5))
