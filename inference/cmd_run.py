@@ -39,6 +39,8 @@ def main(argv: list[str]) -> int:
     outdir = Path(args.out) if args.out is not None else Path(config.output)
     model = RunModel(config)
     problem = model.problem()
+    if args.pool == "processes":
+        model.warm_up()  # forked workers inherit the built likelihood and its compiled code
     with make_pool(args.pool, args.nprocs) as pool:
         if not pool.is_master:  # an MPI worker rank: it served rank 0 and has nothing to write
             return 0

@@ -52,6 +52,18 @@ class RunModel:
         # (likelihood, fast-path plan) once and reuse it for every later task with the same bytes.
         return (_restore_model, (self._config_blob,))
 
+    def warm_up(self) -> None:
+        """Build everything a likelihood call needs now (tables, fast-path plan, compiled code loaded or compiled)
+        and register this model as the one worker processes reuse: call before starting a process pool, whose
+        forked workers then inherit it instead of building their own on their first task."""
+        u = np.full((1, len(self.names)), 0.5)
+        x = self.prior_transform(u)
+        self.point_prior_transform(u[0])
+        self.log_likelihood(np.repeat(x, 2, axis=0))
+        self.point_log_likelihood(x[0])
+        _WORKER_MODELS.clear()
+        _WORKER_MODELS[self._config_blob] = self
+
     @cached_property
     def _config_blob(self) -> bytes:
         return pickle.dumps(self.config, protocol=pickle.HIGHEST_PROTOCOL)

@@ -53,14 +53,15 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     checkpoint = outdir / CHECKPOINT
     t0 = time.monotonic()
     use_pool = pool is not None and pool.kind is not None
+    lean = _LeanPool(pool) if pool is not None and use_pool else None
     if resume and checkpoint.exists():
         log.info("dynesty: resuming from %s", checkpoint)
-        sampler = dynesty.NestedSampler.restore(str(checkpoint), pool=pool if use_pool else None)
+        sampler = dynesty.NestedSampler.restore(str(checkpoint), pool=lean)
         resumed_at: int | None = int(sampler.it) - 1
     else:
         if resume:
             log.info("dynesty: no checkpoint in %s yet; starting from the beginning", outdir)
-        sampler = _new_sampler(problem, opts, seed, pool if use_pool else None)
+        sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
     progress = ProgressLog("dynesty", float(opts["progress_every"]))
     with warnings.catch_warnings():
@@ -82,8 +83,33 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     return out
 
 
+class _LeanPool:
+    """The pool as dynesty sees it: results of its random walks come back without their evaluation history
+    (every point of the walk, ~12 kB of small arrays per walk), which dynesty only reads when
+    ``save_evaluation_history`` is on (never here) and which costs more to send back than the walk itself on
+    this model's compiled likelihood (benchmarks/README.md)."""
+
+    def __init__(self, pool: PoolHandle):
+        self.pool = pool
+        self.size = pool.size
+
+    def map(self, fn: Any, items: Any) -> list[Any]:
+        return self.pool.map(_WithoutHistory(fn), items)
+
+
+class _WithoutHistory:
+    def __init__(self, fn: Any):
+        self.fn = fn
+
+    def __call__(self, item: Any) -> Any:
+        out = self.fn(item)
+        if isinstance(out, tuple) and hasattr(out, "_replace") and hasattr(out, "evaluation_history"):
+            out = out._replace(evaluation_history=[])
+        return out
+
+
 def _new_sampler(problem: SamplingProblem, opts: dict[str, Any], seed: int,
-                 pool: PoolHandle | None) -> dynesty.NestedSampler:
+                 pool: _LeanPool | None) -> dynesty.NestedSampler:
     rng = np.random.default_rng(seed)
     nlive = int(opts["nlive"])
     # Initial live points in one vectorised call (dynesty would evaluate them one by one).

@@ -1,0 +1,82 @@
+"""`--pool processes`: the pipe pool keeps order, raises workers' errors, survives them, and reports a dead
+worker; dynesty's walks come back without their evaluation history."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import namedtuple
+
+import numpy as np
+import pytest
+
+from inference.pool import PipePool, PoolError
+from inference.samplers.dynesty_backend import _WithoutHistory
+
+
+def square_with_pid(x: int) -> tuple[int, int]:
+    return x * x, os.getpid()
+
+
+def fail_on_three(x: int) -> int:
+    if x == 3:
+        raise ValueError(f"no threes please (got {x})")
+    return x
+
+
+def kill_self(x: int) -> int:
+    if x == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return x
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_map_keeps_order_and_uses_every_process(size: int) -> None:
+    pool = PipePool(size)
+    try:
+        for n in (0, 1, 2, 7, 20):
+            out = pool.map(square_with_pid, range(n))
+            assert [v for v, _ in out] == [i * i for i in range(n)]
+        pids = {pid for _, pid in pool.map(square_with_pid, range(3 * size))}
+        assert len(pids) == size and os.getpid() in pids  # the caller computes its share
+    finally:
+        pool.close()
+
+
+def test_worker_exception_is_raised_and_the_pool_stays_usable() -> None:
+    pool = PipePool(2)
+    try:
+        with pytest.raises(ValueError, match="no threes please"):
+            pool.map(fail_on_three, [0, 1, 2, 3])  # 3 is in the worker's chunk
+        with pytest.raises(ValueError, match="no threes please"):
+            pool.map(fail_on_three, [3, 0, 1, 2])  # 3 is in the caller's chunk: the worker's answer is still read
+        assert pool.map(fail_on_three, [0, 1, 2, 4]) == [0, 1, 2, 4]
+    finally:
+        pool.close()
+
+
+def test_dead_worker_is_a_pool_error() -> None:
+    pool = PipePool(2)
+    try:
+        with pytest.raises(PoolError, match="died"):
+            pool.map(kill_self, [0, 1, 4, 5])
+    finally:
+        pool.close()
+
+
+def test_pool_size_is_checked() -> None:
+    with pytest.raises(PoolError, match="at least 1"):
+        PipePool(0)
+
+
+Walk = namedtuple("Walk", ["u", "evaluation_history", "ncalls"])
+
+
+def a_walk(x: float) -> Walk:
+    return Walk(np.array([x]), [(x, x)] * 25, 25)
+
+
+def test_walk_results_come_back_without_history() -> None:
+    out = _WithoutHistory(a_walk)(0.5)
+    assert out.evaluation_history == [] and out.ncalls == 25 and out.u[0] == 0.5
+    assert _WithoutHistory(square_with_pid)(3)[0] == 9  # other results pass unchanged
