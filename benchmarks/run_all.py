@@ -30,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -94,31 +95,55 @@ def dynesty_own_cost(ndim: int, seed: int = 1) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------------------ likelihood paths
 
+def _python_fused_model(run: str) -> Any:
+    """The run's model with the compiled kernel switched off (the Python fused path, the fallback without numba)."""
+    from inference.config import load_run_config
+    from inference.model import RunModel
+    from physics import kernel
+
+    enabled, kernel.ENABLED = kernel.ENABLED, False
+    try:
+        model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+        model.log_likelihood(model.prior_transform(np.full((2, model._columns.ndim), 0.5)))  # build the plan now
+        model.point_prior_transform(np.full(model._columns.ndim, 0.5))
+    finally:
+        kernel.ENABLED = enabled
+    assert model._compiled is None and model._uniform_box is None
+    return model
+
+
 def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float]:
     from inference.config import load_run_config
     from inference.model import RunModel
     from inference.problem import PointLogLikelihood, PointPriorTransform
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+    model.warm_up()  # tables, fused plan, compiled code
+    python = _python_fused_model(run)
     rng = np.random.default_rng(7)
     x = model.prior_transform(rng.random((max(n_single, 1000), model._columns.ndim)))
-    model.log_likelihood(x[:2])  # build tables, fused plan and caches before timing
     model.reference_log_likelihood(x[:2])
     point = PointLogLikelihood(model.problem())
+    python_point = PointLogLikelihood(python.problem())
     out = {
-        "single_fast": _median_over_points(model.log_likelihood, x[:n_single]),
         "single_dynesty_wrapper": _median_over_points(lambda r: point(r[0]), x[:n_single]),
+        "single_compiled": _median_over_points(lambda r: model._compiled.point(r[0]), x[:n_single]),
+        "single_python": _median_over_points(lambda r: python_point(r[0]), x[:n_single]),
         "single_reference": _median_over_points(model.reference_log_likelihood, x[:200]),
     }
-    transform = PointPriorTransform(model.problem())
     u = rng.random((n_single, model._columns.ndim))
+    transform, python_transform = PointPriorTransform(model.problem()), PointPriorTransform(python.problem())
     out["prior_transform"] = _median_over_points(lambda r: transform(r[0]), u)
+    out["prior_transform_python"] = _median_over_points(lambda r: python_transform(r[0]), u)
     xb = model.prior_transform(rng.random((n_batch, model._columns.ndim)))
     out["batch_fast"] = min(_timed(lambda: model.log_likelihood(xb)) for _ in range(3)) / n_batch
+    out["batch_python"] = min(_timed(lambda: python.log_likelihood(xb)) for _ in range(2)) / n_batch
     out["batch_reference"] = _timed(lambda: model.reference_log_likelihood(xb)) / n_batch
-    fast, ref = model.log_likelihood(xb[:2000]), model.reference_log_likelihood(xb[:2000])
+    ref = model.reference_log_likelihood(xb[:2000])
     fin = np.isfinite(ref)
-    out["max_rel_diff"] = float(np.max(np.abs(fast[fin] / ref[fin] - 1.0)))
+    single = np.array([point(row) for row in xb[:2000]])
+    out["max_rel_diff"] = max(float(np.max(np.abs(got[fin] / ref[fin] - 1.0)))
+                              for got in (model.log_likelihood(xb[:2000]), single))
     out["finite_fraction"] = float(fin.mean())
     return out
 
@@ -157,15 +182,32 @@ def usual_way_per_point(run: str, n: int) -> float:
 
 # ------------------------------------------------------------------------------------------ full runs
 
+def expensive_run_file() -> Path:
+    """runs/kappa_nonzero.yaml with the two-loop Barr-Zee g-2 terms on (no fused path: predict + terms, ~1 ms
+    per call) and a call cap, for the pool's speed-up where the likelihood dominates."""
+    text = (ROOT / "runs" / "kappa_nonzero.yaml").read_text()
+    text = text.replace("options: {r_normalisation: calibrated}",
+                        "options: {r_normalisation: calibrated, g2_two_loop_bz: true}")
+    capped = "settings: {nlive: 200, dlogz: 0.5, bound: multi, sample: rwalk, maxcall: 8000}"
+    text = re.sub(r"settings: \{[^}]*\}", capped, text)
+    if "g2_two_loop_bz" not in text or "maxcall" not in text:
+        raise RuntimeError("runs/kappa_nonzero.yaml changed shape; update expensive_run_file()")
+    path = Path(tempfile.gettempdir()) / "bench_expensive.yaml"
+    path.write_text(text)
+    return path
+
+
 def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
-    out = Path(tempfile.gettempdir()) / f"bench_{run}{'_pool' if pool else ''}"
+    """Wall time, calls and peak memory of ``darkportal run`` on runs/<run>.yaml (or a path to a run file)."""
+    run_file = run if run.endswith(".yaml") else f"runs/{run}.yaml"
+    out = Path(tempfile.gettempdir()) / f"bench_{Path(run_file).stem}{'_pool' if pool else ''}"
     shutil.rmtree(out, ignore_errors=True)  # a fresh folder: every run starts from the beginning
     # the peak memory of the run's process tree, read by a small parent process (no /usr/bin/time needed)
     measure = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
                "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
                "print(f'Maximum resident set size (kbytes): {kb}', file=sys.stderr); sys.exit(rc)")
     cmd = [sys.executable, "-c", measure, str(ROOT / ".venv" / "bin" / "darkportal"), "run",
-           f"runs/{run}.yaml", "--out", str(out), "--force"]
+           run_file, "--out", str(out), "--force"]
     if pool:
         cmd += ["--pool", "processes", "--nprocs", "2"]
     t0 = time.perf_counter()
@@ -224,47 +266,57 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}\n")
 
     dyn = dynesty_own_cost(8)
+    own = dyn["per_call"]
     rows = [("dynesty's own cost per call (trivial 8-D likelihood, nlive 300, dlogz 0.5, multi, rwalk)",
-             f"{dyn['per_call'] * 1e6:.1f} us", f"{dyn['ncall']} calls in {dyn['wall']:.1f} s")]
+             f"{own * 1e6:.1f} us", f"{dyn['ncall']} calls in {dyn['wall']:.1f} s")]
     timings = {}
     for run in RUNS:
         t = timings[run] = likelihood_timings(run, args.single, args.batch)
         usual = usual_way_per_point(run, 5)
         rows += [
-            (f"{run}: single-point log L, fast path (median over {args.single} prior points)",
-             f"{t['single_fast'] * 1e6:.1f} us",
-             f"**{t['single_fast'] / dyn['per_call']:.3f}** of dynesty's own cost (target <= 0.25)"),
-            (f"{run}: same, through the sampler wrapper dynesty calls (PointLogLikelihood)",
-             f"{t['single_dynesty_wrapper'] * 1e6:.1f} us", f"{t['single_dynesty_wrapper'] / dyn['per_call']:.3f}"),
-            (f"{run}: one prior transform as dynesty calls it (PointPriorTransform)",
-             f"{t['prior_transform'] * 1e6:.1f} us", "uniform priors on Python floats"),
-            (f"{run}: single-point log L, reference path (predict + terms)", f"{t['single_reference'] * 1e6:.0f} us",
-             f"fast path {t['single_reference'] / t['single_fast']:.0f}x faster"),
-            (f"{run}: batch of {args.batch:.0e} points, fast path", f"{1 / t['batch_fast']:.3g} points/s",
-             f"target >= 1e6; reference {1 / t['batch_reference']:.3g} points/s "
-             f"({t['batch_reference'] / t['batch_fast']:.0f}x)"),
+            (f"{run}: **single-point log L as dynesty calls it** (PointLogLikelihood -> compiled path; median "
+             f"over {args.single} prior points)", f"{t['single_dynesty_wrapper'] * 1e6:.2f} us",
+             f"**{t['single_dynesty_wrapper'] / own:.3f}** of dynesty's own cost (target <= 0.25, moonshot 0.1)"),
+            (f"{run}: the compiled call alone (CompiledLoglike.point)", f"{t['single_compiled'] * 1e6:.2f} us",
+             f"{t['single_compiled'] / own:.3f}"),
+            (f"{run}: single point, Python fused path (DARKPORTAL_JIT=0 / no numba)",
+             f"{t['single_python'] * 1e6:.1f} us", f"{t['single_python'] / own:.3f}; compiled "
+             f"{t['single_python'] / t['single_dynesty_wrapper']:.0f}x faster"),
+            (f"{run}: single point, reference path (predict + terms)", f"{t['single_reference'] * 1e6:.0f} us",
+             f"compiled {t['single_reference'] / t['single_dynesty_wrapper']:.0f}x faster"),
+            (f"{run}: one prior transform as dynesty calls it (compiled)", f"{t['prior_transform'] * 1e6:.2f} us",
+             f"Python path {t['prior_transform_python'] * 1e6:.1f} us"),
+            (f"{run}: batch of {args.batch:.0e} points, compiled", f"{1 / t['batch_fast']:.3g} points/s",
+             f"target >= 1e6; Python fused {1 / t['batch_python']:.3g} points/s, reference "
+             f"{1 / t['batch_reference']:.3g} points/s ({t['batch_reference'] / t['batch_fast']:.0f}x)"),
             (f"{run}: 'usual way' (one call per observable, R by quadrature), per point", f"{usual * 1e3:.0f} ms",
-             f"{usual / t['single_fast']:.0f}x the fast single point, {usual / t['batch_fast']:.0f}x the batch"),
-            (f"{run}: fast vs reference, max relative difference (2000 points, {t['finite_fraction']:.0%} finite)",
-             f"{t['max_rel_diff']:.1e}", "tests/physics/test_fast_paths.py asserts < 1e-10"),
+             f"{usual / t['single_dynesty_wrapper']:.0f}x the compiled single point, "
+             f"{usual / t['batch_fast']:.0f}x the compiled batch"),
+            (f"{run}: compiled vs reference, max relative difference (2000 points, single and batch, "
+             f"{t['finite_fraction']:.0%} finite)", f"{t['max_rel_diff']:.1e}",
+             "tests/physics/test_fast_paths.py asserts < 1e-10"),
         ]
     if not args.no_runs:
-        serial = {}
-        for run in RUNS:
+        serial: dict[str, float] = {}
+        for run in (*RUNS, str(expensive_run_file())):
+            label_run = run if run in RUNS else "kappa_nonzero + g2_two_loop_bz (reference path), maxcall 8000"
             for pool in (False, True):
                 r = time_run(run, pool)
-                label = f"`darkportal run runs/{run}.yaml`" + (" --pool processes --nprocs 2" if pool else "")
+                label = (f"`darkportal run runs/{run}.yaml`" if run in RUNS else label_run) + (
+                    " --pool processes --nprocs 2" if pool else "")
                 if "error" in r:
                     rows.append((label, "FAILED", str(r["error"])))
                     continue
                 if not pool:
-                    serial[run] = float(r["wall"])
-                extra = f", speed-up {serial[run] / float(r['wall']):.2f}x" if pool and run in serial else ""
-                t = timings[run]
-                own = float(r["sampling"]) / int(r["ncall"]) - t["single_dynesty_wrapper"] - t["prior_transform"]
-                if not pool:
-                    extra += (f"; dynesty's own cost inside this run ~{own * 1e6:.0f} us per call, so the likelihood "
-                              f"is {t['single_dynesty_wrapper'] / own:.2f} of it")
+                    serial[run] = float(r["sampling"])
+                extra = (f", sampling speed-up {serial[run] / float(r['sampling']):.2f}x"
+                         if pool and run in serial else "")
+                if not pool and run in timings:
+                    t = timings[run]
+                    per_call = float(r["sampling"]) / int(r["ncall"])
+                    extra += (f"; {per_call * 1e6:.1f} us per call in all, of which the likelihood "
+                              f"{t['single_dynesty_wrapper'] * 1e6:.1f} us and the prior transform "
+                              f"{t['prior_transform'] * 1e6:.1f} us")
                 rows.append((label, f"{float(r['wall']):.1f} s wall",
                              f"{r['ncall']} calls, sampling {float(r['sampling']):.1f} s, peak RSS "
                              f"{float(r['peak_rss_mb']):.0f} MB (largest process), ln Z = {float(r['logz']):.2f} "

@@ -85,11 +85,11 @@ class PointLogLikelihood:
 
     def __init__(self, problem: SamplingProblem) -> None:
         self.problem = problem
+        self._point = problem.point_log_likelihood
 
     def __call__(self, x: FloatArray) -> float:
-        point = self.problem.point_log_likelihood
-        if point is not None:
-            return point(x)
+        if self._point is not None:
+            return self._point(x)
         return float(evaluate_log_likelihood(self.problem, np.asarray(x)[None, :])[0])
 
 
@@ -98,11 +98,11 @@ class PointPriorTransform:
 
     def __init__(self, problem: SamplingProblem) -> None:
         self.problem = problem
+        self._point = problem.point_prior_transform
 
     def __call__(self, u: FloatArray) -> FloatArray:
-        point = self.problem.point_prior_transform
-        if point is not None:
-            return point(u)
+        if self._point is not None:
+            return self._point(u)
         return np.asarray(self.problem.prior_transform(np.asarray(u)[None, :]), dtype=float)[0]
 
 
