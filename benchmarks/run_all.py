@@ -226,27 +226,40 @@ def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
 # ------------------------------------------------------------------------------------------ profiles
 
 def print_profiles(run: str) -> None:
+    """cProfile tops: the Python fused path (what motivated the compiled kernel), the compiled path as dynesty
+    calls it, the reference path, and a short dynesty run on the compiled likelihood (where the time goes now)."""
     from inference.config import load_run_config
     from inference.model import RunModel
+    from inference.problem import PointLogLikelihood
+    from inference.samplers import dynesty_backend
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+    model.warm_up()
+    python = _python_fused_model(run)
     x = model.prior_transform(np.random.default_rng(9).random((20000, model._columns.ndim)))
-    model.log_likelihood(x[:2])
     model.reference_log_likelihood(x[:2])
+    point, python_point = PointLogLikelihood(model.problem()), PointLogLikelihood(python.problem())
+
+    def short_dynesty_run() -> None:
+        opts = dict(dynesty_backend.DEFAULTS, nlive=300)
+        sampler = dynesty_backend._new_sampler(model.problem(), opts, 1, None)
+        sampler.run_nested(dlogz=0.5, print_progress=False)
+
     jobs: list[tuple[str, Callable[[], object]]] = [
+        ("Python fused path, 3000 single points", lambda: [python_point(row) for row in x[:3000]]),
+        ("compiled path as dynesty calls it, 3000 single points", lambda: [point(row) for row in x[:3000]]),
         ("reference path, 300 single points", lambda: [model.reference_log_likelihood(x[i:i + 1]) for i in range(300)]),
-        ("fast path, 3000 single points", lambda: [model.log_likelihood(x[i:i + 1]) for i in range(3000)]),
-        ("reference path, one batch of 2e4", lambda: model.reference_log_likelihood(x)),
-        ("fast path, one batch of 2e4", lambda: model.log_likelihood(x)),
+        ("compiled path, one batch of 2e4", lambda: model.log_likelihood(x)),
+        ("dynesty run on the compiled likelihood (nlive 300, dlogz 0.5, serial)", short_dynesty_run),
     ]
     for title, job in jobs:
         prof = cProfile.Profile()
         prof.enable()
         job()
         prof.disable()
-        print(f"\n### profile: {title} (top 8 by own time)\n```")
+        print(f"\n### profile: {title} (top 10 by own time)\n```")
         stats = pstats.Stats(prof, stream=sys.stdout)
-        stats.strip_dirs().sort_stats("tottime").print_stats(8)
+        stats.strip_dirs().sort_stats("tottime").print_stats(10)
         print("```")
 
 

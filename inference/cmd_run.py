@@ -28,7 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="overwrite a finished run, or resume although the run file changed")
     ap.add_argument("--pool", choices=POOL_KINDS, default=None,
                     help="evaluate the likelihood in worker processes or MPI ranks (mpiexec -n N ...)")
-    ap.add_argument("--nprocs", type=int, default=None, help="number of worker processes for --pool processes")
+    ap.add_argument("--nprocs", type=int, default=None,
+                    help="processes that compute with --pool processes: this one and N-1 workers (default: CPU count)")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: the run file's 'output')")
     return ap
 
