@@ -28,10 +28,20 @@ def build_parser() -> argparse.ArgumentParser:
                     help="overwrite a finished run, or resume although the run file changed")
     ap.add_argument("--pool", choices=POOL_KINDS, default=None,
                     help="evaluate the likelihood in worker processes or MPI ranks (mpiexec -n N ...)")
-    ap.add_argument("--nprocs", type=int, default=None,
+    ap.add_argument("--nprocs", type=_at_least_one, default=None,
                     help="processes that compute with --pool processes: this one and N-1 workers (default: CPU count)")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: the run file's 'output')")
     return ap
+
+
+def _at_least_one(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes >= 1, got {text!r}")
+    return n
 
 
 def main(argv: list[str]) -> int:

@@ -80,3 +80,13 @@ def test_walk_results_come_back_without_history() -> None:
     out = _WithoutHistory(a_walk)(0.5)
     assert out.evaluation_history == [] and out.ncalls == 25 and out.u[0] == 0.5
     assert _WithoutHistory(square_with_pid)(3)[0] == 9  # other results pass unchanged
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_nprocs_must_be_a_positive_count(value: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from inference.cmd_run import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["runs/quick.yaml", "--pool", "processes", "--nprocs", value])
+    assert exc.value.code == 2
+    assert f"--nprocs: expected a whole number of processes >= 1, got '{value}'" in capsys.readouterr().err
