@@ -15,7 +15,7 @@ from inference.config import load_run_config
 from inference.model import RunModel
 from inference.pool import POOL_KINDS, make_pool
 from inference.results import collect_provenance, prepare_outdir, print_summary_table, read_results, write_results
-from inference.samplers import compute_blobs, estimate_cost, run_sampler
+from inference.samplers import compute_blobs, estimate_cost, pool_advice, run_sampler
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ def main(argv: list[str]) -> int:
                  config.likelihood.data, config.sampler.name, " (resuming)" if resuming else "")
         log.info("likelihood terms: %s", ", ".join(model.likelihood.term_names))
         log.info(estimate_cost(problem, settings, sampler=config.sampler.name, seed=config.seed))
+        advice = pool_advice(problem, config.sampler.name, config.seed) if args.pool == "processes" else None
+        if advice:
+            log.warning(advice)
         t0 = time.monotonic()
         output = run_sampler(config.sampler.name, problem, settings, outdir, config.seed, pool=pool,
                              resume=resuming)

@@ -89,7 +89,8 @@ def make_pool(kind: str | None, nprocs: int | None = None) -> Iterator[PoolHandl
         yield PoolHandle(None, 1, None)
     elif kind == "processes":
         n = nprocs or os.cpu_count() or 1
-        log.info("process pool: %d processes compute (this one and %d workers)", n, n - 1)
+        log.info("process pool: %d process%s compute (this one and %d worker%s)", n, "es" if n > 1 else "", n - 1,
+                 "" if n == 2 else "s")
         pipe_pool = PipePool(n)
         try:
             yield PoolHandle("processes", n, pipe_pool.map)

@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 
 SAMPLER_NAMES = ("dynesty", "emcee", "scan")
 
+# What dynesty spends on itself per likelihood call (proposals, bounds, bookkeeping) with rwalk in 7-8
+# dimensions: 21 us with a trivial likelihood and ~30 us inside the kappa runs on the project's 2-core machine
+# (benchmarks/README.md). Used for cost estimates and the pool advice, never for results.
+DYNESTY_OWN_SECONDS_PER_CALL = 25e-6
+
 
 class SamplerSettingsError(ValueError):
     """A sampler setting is unknown or has a bad value."""
@@ -145,12 +150,7 @@ def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler
     t0 = time.perf_counter()
     logl = evaluate_log_likelihood(problem, x)
     t_vec = (time.perf_counter() - t0) / nbatch
-    singles = []
-    for row in x[:7]:
-        t0 = time.perf_counter()
-        evaluate_log_likelihood(problem, row[None, :])
-        singles.append(time.perf_counter() - t0)
-    t_one = float(np.median(singles))
+    t_one = point_seconds_per_call(problem, x[:7])
     d = problem.ndim
     if sampler == "dynesty":
         nlive = int(settings.get("nlive", 500))
@@ -159,7 +159,10 @@ def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler
         calls = nlive * (4 + d) * per_iter
         if settings.get("maxcall"):
             calls = min(calls, int(settings["maxcall"]))
-        seconds, per = calls * t_one, t_one
+        seconds, per = calls * (t_one + DYNESTY_OWN_SECONDS_PER_CALL), t_one
+        return (f"cost estimate (dynesty): {per * 1e3:.3g} ms per likelihood call (+ ~"
+                f"{DYNESTY_OWN_SECONDS_PER_CALL * 1e3:.3g} ms of dynesty's own) x ~{calls:,} calls = ~"
+                f"{_duration(seconds)} (rough; order of magnitude)")
     elif sampler == "emcee":
         calls = int(settings.get("nwalkers", 4 * d)) * int(settings.get("max_steps", 20000))
         seconds, per = calls * t_vec, t_vec
@@ -169,6 +172,35 @@ def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler
         seconds, per = calls * t_vec, t_vec
     return (f"cost estimate ({sampler}): {per * 1e3:.3g} ms per likelihood call x ~{calls:,} calls "
             f"= ~{_duration(seconds)} (rough; {'an upper bound' if sampler == 'emcee' else 'order of magnitude'})")
+
+
+def point_seconds_per_call(problem: SamplingProblem, x: FloatArray) -> float:
+    """Median seconds of one single-point likelihood call as dynesty makes it, over the rows of x (after one
+    warm-up call)."""
+    from inference.problem import PointLogLikelihood
+
+    point = PointLogLikelihood(problem)
+    point(x[0])
+    singles = []
+    for row in x:
+        t0 = time.perf_counter()
+        point(row)
+        singles.append(time.perf_counter() - t0)
+    return float(np.median(singles))
+
+
+def pool_advice(problem: SamplingProblem, sampler: str, seed: int = 0) -> str | None:
+    """A warning when a process pool cannot speed a dynesty run up: the likelihood costs less per call than
+    dynesty's own serial work, which a pool does not spread (benchmarks/README.md: 0.7-0.8x); else None."""
+    if sampler != "dynesty":
+        return None
+    x = np.asarray(problem.prior_transform(np.random.default_rng(seed).random((33, problem.ndim))), dtype=float)
+    per_call = point_seconds_per_call(problem, x)
+    if per_call >= DYNESTY_OWN_SECONDS_PER_CALL:
+        return None
+    return (f"--pool processes: the likelihood takes {per_call * 1e6:.3g} us per call, less than dynesty's own "
+            f"~{DYNESTY_OWN_SECONDS_PER_CALL * 1e6:.0f} us, so worker processes cannot speed this run up (measured "
+            "0.7-0.8x on 2 cores, benchmarks/README.md); run without --pool, or run several run files side by side")
 
 
 def _duration(seconds: float) -> str:

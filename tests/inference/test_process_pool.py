@@ -90,3 +90,36 @@ def test_nprocs_must_be_a_positive_count(value: str, capsys: pytest.CaptureFixtu
         main(["runs/quick.yaml", "--pool", "processes", "--nprocs", value])
     assert exc.value.code == 2
     assert f"--nprocs: expected a whole number of processes >= 1, got '{value}'" in capsys.readouterr().err
+
+
+class SlowLogL:
+    """A log-likelihood that costs ~0.2 ms per call (more than dynesty's own work per call)."""
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        import time
+
+        time.sleep(2e-4)
+        return -0.5 * np.sum(x**2, axis=1)
+
+
+class UnitBox:
+    def transform(self, u: np.ndarray) -> np.ndarray:
+        return u
+
+    def logpdf(self, x: np.ndarray) -> np.ndarray:
+        return np.zeros(len(x))
+
+
+def test_pool_advice_only_for_cheap_dynesty_likelihoods() -> None:
+    from inference.config import load_run_config
+    from inference.model import RunModel
+    from inference.problem import SamplingProblem
+    from inference.samplers import pool_advice
+
+    cheap = RunModel(load_run_config("runs/kappa_nonzero.yaml")).problem()
+    advice = pool_advice(cheap, "dynesty")
+    assert advice is not None and "cannot speed this run up" in advice and "us per call" in advice
+    assert pool_advice(cheap, "emcee") is None  # emcee sends whole batches: chunks are worth a pool
+    box = UnitBox()
+    slow = SamplingProblem(("a", "b"), box.transform, box.logpdf, SlowLogL())
+    assert pool_advice(slow, "dynesty") is None
