@@ -192,6 +192,7 @@ SETTING_CHECKS: dict[str, dict[str, Check]] = {
         "tau_rtol": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
         "check_every": lambda v, p, s: _count(v, p, s, low=1),
         "backup_every": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "flush_every": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
     },
     "scan": {
         "batch_size": lambda v, p, s: _count(v, p, s, low=1),

@@ -122,6 +122,35 @@ def test_emcee_reports_the_step_cap(tmp_path: Path) -> None:
     assert "step cap" in out.info["stop_reason"] and out.info["niter"] == 150
 
 
+def test_emcee_buffered_writes_store_what_per_step_writes_store(tmp_path: Path) -> None:
+    """Flushing after every step (the old per-step write) and once per check give the same file."""
+    import emcee
+
+    settings = {"max_steps": 300, "check_every": 100}
+    files = []
+    for name, flush_every in (("per_step", 1e-12), ("buffered", 1e9)):
+        run_sampler("emcee", gaussian_problem(), {**settings, "flush_every": flush_every}, tmp_path / name, seed=3)
+        files.append(emcee.backends.HDFBackend(str(tmp_path / name / "chain.h5"), read_only=True))
+    per_step, buffered = files
+    assert per_step.iteration == buffered.iteration == 300
+    np.testing.assert_array_equal(per_step.get_chain(), buffered.get_chain())
+    np.testing.assert_array_equal(per_step.get_log_prob(), buffered.get_log_prob())
+    np.testing.assert_array_equal(per_step.accepted, buffered.accepted)
+    assert per_step.random_state[1].tolist() == buffered.random_state[1].tolist()
+
+
+def test_emcee_check_schedule() -> None:
+    from inference.samplers.emcee_backend import check_steps
+
+    steps = check_steps(100, 20000)
+    assert steps[:20] == list(range(100, 2001, 100))  # every check_every steps up to 20 of them
+    gaps = np.diff(steps)
+    assert np.all(gaps % 100 == 0) and np.all(gaps >= 100)
+    assert np.all(gaps[20:] <= 0.05 * np.array(steps[20:-1]) + 100)  # then ~5 % of the chain
+    assert len(steps) < 80  # a fixed spacing would check 200 times, each reading the whole chain
+    assert check_steps(100, 20000) == steps and check_steps(100, 5000) == [c for c in steps if c <= 5000]
+
+
 def test_scan_finds_allowed_volume_and_weights_it_uniformly(tmp_path: Path) -> None:
     balls = Balls()
     cube = Box([0.0] * 3, [1.0] * 3)
