@@ -1,15 +1,18 @@
 """Performance table of issue 6, from ONE run on this machine, printed as ratios (never timed tests).
 
     .venv/bin/python benchmarks/run_all.py            # everything (~5 min on 2 cores when idle)
-    .venv/bin/python benchmarks/run_all.py --no-runs  # skip the four dynesty runs of runs/kappa_*.yaml
-    .venv/bin/python benchmarks/run_all.py --profile  # also print cProfile tops of both likelihood paths
+    .venv/bin/python benchmarks/run_all.py --no-runs  # skip the darkportal runs (dynesty and emcee)
+    .venv/bin/python benchmarks/run_all.py --profile  # also print the cProfile tops (README)
 
-Rows: (1) single-point log L (the fused fast path, as dynesty calls it) against dynesty's own cost per
-likelihood call, measured here with a trivial 8-D likelihood at the kappa runs' dynesty settings;
-(2) batch throughput on 1e5 points; (3) the same observables "the usual way" (one call per observable
-and point, R and the CHARM-II ratio by direct quadrature); (4) wall time, likelihood calls and peak
-memory of ``darkportal run runs/kappa_{nonzero,zero}.yaml``, serial and with ``--pool processes
---nprocs 2`` (output in bench_* folders of the system temporary directory, never results/).
+Rows: (1) single-point log L as dynesty calls it (the compiled path), against dynesty's own cost per
+likelihood call, measured here with a trivial 8-D likelihood at the kappa runs' dynesty settings; the
+compiled call alone, the Python fused path (the fallback without numba) and the reference path; the prior
+transform; (2) batch throughput on 1e5 points; (3) the same observables "the usual way" (one call per
+observable and point, R and the CHARM-II ratio by direct quadrature); (4) wall time, likelihood calls and
+peak memory of ``darkportal run runs/kappa_{nonzero,zero}.yaml``, serial and with ``--pool processes
+--nprocs 2``, the same for a run on the expensive reference path (two-loop Barr-Zee g-2 on, capped at
+8000 calls), and ``runs/emcee_kappa_nonzero.yaml`` (output in bench_* folders of the system temporary
+directory, never results/). ``--profile`` prints the profiles that guided the optimisations.
 Load averages are printed before and after.
 """
 
@@ -218,9 +221,12 @@ def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
     evidence = json.loads((out / "evidence.json").read_text())
     prov = json.loads((out / "provenance.json").read_text())
-    return {"wall": wall, "sampling": float(prov.get("wall_time_s", float("nan"))), "ncall": int(evidence["ncall"]),
-            "peak_rss_mb": int(rss.group(1)) / 1024 if rss else float("nan"), "logz": float(evidence["logz"]),
-            "logz_err": float(evidence["logz_err"])}
+    nan = float("nan")
+    return {"wall": wall, "sampling": float(prov.get("wall_time_s", nan)), "ncall": int(evidence["ncall"]),
+            "peak_rss_mb": int(rss.group(1)) / 1024 if rss else nan,
+            "logz": nan if evidence["logz"] is None else float(evidence["logz"]),
+            "logz_err": nan if evidence["logz_err"] is None else float(evidence["logz_err"]),
+            "niter": int(evidence.get("niter") or 0)}
 
 
 # ------------------------------------------------------------------------------------------ profiles
@@ -334,6 +340,16 @@ def main(argv: list[str] | None = None) -> int:
                              f"{r['ncall']} calls, sampling {float(r['sampling']):.1f} s, peak RSS "
                              f"{float(r['peak_rss_mb']):.0f} MB (largest process), ln Z = {float(r['logz']):.2f} "
                              f"+/- {float(r['logz_err']):.2f}{extra}"))
+        r = time_run("emcee_kappa_nonzero", False)
+        label = "`darkportal run runs/emcee_kappa_nonzero.yaml` (64 walkers, vectorised)"
+        if "error" in r:
+            rows.append((label, "FAILED", str(r["error"])))
+        else:
+            per_point = float(r["sampling"]) / int(r["ncall"])
+            rows.append((label, f"{float(r['wall']):.1f} s wall",
+                         f"{r['niter']} steps, {r['ncall']} points, sampling {float(r['sampling']):.1f} s "
+                         f"({per_point * 1e6:.1f} us per point in all, of which the compiled likelihood "
+                         f"{timings[RUNS[0]]['batch_fast'] * 1e6:.2f} us), peak RSS {float(r['peak_rss_mb']):.0f} MB"))
     print("| quantity | measured | ratio / note |\n|---|---|---|")
     for name, value, note in rows:
         print(f"| {name} | {value} | {note} |")
