@@ -11,8 +11,9 @@ transform; (2) batch throughput on 1e5 points; (3) the same observables "the usu
 observable and point, R and the CHARM-II ratio by direct quadrature); (4) wall time, likelihood calls and
 peak memory of ``darkportal run runs/kappa_{nonzero,zero}.yaml``, serial and with ``--pool processes
 --nprocs 2``, the same for a run on the expensive reference path (two-loop Barr-Zee g-2 on, capped at
-8000 calls), and ``runs/emcee_kappa_nonzero.yaml`` (output in bench_* folders of the system temporary
-directory, never results/). ``--profile`` prints the profiles that guided the optimisations.
+8000 calls), ``runs/emcee_kappa_nonzero.yaml`` and ``runs/paper_scan_kappa_nonzero.yaml`` (output in
+bench_* folders of the system temporary directory, never results/).
+``--profile`` prints the profiles that guided the optimisations.
 Load averages are printed before and after.
 """
 
@@ -350,6 +351,16 @@ def main(argv: list[str] | None = None) -> int:
                          f"{r['niter']} steps, {r['ncall']} points, sampling {float(r['sampling']):.1f} s "
                          f"({per_point * 1e6:.1f} us per point in all, of which the compiled likelihood "
                          f"{timings[RUNS[0]]['batch_fast'] * 1e6:.2f} us), peak RSS {float(r['peak_rss_mb']):.0f} MB"))
+        r = time_run("paper_scan_kappa_nonzero", False)
+        label = "`darkportal run runs/paper_scan_kappa_nonzero.yaml` (cuts mode, scan sampler, batches)"
+        if "error" in r:
+            rows.append((label, "FAILED", str(r["error"])))
+        else:
+            rows.append((label, f"{float(r['wall']):.1f} s wall",
+                         f"{r['ncall']} calls in {r['niter']} batches, sampling {float(r['sampling']):.1f} s "
+                         f"({int(r['ncall']) / float(r['sampling']):.3g} calls/s in all), ln Z = "
+                         f"{float(r['logz']):.2f} +/- {float(r['logz_err']):.2f}, "
+                         f"peak RSS {float(r['peak_rss_mb']):.0f} MB"))
     print("| quantity | measured | ratio / note |\n|---|---|---|")
     for name, value, note in rows:
         print(f"| {name} | {value} | {note} |")
