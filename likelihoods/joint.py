@@ -16,18 +16,14 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from likelihoods.compiled import CompiledLoglike
-from likelihoods.compiled import build as build_compiled
 from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
 from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, did_you_mean
+from likelihoods.fastpath import FastPath, build_fast_path
 from likelihoods.terms import (
     MODES,
     TERM_KINDS,
-    FastForm,
     FloatArray,
     Term,
-    fast_form,
-    fast_total,
-    fast_total_array,
 )
 
 log = logging.getLogger(__name__)
@@ -102,7 +98,7 @@ class JointLikelihood:
         self.entries: dict[str, MeasurementEntry] = dict(entries or {})
         self._predictor = predictor
         self._domain = domain
-        self._fast: _FastPlan | bool | None = None  # built on first use; False = no fused path
+        self._fast: FastPath | bool | None = None  # built on first use; False = no fused path
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -183,7 +179,8 @@ class JointLikelihood:
 
     def fast_loglike_point(self, values: Sequence[float]) -> float | None:
         """Total log-likelihood at one point given as 8 Python floats (physics.PARAM_NAMES order, GeV units),
-        by the fused physics kernel and closed-form terms; equal to :meth:`loglike` to rounding (~1e-14).
+        by the fused physics kernel and closed-form terms (likelihoods.fastpath); equal to :meth:`loglike` to
+        rounding (~1e-14).
 
         None if this likelihood has no fused path (stand-in predictor or domain, a window observable with an SM
         value, theory options the kernel does not cover): then call :meth:`loglike`. NaN or +inf goes through
@@ -192,41 +189,22 @@ class JointLikelihood:
         plan = self._fast_plan()
         if plan is None:
             return None
-        if not plan.in_domain_point(values):
-            return -np.inf
-        if plan.compiled is not None:
-            total = plan.compiled.point(np.asarray(values, dtype=float))
-        else:
-            preds = plan.predictor.point(values)
-            total = fast_total(plan.forms, [preds[i] + shift for i, shift, _ in plan.inputs],
-                               [preds[w] for _, _, w in plan.inputs])
+        total = plan.point(values)
         if total != total or total == np.inf:
             from physics import ModelParams
             return float(self.loglike(ModelParams.from_array(np.asarray(values, dtype=float)))[0])
         return total
 
     def fast_loglike(self, theta: np.ndarray, chunk: int = 4096) -> FloatArray | None:
-        """:meth:`fast_loglike_point` at the N rows of theta, shape (N, 8), in chunks of ``chunk`` points
-        (arrays that stay in the CPU cache). None if there is no fused path."""
+        """:meth:`fast_loglike_point` at the N rows of theta, shape (N, 8) (the Python form in chunks of
+        ``chunk`` points). None if there is no fused path."""
         plan = self._fast_plan()
         if plan is None:
             return None
-        from physics import ModelParams, in_domain
-        theta = np.asarray(theta, dtype=float)
-        if plan.compiled is not None:
-            out = plan.compiled.batch(theta)
-            if np.any(np.isnan(out) | (out == np.inf)):
-                return self.loglike(ModelParams.from_array(theta))
-            return out
-        out = np.full(theta.shape[0], -np.inf)
-        inside = np.flatnonzero(in_domain(ModelParams.from_array(theta)))
-        for start in range(0, inside.size, chunk):
-            idx = inside[start:start + chunk]
-            preds = plan.predictor.batch(theta[idx])
-            out[idx] = fast_total_array(plan.forms, [preds[i] + shift for i, shift, _ in plan.inputs],
-                                        [preds[w] for _, _, w in plan.inputs], idx.size)
+        out = plan.batch(theta, chunk)
         if np.any(np.isnan(out) | (out == np.inf)):
-            return self.loglike(ModelParams.from_array(theta))
+            from physics import ModelParams
+            return self.loglike(ModelParams.from_array(np.asarray(theta, dtype=float)))
         return out
 
     def compiled_loglike(self, index: Sequence[int], factor: Sequence[float],
@@ -239,10 +217,13 @@ class JointLikelihood:
             return None
         return plan.compiled.with_columns(index, factor, constant)
 
-    def _fast_plan(self) -> _FastPlan | None:
+    def _fast_plan(self) -> FastPath | None:
         if self._fast is None:
-            self._fast = _build_fast_plan(self) or False
-        return self._fast if isinstance(self._fast, _FastPlan) else None
+            usable = self._predictor is None and self._domain is None
+            plan = build_fast_path(self.terms, self.observables, self.options, f"{self.data_set}/{self.mode}") \
+                if usable else None
+            self._fast = plan or False
+        return self._fast if isinstance(self._fast, FastPath) else None
 
     def loglike_terms(self, params: Any) -> dict[str, FloatArray]:
         """Per-term log-likelihoods (enabled terms and DOMAIN_TERM); their sum is :meth:`loglike`."""
@@ -357,40 +338,6 @@ class JointLikelihood:
             return self._predictor(params, names, self.options)
         from physics import predict  # lazy: physics is heavy and loads tables
         return predict(params, names, self.options)
-
-
-@dataclass(frozen=True)
-class _FastPlan:
-    predictor: Any  # physics.fused.FusedPredictor
-    in_domain_point: Callable[[Sequence[float]], bool]
-    forms: list[FastForm]
-    inputs: list[tuple[int, float, int]]  # per term: observable index, SM value added, window observable
-    compiled: CompiledLoglike | None  # the same in compiled code (likelihoods.compiled), where available
-
-
-def _build_fast_plan(lik: JointLikelihood) -> _FastPlan | None:
-    """The fused path of ``lik``, or None where it has none (see JointLikelihood.fast_loglike_point)."""
-    if lik._predictor is not None or lik._domain is not None:
-        return None
-    from physics.fused import fused_predictor, in_domain_point
-    names = tuple(lik.observables)
-    predictor = fused_predictor(names, lik.options)
-    if predictor is None:
-        return None
-    inputs = []
-    for t in lik.terms:
-        i = names.index(t.spec.observable)
-        sm = predictor.sm[i]
-        # window observables are read as SM + NP, as JointLikelihood._inputs does
-        w = names.index(t.spec.window_observable) if t.spec.window_observable else i
-        if t.spec.window_observable and predictor.sm[w] is not None:
-            return None
-        inputs.append((i, sm if t.spec.applies_to == "total" and sm is not None else 0.0, w))
-    forms = [fast_form(t) for t in lik.terms]
-    compiled = build_compiled(predictor._k, forms, inputs, names)
-    log.debug("likelihood %s/%s: fused fast path on (%s)", lik.data_set, lik.mode,
-              "compiled" if compiled is not None else "Python")
-    return _FastPlan(predictor, in_domain_point, forms, inputs, compiled)
 
 
 def _in_domain(params: Any, domain: DomainFn | None) -> np.ndarray:
