@@ -25,6 +25,10 @@ from physics.params import PARAM_NAMES
 
 jit = kernel.jit
 _NP = len(PARAM_NAMES)
+if kernel.ENABLED:  # the compiled functions below link in physics/kernel.py and read likelihoods/terms.py
+    from likelihoods import terms
+
+    kernel.clear_stale_cache(__file__, [kernel.__file__, terms.__file__])
 
 
 @jit

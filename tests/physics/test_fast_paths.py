@@ -12,6 +12,7 @@ there too.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -257,3 +258,26 @@ def test_prior_transform_point_path_is_ppf(run: str) -> None:
         model.prior_transform(np.full((1, model._columns.ndim), 1.5))
     with pytest.raises(ValueError, match="ppf takes u in"):
         model.point_prior_transform(np.full(model._columns.ndim, -0.5))
+
+
+def test_stale_numba_cache_is_cleared_when_a_dependency_changes(tmp_path: Path) -> None:
+    """numba re-compiles a cached function only when its own file changes; clear_stale_cache covers the files
+    whose functions and constants it compiles in."""
+    module, dep = tmp_path / "mod.py", tmp_path / "dep.py"
+    module.write_text("x = 1\n")
+    dep.write_text("LIMIT = 0.15\n")
+    cache = tmp_path / "__pycache__"
+    cache.mkdir()
+    entries = [cache / "mod.f-3.py312.nbi", cache / "mod.f-3.py312.1.nbc"]
+    other = cache / "other.g-1.py312.nbi"  # another module's cache is left alone
+    for p in (*entries, other):
+        p.write_bytes(b"compiled")
+    assert kernel.clear_stale_cache(str(module), [str(dep)])  # first sight: no stamp yet
+    assert not any(p.exists() for p in entries) and other.exists()
+    for p in entries:
+        p.write_bytes(b"compiled")
+    assert not kernel.clear_stale_cache(str(module), [str(dep)])  # nothing changed: the cache stays
+    assert all(p.exists() for p in entries)
+    dep.write_text("LIMIT = 0.16\n")
+    assert kernel.clear_stale_cache(str(module), [str(dep)])
+    assert not any(p.exists() for p in entries) and other.exists()
