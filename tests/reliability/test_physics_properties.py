@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from likelihoods import JointLikelihood
+from likelihoods.terms import fast_total
 from physics import ModelParams, domain_violations, predict
 
 BOX = {"kappa": (0.0, 2.0), "eta_d": (0.0, 1.0), "eta_c": (-0.5, 0.0), "eta_t": (0.0, 0.02),
@@ -88,3 +89,41 @@ def test_points_outside_the_domain_get_minus_inf_with_a_reason(values, bad):
         total, terms, _ = JointLikelihood.from_config("2023", mode).evaluate(p)
         assert total[0] == -np.inf and not np.isnan(total[0])
         assert all(not np.isnan(v[0]) for v in terms.values())
+
+
+def _edge_or_inside(lo: float, hi: float):
+    return st.one_of(st.sampled_from([lo, hi]), st.floats(lo, hi, allow_nan=False))
+
+
+def point_with_edges():
+    """Points of the box with every coordinate often exactly at an edge (zero couplings, m_S = 10 or 150 MeV)."""
+    return st.fixed_dictionaries({k: _edge_or_inside(lo, hi) for k, (lo, hi) in BOX.items()})
+
+
+_LIKELIHOODS = {(data, mode): JointLikelihood.from_config(data, mode, softening=soft)
+                for data, mode, soft in (("2023", "gaussian", 0.0), ("2025", "gaussian", 0.0), ("2023", "cuts", 0.2))}
+
+
+@settings(max_examples=300, deadline=None)
+@given(point_with_edges())
+def test_fast_paths_equal_the_reference_everywhere(values):
+    """The compiled and Python fast paths give the reference log-likelihood (1e-10 relative, as
+    tests/physics/test_fast_paths.py), including zero couplings and the box edges, where S may be stable."""
+    p = params_of(values)
+    theta = p.to_array()
+    for lik in _LIKELIHOODS.values():
+        ref = float(lik.loglike(p)[0])
+        plan = lik._fast_plan()
+        assert plan is not None
+        got = [lik.fast_loglike_point(theta[0].tolist())]  # the compiled path where numba is there
+        if plan.in_domain_point(theta[0].tolist()):  # the Python form of the same kernel
+            preds = plan.predictor.point(theta[0].tolist())
+            got.append(fast_total(plan.forms, [preds[i] + s for i, s, _ in plan.inputs],
+                                  [preds[w] for _, _, w in plan.inputs]))
+        if plan.compiled is not None:
+            got.append(float(plan.compiled.batch(theta)[0]))
+        for value in got:
+            if np.isfinite(ref):
+                assert value is not None and abs(value - ref) <= 1e-10 * abs(ref), (values, value, ref)
+            else:
+                assert value == ref, (values, value, ref)
