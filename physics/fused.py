@@ -181,8 +181,8 @@ class _Fused:
         U2 = U * U
         nunu = g_D * g_D * (U2 * U2) * m_S * self.inv8pi
         tot = gg + ee + mumu + nunu
-        inv_tot = ops.div0(1.0, tot)
-        br_gg, br_ee, br_nunu = gg * inv_tot, ee * inv_tot, nunu * inv_tot
+        # width / total as decays.SWidths._br does (a reciprocal overflows when tot is subnormal)
+        br_gg, br_ee, br_nunu = ops.div0(gg, tot), ops.div0(ee, tot), ops.div0(nunu, tot)
         # two-body B and K decays to S (bmeson, kaon)
         l0, l1, k = self.bk
         f0 = self.f0_BK_0 / (1.0 - q2 * self.inv_mfit)
@@ -231,7 +231,7 @@ class _Fused:
         if "R_MiniBooNE" in names or "R_CHARMII" in names:
             K_C, K_p, K_n, S_Si, S_O, Z_Si, Z_O = ops.tables(self.pieces2, self.pieces1, ops.log(m_S), m_4)
             ge = g_D * U * (1.0 - U2)
-            vis = (gg + ee + mumu) * inv_tot * (ge * ge)
+            vis = ops.div0(gg + ee + mumu, tot) * (ge * ge)
             g_C, g_Si, g_O = 6 * g_Sp + 6 * g_Sn, 14 * g_Sp + 14 * g_Sn, 8 * g_Sp + 8 * g_Sn
             out["R_MiniBooNE"] = vis * (g_C * g_C * K_C + 8 * (g_Sp * g_Sp) * K_p + 6 * (g_Sn * g_Sn) * K_n) \
                 * self.inv_r_norm

@@ -231,8 +231,9 @@ def evaluate(v: FloatArray, c: FloatArray, t2: FloatArray, x2: FloatArray, y2: F
     U2 = U * U
     nunu = g_D * g_D * (U2 * U2) * m_S * c[_C_INV8PI]
     tot = gg + ee + mumu + nunu
-    inv_tot = 1.0 / tot if tot > 0.0 else 0.0
-    br_gg, br_ee, br_nunu = gg * inv_tot, ee * inv_tot, nunu * inv_tot
+    # width / total as decays.SWidths._br does (a reciprocal overflows when tot is subnormal)
+    pos = tot > 0.0
+    br_gg, br_ee, br_nunu = (gg / tot, ee / tot, nunu / tot) if pos else (0.0, 0.0, 0.0)
     # two-body B and K decays to S
     f0 = c[_C_F0_BK_0] / (1.0 - q2 * c[_C_INV_MFIT])
     bks = gbs2 * c[_C_BK_K] * (f0 * f0) * _sqrtpos(c[_C_BK_L0] + q2 * (q2 - c[_C_BK_L1]))
@@ -302,7 +303,7 @@ def evaluate(v: FloatArray, c: FloatArray, t2: FloatArray, x2: FloatArray, y2: F
     z_si = math.exp(((t1[0, i1, 0] * d + t1[1, i1, 0]) * d + t1[2, i1, 0]) * d + t1[3, i1, 0])
     z_o = math.exp(((t1[0, i1, 1] * d + t1[1, i1, 1]) * d + t1[2, i1, 1]) * d + t1[3, i1, 1])
     ge = g_D * U * (1.0 - U2)
-    vis = (gg + ee + mumu) * inv_tot * (ge * ge)
+    vis = ((gg + ee + mumu) / tot if pos else 0.0) * (ge * ge)
     g_C, g_Si, g_O = 6 * g_Sp + 6 * g_Sn, 14 * g_Sp + 14 * g_Sn, 8 * g_Sp + 8 * g_Sn
     out[30] = vis * (g_C * g_C * k2[0] + 8 * (g_Sp * g_Sp) * k2[1] + 6 * (g_Sn * g_Sn) * k2[2]) * c[_C_INV_R_NORM]
     out[31] = vis * (g_Si * g_Si * k2[3] + 2 * (g_O * g_O) * k2[4]) * c[_C_INV_CHARM] / (z_si + 2 * z_o)
