@@ -204,6 +204,8 @@ def pool_advice(problem: SamplingProblem, sampler: str, seed: int = 0) -> str | 
 
 
 def _duration(seconds: float) -> str:
+    if seconds < 1:
+        return "under 1 s"
     if seconds < 120:
         return f"{seconds:.0f} s"
     if seconds < 7200:
