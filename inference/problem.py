@@ -83,6 +83,8 @@ def evaluate_log_posterior(problem: SamplingProblem, x: FloatArray) -> tuple[Flo
 class PointLogLikelihood:
     """log L at one point (d,) -> float, for dynesty, which evaluates points one at a time."""
 
+    _point: Callable[[FloatArray], float] | None = None  # also for instances pickled before it existed
+
     def __init__(self, problem: SamplingProblem) -> None:
         self.problem = problem
         self._point = problem.point_log_likelihood
@@ -95,6 +97,8 @@ class PointLogLikelihood:
 
 class PointPriorTransform:
     """Unit cube (d,) -> parameters (d,), for dynesty."""
+
+    _point: Callable[[FloatArray], FloatArray] | None = None  # also for instances pickled before it existed
 
     def __init__(self, problem: SamplingProblem) -> None:
         self.problem = problem

@@ -281,3 +281,23 @@ def test_stale_numba_cache_is_cleared_when_a_dependency_changes(tmp_path: Path) 
     dep.write_text("LIMIT = 0.16\n")
     assert kernel.clear_stale_cache(str(module), [str(dep)])
     assert not any(p.exists() for p in entries) and other.exists()
+
+
+def test_point_wrappers_pickled_before_the_point_paths_still_work() -> None:
+    """A dynesty checkpoint written before SamplingProblem had point paths holds wrappers without ``_point``:
+    resuming it must take the vectorised path, with the same values."""
+    import pickle
+
+    from inference.problem import PointLogLikelihood, PointPriorTransform
+
+    model = RunModel(load_run_config("runs/kappa_nonzero.yaml"))
+    u = np.random.default_rng(12).random((20, model._columns.ndim))
+    for cls, fn in ((PointLogLikelihood, model.log_likelihood), (PointPriorTransform, model.prior_transform)):
+        old = cls(model.problem())
+        del old.__dict__["_point"]  # the state such an object had before
+        restored = pickle.loads(pickle.dumps(old))
+        assert restored._point is None
+        x = model.prior_transform(u)
+        args = x if cls is PointLogLikelihood else u
+        got = np.array([restored(row) for row in args])
+        np.testing.assert_array_equal(got, np.asarray(fn(args)).reshape(got.shape))
