@@ -300,4 +300,8 @@ def test_point_wrappers_pickled_before_the_point_paths_still_work() -> None:
         x = model.prior_transform(u)
         args = x if cls is PointLogLikelihood else u
         got = np.array([restored(row) for row in args])
-        np.testing.assert_array_equal(got, np.asarray(fn(args)).reshape(got.shape))
+        want = np.asarray(fn(args)).reshape(got.shape)
+        assert np.array_equal(np.isfinite(got), np.isfinite(want))
+        # one point vs a batch: the same arithmetic, but the Python fused path (DARKPORTAL_JIT=0) runs floats
+        # one way and arrays the other, equal to rounding
+        assert np.max(_rel(got[np.isfinite(got)], want[np.isfinite(want)]), initial=0.0) < RTOL
