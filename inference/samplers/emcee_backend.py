@@ -50,21 +50,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class _StepBackend(emcee.backends.HDFBackend):
-    """HDFBackend without the per-step consistency re-reads (each opens the file; the shapes are ours).
-
-    Still one open / write / close per completed step, with `iteration` written last.
-    """
-
-    def _check(self, state: Any, accepted: Any) -> None:
-        return None
-
-    def _check_blobs(self, blobs: Any) -> None:
-        if blobs is not None:
-            raise ValueError("the emcee adapter stores no blobs in the chain file")
-
-
-class _BufferedBackend(_StepBackend):
+class _BufferedBackend(emcee.backends.HDFBackend):
     """Steps kept in memory by ``save_step`` and appended to the file by :meth:`flush` in one open (also from
     ``save_step`` itself once ``flush_every`` seconds have passed). Readers of the file see only flushed
     steps: flush before reading."""
@@ -103,6 +89,10 @@ class _BufferedBackend(_StepBackend):
                 g.attrs[f"random_state_{i}"] = v
             g.attrs["iteration"] = it + n  # last: a kill before this line leaves the previous steps intact
         self._rows, self._accepted = [], None
+
+    def _check_blobs(self, blobs: Any) -> None:
+        if blobs is not None:
+            raise ValueError("the emcee adapter stores no blobs in the chain file")
 
 
 def check_steps(every: int, upto: int) -> list[int]:
