@@ -74,30 +74,25 @@ class RunModel:
 
     def prior_transform(self, u: FloatArray) -> FloatArray:
         """Unit cube -> parameters (paper units). One point with only uniform priors: the arithmetic of
-        ``Uniform.ppf`` on Python floats (dynesty calls this once per proposal); else ``PriorSet.ppf``."""
+        ``Uniform.ppf`` in one call of :func:`_uniform_box_point` (dynesty calls this once per proposal);
+        else ``PriorSet.ppf``."""
         u = np.asarray(u, dtype=float)
-        bounds = self._columns.uniform
-        if bounds is not None and u.ndim == 2 and u.shape == (1, len(bounds)):
-            row = u[0].tolist()
-            if all(0.0 <= v <= 1.0 for v in row):
-                return np.array([[hi if v >= 1.0 else min(max(lo + v * w, lo), hi) for v, (lo, w, hi)
-                                  in zip(row, bounds, strict=True)]])
+        box = self._columns.uniform
+        if box is not None and u.shape == (1, box.shape[0]):
+            out = np.empty_like(u)
+            if _uniform_box_point(u[0], box, out[0]):
+                return out
         return np.asarray(self.config.priors.ppf(u), dtype=float)
 
     def point_prior_transform(self, u: FloatArray) -> FloatArray:
-        """Unit cube -> parameters for one point u of shape (ndim,), as dynesty calls it: one compiled call
-        where every prior is uniform (the arithmetic of ``Uniform.ppf``), else :meth:`prior_transform`."""
-        box = self._uniform_box
+        """Unit cube -> parameters for one point u of shape (ndim,), as dynesty calls it: :meth:`prior_transform`
+        without the reshaping where every prior is uniform."""
+        box = self._columns.uniform
         if box is not None and u.shape == (box.shape[0],) and u.dtype == np.float64:
             out = np.empty(box.shape[0])
             if _uniform_box_point(u, box, out):
                 return out
         return np.asarray(self.prior_transform(np.asarray(u, dtype=float)[None, :]), dtype=float)[0]
-
-    @cached_property
-    def _uniform_box(self) -> FloatArray | None:
-        bounds = self._columns.uniform
-        return np.array(bounds, dtype=np.float64).reshape(-1, 3) if bounds is not None and kernel.ENABLED else None
 
     def log_prior(self, x: FloatArray) -> FloatArray:
         return np.asarray(self.config.priors.logpdf(x), dtype=float)
@@ -166,7 +161,7 @@ class RunModel:
 @kernel.jit
 def _uniform_box_point(u: FloatArray, box: FloatArray, out: FloatArray) -> bool:
     """Uniform.ppf of each u[i] with box rows (min, width, max), written to out; False if some u[i] lies
-    outside [0, 1] (then the caller takes the path that raises)."""
+    outside [0, 1] (then the caller takes the path that raises). Compiled where the kernel is enabled."""
     for i in range(u.size):
         v = u[i]
         if not 0.0 <= v <= 1.0:
@@ -187,7 +182,7 @@ class _Columns:
         self.ndim = len(free)
         priors = [config.priors[n] for n in config.priors.names]
         # (min, width, max) per column, as Uniform stores them
-        self.uniform = ([(lo, hi - lo, hi) for lo, hi in (p.support for p in priors)]
+        self.uniform = (np.array([(lo, hi - lo, hi) for lo, hi in (p.support for p in priors)], dtype=np.float64)
                         if all(type(p) is Uniform for p in priors) else None)
         self.spec = [(free.get(n, -1), PAPER_UNIT_FACTORS[n], fixed.get(n, 0.0) * PAPER_UNIT_FACTORS[n])
                      for n in PARAM_NAMES]

@@ -253,7 +253,7 @@ def test_prior_transform_point_path_is_ppf(run: str) -> None:
     assert np.array_equal(single, model.config.priors.ppf(u))
     dynesty_point = np.array([model.point_prior_transform(row) for row in u])
     assert np.array_equal(dynesty_point, model.config.priors.ppf(u))
-    assert (model._uniform_box is not None) == kernel.ENABLED
+    assert model._columns.uniform is not None  # all uniform: both paths take _uniform_box_point
     with pytest.raises(ValueError, match="ppf takes u in"):
         model.prior_transform(np.full((1, model._columns.ndim), 1.5))
     with pytest.raises(ValueError, match="ppf takes u in"):
