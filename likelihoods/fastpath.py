@@ -34,10 +34,10 @@ class FastPath:
 
     def point(self, values: Sequence[float]) -> float:
         """Total log-likelihood at one point, 8 floats in physics.PARAM_NAMES order (GeV units)."""
+        if self.compiled is not None:  # checks the domain itself
+            return self.compiled.point(np.asarray(values, dtype=float))
         if not self.in_domain_point(values):
             return -np.inf
-        if self.compiled is not None:
-            return self.compiled.point(np.asarray(values, dtype=float))
         preds = self.predictor.point(values)
         return fast_total(self.forms, [preds[i] + shift for i, shift, _ in self.inputs],
                           [preds[w] for _, _, w in self.inputs])
