@@ -191,7 +191,7 @@ def point_seconds_per_call(problem: SamplingProblem, x: FloatArray) -> float:
 
 def pool_advice(problem: SamplingProblem, sampler: str, seed: int = 0) -> str | None:
     """A warning when a process pool cannot speed a dynesty run up: the likelihood costs less per call than
-    dynesty's own serial work, which a pool does not spread (benchmarks/README.md: 0.7-0.8x); else None."""
+    dynesty's own serial work, which a pool does not spread (benchmarks/README.md: 0.7-0.9x); else None."""
     if sampler != "dynesty":
         return None
     x = np.asarray(problem.prior_transform(np.random.default_rng(seed).random((33, problem.ndim))), dtype=float)
@@ -200,7 +200,7 @@ def pool_advice(problem: SamplingProblem, sampler: str, seed: int = 0) -> str | 
         return None
     return (f"--pool processes: the likelihood takes {per_call * 1e6:.3g} us per call, less than dynesty's own "
             f"~{DYNESTY_OWN_SECONDS_PER_CALL * 1e6:.0f} us, so worker processes cannot speed this run up (measured "
-            "0.7-0.8x on 2 cores, benchmarks/README.md); run without --pool, or run several run files side by side")
+            "0.7-0.9x on 2 cores, benchmarks/README.md); run without --pool, or run several run files side by side")
 
 
 def _duration(seconds: float) -> str:
