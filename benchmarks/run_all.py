@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import json
 import os
 import platform
@@ -113,7 +114,7 @@ def _python_fused_model(run: str) -> Any:
         model.point_prior_transform(np.full(model._columns.ndim, 0.5))
     finally:
         kernel.ENABLED = enabled
-    assert model._compiled is None and model._uniform_box is None
+    assert model._compiled is None
     return model
 
 
@@ -130,14 +131,25 @@ def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float
     model.reference_log_likelihood(x[:2])
     point = PointLogLikelihood(model.problem())
     python_point = PointLogLikelihood(python.problem())
+    compiled = model._compiled
+    assert compiled is not None, "the compiled path is off (numba missing or DARKPORTAL_JIT=0)"
     out = {
         "single_dynesty_wrapper": _median_over_points(lambda r: point(r[0]), x[:n_single]),
-        "single_compiled": _median_over_points(lambda r: model._compiled.point(r[0]), x[:n_single]),
+        "single_compiled": _median_over_points(lambda r: compiled.point(r[0]), x[:n_single]),
         "single_python": _median_over_points(lambda r: python_point(r[0]), x[:n_single]),
         "single_reference": _median_over_points(model.reference_log_likelihood, x[:200]),
     }
     u = rng.random((n_single, model._columns.ndim))
-    transform, python_transform = PointPriorTransform(model.problem()), PointPriorTransform(python.problem())
+    from inference.model import _uniform_box_point
+    transform, box = PointPriorTransform(model.problem()), model._columns.uniform
+    assert box is not None  # the kappa runs have uniform priors
+    uncompiled = getattr(_uniform_box_point, "py_func", _uniform_box_point)  # what DARKPORTAL_JIT=0 runs
+
+    def python_transform(row: np.ndarray) -> np.ndarray:
+        values = np.empty(len(box))
+        uncompiled(row, box, values)
+        return values
+
     out["prior_transform"] = _median_over_points(lambda r: transform(r[0]), u)
     out["prior_transform_python"] = _median_over_points(lambda r: python_transform(r[0]), u)
     xb = model.prior_transform(rng.random((n_batch, model._columns.ndim)))
@@ -238,6 +250,26 @@ def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
             "niter": int(evidence.get("niter") or 0)}
 
 
+def _run_row(label: str, r: dict[str, Any], note: Callable[[dict[str, Any]], str]) -> tuple[str, str, str]:
+    """A table row for one ``time_run`` result: wall time and ``note(r)``, or FAILED with the error."""
+    if "error" in r:
+        return label, "FAILED", str(r["error"])
+    return label, f"{float(r['wall']):.1f} s wall", note(r)
+
+
+def _dynesty_note(r: dict[str, Any], serial_sampling: float | None, timings: dict[str, float] | None) -> str:
+    """Calls, sampling time, memory and ln Z of a dynesty run; the speed-up over ``serial_sampling`` (a pool
+    run) or the split of the time per call using the likelihood ``timings`` (a serial run)."""
+    extra = f", sampling speed-up {serial_sampling / float(r['sampling']):.2f}x" if serial_sampling else ""
+    if timings is not None:
+        per_call = float(r["sampling"]) / int(r["ncall"])
+        extra += (f"; {per_call * 1e6:.1f} us per call in all, of which the likelihood "
+                  f"{timings['single_dynesty_wrapper'] * 1e6:.1f} us and the prior transform "
+                  f"{timings['prior_transform'] * 1e6:.1f} us")
+    return (f"{r['ncall']} calls, sampling {float(r['sampling']):.1f} s, peak RSS {float(r['peak_rss_mb']):.0f} MB "
+            f"(largest process), ln Z = {float(r['logz']):.2f} +/- {float(r['logz_err']):.2f}{extra}")
+
+
 # ------------------------------------------------------------------------------------------ profiles
 
 def print_profiles(run: str) -> None:
@@ -313,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             (f"{run}: single point, reference path (predict + terms)", f"{t['single_reference'] * 1e6:.0f} us",
              f"compiled {t['single_reference'] / t['single_dynesty_wrapper']:.0f}x faster"),
             (f"{run}: one prior transform as dynesty calls it (compiled)", f"{t['prior_transform'] * 1e6:.2f} us",
-             f"Python path {t['prior_transform_python'] * 1e6:.1f} us"),
+             f"uncompiled (DARKPORTAL_JIT=0) {t['prior_transform_python'] * 1e6:.1f} us"),
             (f"{run}: batch of {args.batch:.0e} points, compiled", f"{1 / t['batch_fast']:.3g} points/s",
              f"target >= 1e6; Python fused {1 / t['batch_python']:.3g} points/s, reference "
              f"{1 / t['batch_reference']:.3g} points/s ({t['batch_reference'] / t['batch_fast']:.0f}x)"),
@@ -335,43 +367,28 @@ def main(argv: list[str] | None = None) -> int:
                 r = time_run(run, pool)
                 label = (f"`darkportal run runs/{run}.yaml`" if run in RUNS else label_run) + (
                     " --pool processes --nprocs 2" if pool else "")
-                if "error" in r:
-                    rows.append((label, "FAILED", str(r["error"])))
-                    continue
-                if not pool:
+                if not pool and "error" not in r:
                     serial[run] = float(r["sampling"])
-                extra = (f", sampling speed-up {serial[run] / float(r['sampling']):.2f}x"
-                         if pool and run in serial else "")
-                if not pool and run in timings:
-                    t = timings[run]
-                    per_call = float(r["sampling"]) / int(r["ncall"])
-                    extra += (f"; {per_call * 1e6:.1f} us per call in all, of which the likelihood "
-                              f"{t['single_dynesty_wrapper'] * 1e6:.1f} us and the prior transform "
-                              f"{t['prior_transform'] * 1e6:.1f} us")
-                rows.append((label, f"{float(r['wall']):.1f} s wall",
-                             f"{r['ncall']} calls, sampling {float(r['sampling']):.1f} s, peak RSS "
-                             f"{float(r['peak_rss_mb']):.0f} MB (largest process), ln Z = {float(r['logz']):.2f} "
-                             f"+/- {float(r['logz_err']):.2f}{extra}"))
-        r = time_run("emcee_kappa_nonzero", False)
-        label = "`darkportal run runs/emcee_kappa_nonzero.yaml` (64 walkers, vectorised)"
-        if "error" in r:
-            rows.append((label, "FAILED", str(r["error"])))
-        else:
+                describe = functools.partial(_dynesty_note, serial_sampling=serial.get(run) if pool else None,
+                                             timings=None if pool else timings.get(run))
+                rows.append(_run_row(label, r, describe))
+
+        def emcee_note(r: dict[str, Any]) -> str:
             per_point = float(r["sampling"]) / int(r["ncall"])
-            rows.append((label, f"{float(r['wall']):.1f} s wall",
-                         f"{r['niter']} steps, {r['ncall']} points, sampling {float(r['sampling']):.1f} s "
-                         f"({per_point * 1e6:.1f} us per point in all, of which the compiled likelihood "
-                         f"{timings[RUNS[0]]['batch_fast'] * 1e6:.2f} us), peak RSS {float(r['peak_rss_mb']):.0f} MB"))
-        r = time_run("paper_scan_kappa_nonzero", False)
-        label = "`darkportal run runs/paper_scan_kappa_nonzero.yaml` (cuts mode, scan sampler, batches)"
-        if "error" in r:
-            rows.append((label, "FAILED", str(r["error"])))
-        else:
-            rows.append((label, f"{float(r['wall']):.1f} s wall",
-                         f"{r['ncall']} calls in {r['niter']} batches, sampling {float(r['sampling']):.1f} s "
-                         f"({int(r['ncall']) / float(r['sampling']):.3g} calls/s in all), ln Z = "
-                         f"{float(r['logz']):.2f} +/- {float(r['logz_err']):.2f}, "
-                         f"peak RSS {float(r['peak_rss_mb']):.0f} MB"))
+            return (f"{r['niter']} steps, {r['ncall']} points, sampling {float(r['sampling']):.1f} s "
+                    f"({per_point * 1e6:.1f} us per point in all, of which the compiled likelihood "
+                    f"{timings[RUNS[0]]['batch_fast'] * 1e6:.2f} us), peak RSS {float(r['peak_rss_mb']):.0f} MB")
+
+        def scan_note(r: dict[str, Any]) -> str:
+            return (f"{r['ncall']} calls in {r['niter']} batches, sampling {float(r['sampling']):.1f} s "
+                    f"({int(r['ncall']) / float(r['sampling']):.3g} calls/s in all), ln Z = "
+                    f"{float(r['logz']):.2f} +/- {float(r['logz_err']):.2f}, "
+                    f"peak RSS {float(r['peak_rss_mb']):.0f} MB")
+
+        rows.append(_run_row("`darkportal run runs/emcee_kappa_nonzero.yaml` (64 walkers, vectorised)",
+                             time_run("emcee_kappa_nonzero", False), emcee_note))
+        rows.append(_run_row("`darkportal run runs/paper_scan_kappa_nonzero.yaml` (cuts mode, scan sampler, "
+                             "batches)", time_run("paper_scan_kappa_nonzero", False), scan_note))
     print("| quantity | measured | ratio / note |\n|---|---|---|")
     for name, value, note in rows:
         print(f"| {name} | {value} | {note} |")
