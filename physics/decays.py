@@ -95,16 +95,19 @@ def s_widths(p: ModelParams) -> SWidths:
 
 
 def ctau_S(widths: SWidths) -> FloatArray:
-    """Proper decay length c*tau of S in mm: hbar c / Gamma_S (flavour.md §3 item 6). inf if Gamma = 0."""
+    """Proper decay length c*tau of S in mm: hbar c / Gamma_S (flavour.md §3 item 6). inf if Gamma = 0, and
+    where Gamma is so small (subnormal) that the quotient overflows to inf."""
     tot = widths.total
     hbar_c_mm = CONST.hbar_c * 1e3
-    return np.divide(hbar_c_mm, tot, out=np.full_like(tot, np.inf), where=tot > 0)
+    with np.errstate(over="ignore"):
+        return np.divide(hbar_c_mm, tot, out=np.full_like(tot, np.inf), where=tot > 0)
 
 
 def tau_S(widths: SWidths) -> FloatArray:
-    """Proper lifetime of S in ps: hbar / Gamma_S."""
+    """Proper lifetime of S in ps: hbar / Gamma_S; inf as in :func:`ctau_S`."""
     tot = widths.total
-    return np.divide(CONST.hbar * 1e12, tot, out=np.full_like(tot, np.inf), where=tot > 0)
+    with np.errstate(over="ignore"):
+        return np.divide(CONST.hbar * 1e12, tot, out=np.full_like(tot, np.inf), where=tot > 0)
 
 
 def width_nu4(p: ModelParams) -> FloatArray:
