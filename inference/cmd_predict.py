@@ -127,7 +127,7 @@ def render_text(result: Mapping[str, Any], label: str) -> str:
         for k, v in result["params"].items()))
     if result["r_normalisation"] == "calibrated":
         lines.append("R_MiniBooNE is calibrated: the Z' denominator is rescaled so that the geometric mean of R "
-                     "over BP1-BP7 is 1 (physics/README.md item 9).")
+                     "over BP1-BP7 is 1 (docs/physics/README.md item 9).")
     lines += ["", "Observables", f"{'name':<26} {'SM':>11} {'NP':>11} {'total':>11}  unit"]
     for name, o in result["observables"].items():
         lines.append(f"{name:<26} {_fmt(o['sm'])} {_fmt(o['np'])} {_fmt(o['total'])}  {o['unit']}")

@@ -25,7 +25,7 @@ def test_json_schema_for_bp1(capsys):
     assert out["params"] == BP1
     kp = out["observables"]["BR(B+->K+nunu)"]
     assert set(kp) >= {"sm", "np", "total"}
-    # flavour.md §7: BP1 B(B+ -> K+ nu nu) = 1.86e-5 (SM + NP), SM 5.58e-6 (Table I)
+    # docs/physics/flavour.md §7: BP1 B(B+ -> K+ nu nu) = 1.86e-5 (SM + NP), SM 5.58e-6 (Table I)
     assert kp["sm"] == pytest.approx(5.58e-6)
     assert kp["total"] == pytest.approx(1.86e-5, rel=0.01)
     assert kp["total"] == pytest.approx(kp["sm"] + kp["np"], rel=1e-12)
@@ -34,7 +34,8 @@ def test_json_schema_for_bp1(capsys):
         assert {"name", "observable", "condition", "value", "passed", "pull"} <= set(c)
     rows = {c["name"]: c for c in out["constraints"]}
     assert rows["BR(B+->K+nunu)"]["passed"] is True
-    # BP1's calibrated R is above the window (g2-scattering.md §5.4, see tests/likelihoods/test_benchmarks.py)
+    # BP1's calibrated R is above the window (docs/physics/g2-scattering.md §5.5, see
+    # tests/likelihoods/test_benchmarks.py)
     assert rows["R_MiniBooNE window"]["passed"] is False and rows["R_MiniBooNE window"]["margin"] < 0
     assert rows["ctau_S < 0.1 mm"]["pull"] is None  # hard bound: no pull
     assert rows["NA62 K+->pi+X(invisible)"]["enabled"] is False
@@ -52,7 +53,7 @@ def test_params_equal_point(capsys):
 def test_bp7_in_gaussian_mode_2025(capsys):
     out = run_json(capsys, "--point", "BP7", "--data", "2025", "--mode", "gaussian")
     rows = {c["name"]: c for c in out["constraints"]}
-    # KOTO's 2021-data limit 2.2e-9 (arXiv:2411.11237) is below BP7's 3.75e-9 (flavour.md §7)
+    # KOTO's 2021-data limit 2.2e-9 (arXiv:2411.11237) is below BP7's 3.75e-9 (docs/physics/flavour.md §7)
     assert rows["BR(KL->pi0nunu)"]["passed"] is False
     assert rows["BR(KL->pi0nunu)"]["value"] == pytest.approx(3.75e-9, rel=0.01)
     assert rows["NA62 K+->pi+X(invisible)"]["enabled"] is True
@@ -63,7 +64,7 @@ def test_scenario_switch(capsys):
     cal = run_json(capsys, "--point", "BP2")["observables"]["R_MiniBooNE"]["total"]
     absolute = run_json(capsys, "--point", "BP2", "--scenario", "absolute")
     assert absolute["r_normalisation"] == "absolute"
-    # g2-scattering.md §5.4: absolute R(BP2) = 0.574; calibrated is about 1.0
+    # docs/physics/g2-scattering.md §5.4: absolute R(BP2) = 0.574; calibrated is about 1.0
     assert absolute["observables"]["R_MiniBooNE"]["total"] == pytest.approx(0.574, rel=0.01)
     assert cal == pytest.approx(1.005, rel=0.01)
 

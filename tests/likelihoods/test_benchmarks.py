@@ -3,11 +3,11 @@
 Every (benchmark, enabled condition) pair must pass except the misses listed in EXPECTED_MISSES, and
 each of those is asserted with its value and margin. Sources of the reference values:
 
-* BP7, B0 -> K*0 nu nu (NP) = 1.806e-5 against 1.8e-5: flavour.md §7 table (a 0.35 % miss).
+* BP7, B0 -> K*0 nu nu (NP) = 1.806e-5 against 1.8e-5: docs/physics/flavour.md §7 table (a 0.35 % miss).
 * BP3, Delta a_mu = 2.970e-9 on the upper edge 2.97e-9, BP6 = 1.900e-9 below 2.01e-9:
-  g2-scattering.md §1.3 table.
-* R_MiniBooNE, calibrated: the absolute R of g2-scattering.md §5.4 (coh+incoh column) divided by
-  its geometric mean over BP1-BP7 (physics/README.md item 9), which leaves BP1, BP3, BP5, BP6 and BP7
+  docs/physics/g2-scattering.md §1.3 table.
+* R_MiniBooNE, calibrated: the absolute R of docs/physics/g2-scattering.md §5.4 (coh+incoh column) divided by
+  its geometric mean over BP1-BP7 (docs/physics/README.md item 9), which leaves BP1, BP3, BP5, BP6 and BP7
   outside [0.95, 1.05].
 Tolerance 1 % on the values (the shared docs quote three digits).
 """
@@ -21,7 +21,7 @@ import physics
 from likelihoods import DOMAIN_TERM, JointLikelihood
 
 BPS = ("BP1", "BP2", "BP3", "BP4", "BP5", "BP6", "BP7")
-R_ABSOLUTE_DOC = np.array([0.634, 0.574, 0.527, 0.583, 0.534, 0.627, 0.530])  # g2-scattering.md §5.4
+R_ABSOLUTE_DOC = np.array([0.634, 0.574, 0.527, 0.583, 0.534, 0.627, 0.530])  # docs/physics/g2-scattering.md §5.4
 R_CALIBRATED_DOC = R_ABSOLUTE_DOC / np.exp(np.mean(np.log(R_ABSOLUTE_DOC)))
 
 # (benchmark, term) -> reference value of the compared quantity
@@ -47,7 +47,7 @@ def evaluated():
 
 
 def test_expected_misses_are_the_documented_ones():
-    # the R windows the calibration leaves open (g2-scattering.md §5.4): BP1, BP3, BP5, BP6, BP7
+    # the R windows the calibration leaves open (docs/physics/g2-scattering.md §5.4): BP1, BP3, BP5, BP6, BP7
     assert sorted(bp for bp, t in EXPECTED_MISSES if t == "R_MiniBooNE window") == ["BP1", "BP3", "BP5", "BP6",
                                                                                       "BP7"]
 
