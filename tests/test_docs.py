@@ -22,6 +22,7 @@ import pytest
 import physics
 
 ROOT = Path(__file__).resolve().parents[1]
+SELF = "tests/test_docs.py"
 DOCS = ROOT / "docs" / "physics"
 DOC_FILES = ("README.md", "flavour.md", "g2-scattering.md")
 TEXT_SUFFIXES = (".py", ".md", ".yaml", ".yml", ".toml", ".txt", ".cfg", ".ini", ".html", ".j2", ".sh")
@@ -214,7 +215,7 @@ def test_every_docs_reference_resolves() -> None:
     problems: dict[str, list[str]] = {}
     count = 0
     for name in tracked_files():
-        if name in PENDING:
+        if name in PENDING or name == SELF:  # this file holds deliberately broken examples for the parser
             continue
         refs, bad = references(read(name), doc_of(name))
         count += len(refs)
