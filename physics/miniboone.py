@@ -57,10 +57,10 @@ LOG = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
 TABLE_FILE = "scattering_tables.npz"
 
-# targets per CH2 molecule (g2-scattering.md §5.1): C12 coherent; 8 protons (6 bound + 2 free); 6 neutrons
+# targets per CH2 molecule (docs/physics/g2-scattering.md §5.1): C12 coherent; 8 protons (6 bound + 2 free); 6 neutrons
 N_PROTONS_CH2 = 8
 N_NEUTRONS_CH2 = 6
-# glass as SiO2 (g2-scattering.md §6)
+# glass as SiO2 (docs/physics/g2-scattering.md §6)
 N_O_SIO2 = 2
 _REL_TOL = 1e-9  # relative tolerance on the domain edges (rounding of MeV -> GeV)
 
@@ -95,7 +95,7 @@ def check_options(options: TheoryOptions) -> None:
 
 
 def _g_SA(target: Target, g_Sp: FloatArray, g_Sn: FloatArray) -> FloatArray:
-    """Scalar-nucleus coupling g_SA = Z g_Sp + (A - Z) g_Sn (g2-scattering.md §3)."""
+    """Scalar-nucleus coupling g_SA = Z g_Sp + (A - Z) g_Sn (docs/physics/g2-scattering.md §3)."""
     return np.asarray(target.Z * g_Sp + (target.A - target.Z) * g_Sn, dtype=np.float64)
 
 

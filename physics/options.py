@@ -32,7 +32,7 @@ class TheoryOptions:
     """Options of the theory predictions.
 
     kl_convention: which part of g_sd drives K_L -> pi0 S: "re" (CP-conserving, physical, paper),
-        "im" or "abs" (for comparison only; flavour.md §4.2).
+        "im" or "abs" (for comparison only; docs/physics/flavour.md §4.2).
     r_normalisation: how MiniBooNE's R (eq. 7) is normalised, and the preset of its three conventions
         (docs/physics/README.md item 9, docs/physics/g2-scattering.md §5.6): "recast" (default; Engel
         Helm form factor, Z' denominator coherent on C12 only, point-like nucleons; no constant),

@@ -1,6 +1,6 @@
 """Upscattering nu_mu + target -> nu4 + target through a scalar S or the reference Z'.
 
-Source: ``shared/physics/g2-scattering.md`` §4 (kinematics §4.2, scalar §4.3, Z' §4.4, form factors
+Source: ``docs/physics/g2-scattering.md`` §4 (kinematics §4.2, scalar §4.3, Z' §4.4, form factors
 §4.5) and §7 (coupling-stripped flux integrals K_t). Units: GeV everywhere; cross sections in natural
 units (GeV^-2, dsigma/dT in GeV^-3); multiply by ``CONST.GeV2_to_cm2`` for cm^2.
 
@@ -60,7 +60,7 @@ NEUTRON = Target("n", CONST.m_n, 1, 0, False)
 # ---------------------------------------------------------------------------------------------------
 
 def threshold_energy(m4: ArrayLike, M: float) -> FloatArray:
-    """E_th = m4 + m4^2/(2M) [GeV] for nu + M -> nu4 + M, target at rest (g2-scattering.md §4.2)."""
+    """E_th = m4 + m4^2/(2M) [GeV] for nu + M -> nu4 + M, target at rest (docs/physics/g2-scattering.md §4.2)."""
     m4 = np.asarray(m4, dtype=np.float64)
     return np.asarray(m4 + m4**2 / (2.0 * M), dtype=np.float64)
 
@@ -68,7 +68,7 @@ def threshold_energy(m4: ArrayLike, M: float) -> FloatArray:
 def recoil_range(E: ArrayLike, m4: ArrayLike, M: float) -> tuple[FloatArray, FloatArray]:
     """(T_min, T_max) [GeV] of the target recoil kinetic energy at neutrino energy E [GeV].
 
-    g2-scattering.md §4.2: s = M^2 + 2ME, p_i = (s-M^2)/(2 sqrt s), E4* = (s+m4^2-M^2)/(2 sqrt s),
+    docs/physics/g2-scattering.md §4.2: s = M^2 + 2ME, p_i = (s-M^2)/(2 sqrt s), E4* = (s+m4^2-M^2)/(2 sqrt s),
     Q^2_max = 2 p_i (E4* + p_f) - m4^2, T = Q^2/(2M). Q^2_min is taken from the product
     Q^2_min Q^2_max = m4^4 M^2 / s (exact), which avoids the cancellation at high E. Below threshold
     both are set to the threshold value (zero width).
@@ -124,7 +124,7 @@ def helm_form_factor(q: ArrayLike, A: int, model: str = "lewin_smith") -> FloatA
 
 def dipole_form_factor(Q2: ArrayLike) -> FloatArray:
     """Nucleon dipole G_D = (1 + Q^2/M_V^2)^-2, M_V = CONST.M_dipole = 0.843 GeV; Q^2 in GeV^2
-    (g2-scattering.md §4.4-4.5, as in DarkNews 0.4.8)."""
+    (docs/physics/g2-scattering.md §4.4-4.5, as in DarkNews 0.4.8)."""
     return np.asarray((1.0 + np.asarray(Q2, dtype=np.float64) / CONST.M_dipole**2) ** -2, dtype=np.float64)
 
 
@@ -146,7 +146,7 @@ def scalar_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target,
                      nucleon_ff: bool = True, nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Scalar upscattering numerator [GeV^1]: dsigma_S/dT = g_eff^2 g_t^2 * this * propagator.
 
-    g2-scattering.md §4.3: spin-0 nucleus F^2 M (m4^2 + 2MT) / (8 pi E^2) with the Helm F;
+    docs/physics/g2-scattering.md §4.3: spin-0 nucleus F^2 M (m4^2 + 2MT) / (8 pi E^2) with the Helm F;
     nucleon G_D^2 m_N (m4^2 + 2 m_N T)(1 + T/(2 m_N)) / (8 pi E^2), G_D dropped if not nucleon_ff.
     ``nuclear_ff`` names the Helm parametrisation of the nucleus (:func:`helm_radii`).
     """
@@ -174,7 +174,7 @@ def zp_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target,
     """Z' (kinetic mixing) upscattering numerator [GeV]: dsigma_Z'/dT = g_eff'^2 e^2 eps^2 * this *
     propagator.
 
-    g2-scattering.md §4.4. Nucleus: Z^2 F^2 L.H / (32 pi M E^2) with the spin-0 L.H and the Helm F.
+    docs/physics/g2-scattering.md §4.4. Nucleus: Z^2 F^2 L.H / (32 pi M E^2) with the spin-0 L.H and the Helm F.
     Proton: L.H = (F1^2 + tau F2^2) L.PP + (F1+F2)^2 (m4^2 + Q^2)(2Q^2 - m4^2), tau = Q^2/(4 m_p^2),
     F1 = (G_E + tau G_M)/(1+tau), F2 = (G_M - G_E)/(1+tau), G_E = G_D, G_M = mu_p G_D; divided by
     32 pi m_p E^2. Neutrons are neglected (F1 ~ 0; as in DarkNews and Bertuzzo et al.).
@@ -186,7 +186,7 @@ def zp_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target,
         out = target.Z**2 * _coherent_ff2(T, target, nuclear_ff) * lh0 / (32.0 * np.pi * M * E**2)
         return np.asarray(out, dtype=np.float64)
     if target.Z == 0:
-        raise ValueError("Z' scattering on neutrons is neglected (g2-scattering.md §4.4)")
+        raise ValueError("Z' scattering on neutrons is neglected (docs/physics/g2-scattering.md §4.4)")
     Q2 = 2.0 * M * T
     tau = Q2 / (4.0 * M**2)
     G_E = dipole_form_factor(Q2)
@@ -319,7 +319,7 @@ def flux_folded(kind: str, m4: ArrayLike, m_med: ArrayLike, target: Target, flux
                 chunk: int = 8, nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Direct flux-folded integral K = int dE phi(E) int dT dsigma/dT (couplings stripped) per point.
 
-    g2-scattering.md §7 (K_t for the scalar; the Z' analogue with e^2 eps^2 g'^2 stripped).
+    docs/physics/g2-scattering.md §7 (K_t for the scalar; the Z' analogue with e^2 eps^2 g'^2 stripped).
     In: m4, m_med [GeV] broadcast to N points; flux in nu/cm^2/POT/GeV (default: MiniBooNE nu_mu).
     Out: (N,) in GeV^-2 nu/cm^2/POT. Vectorised over points, in chunks of ``chunk`` to bound memory.
     """
