@@ -28,17 +28,6 @@ DOC_FILES = ("README.md", "flavour.md", "g2-scattering.md")
 TEXT_SUFFIXES = (".py", ".md", ".yaml", ".yml", ".toml", ".txt", ".cfg", ".ini", ".html", ".j2", ".sh")
 TEXT_NAMES = ("Makefile",)
 
-# Files whose references are rewritten by the issue-11 integration, which edits them in parallel.
-# Each must still contain a reference to the outside notes or a docs reference without its docs/physics/
-# path (so that this list cannot go stale): when one is fixed, a test fails and asks for its removal.
-PENDING: frozenset[str] = frozenset({
-    "README.md",
-    "physics/miniboone.py",
-    "physics/options.py",
-    "physics/scattering.py",
-    "tools/generate_scattering_tables.py",
-})
-
 # the patterns are assembled from pieces so that this file does not match itself
 _OUTSIDE = re.compile(r"\.\./" + "shared" + r"\b|(?<![\w.-])" + "shared" + r"/(?:physics|paper|design)\b")
 _MENTION = re.compile(
@@ -196,26 +185,16 @@ def test_no_file_refers_to_notes_outside_the_repository() -> None:
     for name in tracked_files():
         hits = [f"line {read(name).count(chr(10), 0, m.start()) + 1}: {m.group(0)}"
                 for m in _OUTSIDE.finditer(read(name))]
-        if hits and name not in PENDING:
+        if hits:
             offenders[name] = hits
     assert not offenders, f"references to notes outside the repository (use docs/physics/...): {offenders}"
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-def test_pending_files_still_need_their_rewrite(name: str) -> None:
-    """A PENDING file whose references are all rewritten must leave the list (then the tests guard it)."""
-    if not (ROOT / name).is_file():
-        pytest.fail(f"{name} is in PENDING but does not exist; remove it from PENDING")
-    text = read(name)
-    assert _OUTSIDE.search(text) or references(text, None)[1], \
-        f"{name} is fixed: remove it from PENDING in tests/test_docs.py"
 
 
 def test_every_docs_reference_resolves() -> None:
     problems: dict[str, list[str]] = {}
     count = 0
     for name in tracked_files():
-        if name in PENDING or name == SELF:  # this file holds deliberately broken examples for the parser
+        if name == SELF:  # this file holds deliberately broken examples for the parser
             continue
         refs, bad = references(read(name), doc_of(name))
         count += len(refs)
