@@ -87,7 +87,8 @@ def r_conventions(options: physics.TheoryOptions) -> dict[str, Any]:
 
     calibration_factor: the geometric mean over BP1-BP7 of R as computed with these conventions, the number
     the "calibrated" normalisation divides R by (``physics.miniboone.calibration_factor``, same name, same
-    value); constant_needed = 1 / calibration_factor (docs/physics/README.md item 9, docs/physics/g2-scattering.md §5.5).
+    value); constant_needed = 1 / calibration_factor (docs/physics/README.md item 9,
+    docs/physics/g2-scattering.md §5.5).
     """
     geo = physics.miniboone.calibration_factor(options)
     return {"r_normalisation": options.r_normalisation, "nuclear_form_factor": options.nuclear_form_factor,
