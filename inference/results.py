@@ -44,6 +44,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from inference.errors import DarkportalError
 from inference.samplers import SamplerOutput
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ SUMMARY_COLUMNS = ("parameter", "mean", "sd", "median", "q2.5", "q16", "q84", "q
                    "r_hat", "ess_bulk", "ess_tail")
 
 
-class ResultsError(RuntimeError):
+class ResultsError(DarkportalError, RuntimeError):
     """Base class of the results-folder errors."""
 
 
