@@ -56,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     from inference.config import validate_run_config
     from inference.model import RunModel
     from inference.pool import make_pool
-    from inference.results import collect_provenance
+    from inference.results import COMPLETE, collect_provenance
     from inference.rundir import check_output_folder, clean_failed_start, prepare_outdir, writer_lock
 
     config = validate_run_config(args.run_file)  # schema, likelihood and physics checks, as `validate`
@@ -73,29 +73,40 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         created = not outdir.exists()
         check_output_folder(outdir, origin)
-        resume_cmd = f"darkportal run {args.run_file} --resume" + (f" --out {outdir}" if args.out is not None else "")
+        out_opt = f" --out {outdir}" if args.out is not None else ""
         with writer_lock(outdir, command=f"darkportal run {args.run_file}"):
             resolved = config.to_dict()
             resuming = prepare_outdir(outdir, resolved, resume=args.resume, force=args.force,
                                       run_file=str(args.run_file))
-            replacing = (outdir / "COMPLETE").exists()
+            replacing = (outdir / COMPLETE).exists()
             try:
-                output, wall, settings = _sample(config, model, problem, outdir, pool, resuming, args)
-                _finish(config, problem, output, wall, settings, outdir, args, collect_provenance, resolved)
+                with interrupt.deferred():  # a signal stops at the next checkpoint, never inside a write
+                    output, wall, settings = _sample(config, model, problem, outdir, pool, resuming, args)
+                    _finish(config, problem, output, wall, settings, outdir, args, collect_provenance, resolved)
             except interrupt.RunInterrupted as exc:
-                clean_failed_start(outdir, created)
-                if (outdir / "config.lock.yaml").exists():
-                    again = resume_cmd + (" --force" if replacing else "")
-                    print(f"darkportal run: {exc}; the checkpoint in {outdir} holds the progress"
-                          + ("" if exc.saved else " up to its last save") + f"; continue with: {again}",
-                          file=sys.stderr)
-                else:
-                    print(f"darkportal run: {exc} before anything was sampled; nothing to resume", file=sys.stderr)
+                print(f"darkportal run: {exc}; " + _after_stop(
+                    outdir, created, exc.saved, f"darkportal run {args.run_file} --resume"
+                    + (" --force" if replacing else "") + out_opt),
+                      file=sys.stderr)
                 return exc.exit_code
             except BaseException:
                 clean_failed_start(outdir, created)
                 raise
     return 0
+
+
+def _after_stop(outdir: Path, created: bool, saved: bool, resume_cmd: str) -> str:
+    """What a stopped run left, and how to go on (the rest of the one line printed)."""
+    from inference.results import COMPLETE, LOCK
+    from inference.rundir import checkpoints_in, clean_failed_start
+
+    if (outdir / COMPLETE).exists() and not (outdir / LOCK).exists():  # the lock goes when the results are whole
+        return f"the results in {outdir} were complete before the stop"
+    clean_failed_start(outdir, created)
+    if not checkpoints_in(outdir):
+        return "it stopped before anything was sampled; nothing to resume"
+    return (f"the checkpoint in {outdir} holds the progress" + ("" if saved else " up to its last save")
+            + f"; continue with: {resume_cmd}")
 
 
 def _sample(config: Any, model: Any, problem: Any, outdir: Path, pool: Any, resuming: bool,
@@ -127,6 +138,7 @@ def _finish(config: Any, problem: Any, output: Any, wall: float, settings: dict[
                     "(raise the step or call cap, or use dynesty for this posterior)", config.name)
     log.info("computing predictions for %d samples", len(output.samples))
     blobs = compute_blobs(problem, output.samples)
+    interrupt.checkpoint_point(lambda: None)  # stopped while computing predictions: the checkpoint is whole
     provenance = collect_provenance(config.seed, config.sampler.name, settings,
                                     measurement_set=config.likelihood.data, run_file=str(args.run_file),
                                     likelihood_mode=config.likelihood.mode,

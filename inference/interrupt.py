@@ -1,10 +1,12 @@
 """Ctrl-C and SIGTERM during a run: write the checkpoint at the next safe point, then stop with one line.
 
-While :func:`graceful` is active, the first SIGINT or SIGTERM only sets a flag. The sampler adapters call
-:func:`checkpoint_point` where their state is whole (dynesty between iterations, emcee after a step,
+While :func:`graceful` is active, inside :func:`deferred` the first SIGINT or SIGTERM only sets a flag.
+The sampler adapters call :func:`checkpoint_point` where their state is whole
+(dynesty between iterations, emcee after a step,
 scan after a batch): they save their checkpoint and :class:`RunInterrupted` is raised. A second signal
-stops at once (the last periodic checkpoint is then what a resume starts from). Outside sampling a
-signal raises RunInterrupted straight away; result files are written atomically, so that loses nothing.
+stops at once (the last periodic checkpoint is then what a resume starts from). Outside ``deferred`` a
+signal raises RunInterrupted straight away, and the flag stays set so that the next ``deferred`` block
+stops too (an exception raised in a signal handler can be swallowed by a weakref callback).
 """
 
 from __future__ import annotations
@@ -46,6 +48,9 @@ def _handler(signum: int, frame: FrameType | None) -> None:
     if _state.deferred and _state.requested is None:
         _state.requested = signum  # the sampler stops at its next safe point
         return
+    # not deferred, or a second signal: stop now. An exception raised in a handler can land where Python
+    # ignores it (a weakref callback, a __del__), so the flag stays set for the next safe point as well.
+    _state.requested = signum
     raise RunInterrupted(signum)
 
 
@@ -68,6 +73,8 @@ def graceful() -> Iterator[None]:
 @contextmanager
 def deferred() -> Iterator[None]:
     """Within :func:`graceful`: the first signal waits for :func:`checkpoint_point`."""
+    if _state.requested is not None:  # a stop requested before (its exception may have been swallowed)
+        raise RunInterrupted(_state.requested)
     before = _state.deferred
     _state.deferred = True
     try:

@@ -223,8 +223,8 @@ def sampling_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
         if key != "sampler":
             changed.append(key)
             continue
-        o, n = old.get("sampler") or {}, new.get("sampler") or {}
-        if o.get("name") != n.get("name"):
+        o, n = old.get("sampler"), new.get("sampler")
+        if not isinstance(o, Mapping) or not isinstance(n, Mapping) or o.get("name") != n.get("name"):
             changed.append("sampler.name")
             continue
         free = RESUMABLE_SETTINGS.get(str(n.get("name")), frozenset())
