@@ -89,6 +89,16 @@ def user_key() -> bytes:
     return key
 
 
+def hdf5_reason(exc: BaseException) -> str:
+    """h5py's reason for not opening a file, in words (its own text names no file and no fix)."""
+    text = str(exc)
+    if "signature not found" in text:
+        return "not an HDF5 file"
+    if "truncated" in text or "eof" in text.lower():
+        return "truncated"
+    return f"damaged ({type(exc).__name__})"
+
+
 def _mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).hexdigest().encode("ascii")
 

@@ -40,6 +40,12 @@ def box_corners(config: RunConfig, tail: float = 1e-6) -> np.ndarray:
     return np.array(list(corners), dtype=float).reshape(-1, len(ends))
 
 
+def _beyond_paper_range(name: str, value: float) -> float:
+    """How far ``value`` lies outside the paper's scan range of ``name``, in widths of that range."""
+    lo, hi = default_prior(name).support
+    return float(max(lo - value, value - hi, 0.0) / (hi - lo))
+
+
 def check_finite_likelihood(config: RunConfig, src: Source, draws: np.ndarray) -> None:
     """Raise a RunConfigError if the likelihood is NaN or +inf at a prior draw or a corner of the box."""
     from likelihoods import JointLikelihood
@@ -70,7 +76,7 @@ def check_finite_likelihood(config: RunConfig, src: Source, draws: np.ndarray) -
     ordinary = {name: np.array([float(default_prior(name).ppf(np.array([0.5]))[0])]) for name in PARAM_NAMES}
     alone = [n for n in PARAM_NAMES if failure({**ordinary, n: bad_row[n]}) is not None]
     cures = [n for n in PARAM_NAMES if failure({**bad_row, n: ordinary[n]}) is None]
-    for name in alone or cures:
+    for name in sorted(alone or cures, key=lambda n: -_beyond_paper_range(n, float(bad_row[n][0])))[:1]:
         why = failure({**ordinary, name: bad_row[name]}) or failure(bad_row)
         value = float(bad_row[name][0])
         prior = config.priors[name]

@@ -14,6 +14,7 @@ from typing import Any
 
 import xarray as xr
 
+from inference.checkpoint_auth import hdf5_reason
 from inference.results import (
     CHECKPOINTS,
     COMPLETE,
@@ -71,7 +72,8 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ResultsFileError(path, f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})",
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise ResultsFileError(path, f"{what} is not valid JSON (it breaks off or is garbled at {where})",
                                _rerun_fix(path.parent)) from None
     except RecursionError:
         raise ResultsFileError(path, f"{what} is nested too deeply to be darkportal's", _rerun_fix(path.parent)) \
@@ -164,8 +166,7 @@ def _read_posterior(path: Path) -> xr.DataTree:
         with xr.open_datatree(path, engine="h5netcdf") as dt:
             posterior = dt.load()
     except Exception as exc:  # h5py / h5netcdf / xarray raise many kinds for a damaged file
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise ResultsFileError(path, f"the posterior file cannot be read as netCDF ({first})",
+        raise ResultsFileError(path, f"the posterior file cannot be read as netCDF ({hdf5_reason(exc)})",
                                _rerun_fix(path.parent)) from None
     for group in ("posterior", "weighted_samples", "sample_stats"):
         if group not in posterior.children:

@@ -31,7 +31,7 @@ import emcee
 import numpy as np
 
 from inference import interrupt
-from inference.checkpoint_auth import CheckpointError
+from inference.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.pool import ChunkedFunction, PoolHandle
 from inference.problem import SamplingProblem, VectorLogPosterior, evaluate_log_posterior
 from inference.samplers import ProgressLog, SamplerOutput, check_settings
@@ -244,12 +244,11 @@ def _open_backend(path: Path, flush_every: float) -> Any:
                 backend = _BufferedBackend(str(path), flush_every=flush_every)
             return backend
         except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
-            first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
-            log.warning("emcee: cannot read %s (%s)", candidate, first)
-            problems.append(f"{candidate.name}: {first}")
+            why = hdf5_reason(exc)
+            log.warning("emcee: cannot read %s (%s)", candidate, why)
+            problems.append(f"{candidate.name}: {why}")
     names = " and ".join(p.name for p in _chain_files(path))
-    raise CheckpointError(path, f"the emcee chain cannot be read ({names} damaged or not emcee HDF5 files: "
-                          f"{'; '.join(problems)})", RESTART)
+    raise CheckpointError(path, f"the emcee chain cannot be read ({names}: {'; '.join(problems)})", RESTART)
 
 
 def _backup(path: Path) -> None:
