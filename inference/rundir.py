@@ -257,7 +257,7 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
         if not lock.exists():
             raise ConfigChangedError(
                 f"{outdir} holds a checkpoint ({', '.join(checkpoints)}) but no {LOCK} saying which run file it "
-                f"belongs to, so it cannot be resumed safely; start again with '{again} --force'")
+                f"belongs to, so it cannot be resumed safely; start again with '{again} --force' (without --resume)")
         old = load_small_yaml(lock, "the run file the checkpoint was started with")
         diff = config_diff(old, resolved_config, f"{lock} (stored run)", "new run file")
         changes = sampling_changes(old, resolved_config)
@@ -276,7 +276,7 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
             log.warning("resuming %s with changed stopping or saving settings (--force):\n%s", outdir, diff)
         return True  # config.lock.yaml is left as it is: it describes the checkpoint
     if resume:
-        log.info("%s: no checkpoint to resume; starting from the beginning", outdir)
+        log.info("%s: no unfinished checkpoint to resume; starting from the beginning", outdir)
     elif checkpoints and not complete and not force:
         raise ResultsExistError(f"{outdir} holds an unfinished run ({', '.join(checkpoints)}); continue it with "
                                 f"'{again} --resume' or start again with '{again} --force'")
