@@ -55,7 +55,8 @@ def parse_params(text: str) -> dict[str, float]:
     for name, value in values.items():
         reason = outside_physical_range(name, value)
         if reason is not None:
-            raise PredictUsageError(f"--params: {reason}; give {name} inside that range")
+            raise PredictUsageError(f"--params: point outside the model's domain: {reason}; "
+                                    f"give {name} inside that range")
     missing = [n for n in PARAM_NAMES if n not in values]
     if missing:
         raise PredictUsageError(f"--params: missing {', '.join(missing)} (all eight are required, paper units: "
