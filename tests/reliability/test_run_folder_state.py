@@ -170,3 +170,27 @@ def test_live_or_foreign_writer_lock_is_refused_naming_the_holder(tmp_path: Path
         with writer_lock(tmp_path):
             pass
     assert json.loads((tmp_path / WRITER_LOCK).read_text())["host"] == "some-other-host"  # left alone
+
+
+@pytest.mark.timeout(300)
+def test_sigterm_during_emcee_keeps_every_finished_step(tmp_path: Path) -> None:
+    """In-process: SIGTERM mid-chain flushes the buffered steps, then stops; the chain resumes from there."""
+    import threading
+
+    from test_resume import problem
+
+    from inference import interrupt
+    from inference.samplers import run_sampler
+    from inference.samplers.emcee_backend import _open_backend
+
+    settings = {"nwalkers": 16, "max_steps": 100000, "tau_factor": 1000, "check_every": 50, "flush_every": 60.0}
+    timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM))
+    with interrupt.graceful(), pytest.raises(interrupt.RunInterrupted) as stop:
+        timer.start()
+        run_sampler("emcee", problem("emcee"), settings, tmp_path, 11)
+    timer.join()
+    assert stop.value.saved and stop.value.exit_code == 143
+    steps = _open_backend(tmp_path / "chain.h5", 60.0).iteration
+    assert steps > 0  # flushed at the stop although flush_every is 60 s
+    out = run_sampler("emcee", problem("emcee"), {**settings, "max_steps": steps + 20}, tmp_path, 11, resume=True)
+    assert out.info["resumed_from_step"] == steps
