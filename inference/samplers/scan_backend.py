@@ -41,6 +41,7 @@ import logging
 import os
 import time
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -280,9 +281,9 @@ def _save(path: Path, state: dict[str, Any], rng: np.random.Generator) -> None:
 def _load(path: Path) -> tuple[dict[str, Any], np.random.Generator]:
     try:
         return _load_arrays(path)
-    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:  # np.load never unpickles here
-        first = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
-        raise CheckpointError(path, f"the scan checkpoint cannot be read ({first})",
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):  # np.load never unpickles here
+        why = "it is empty" if path.stat().st_size == 0 else "damaged, truncated or not a scan checkpoint"
+        raise CheckpointError(path, f"the scan checkpoint cannot be read ({why})",
                               "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)") from None
 
 

@@ -35,6 +35,9 @@ sampler:
   settings: {nwalkers: 16, max_steps: 200}
 """
 
+SCAN_FILE = EMCEE_FILE.replace("name: tiny_emcee", "name: tiny_scan").replace(
+    "name: emcee\n  settings: {nwalkers: 16, max_steps: 200}", "name: scan\n  settings: {n_eff: 100}")
+
 
 def write_run(tmp_path: Path, text: str = RUN_FILE, name: str = "tiny.yaml") -> Path:
     path = tmp_path / name

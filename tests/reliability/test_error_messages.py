@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import EMCEE_FILE, assert_clean, cli, fake_result, resolved, write_run
+from helpers import EMCEE_FILE, SCAN_FILE, assert_clean, cli, fake_result, resolved, write_run
 
 from inference.checkpoint_auth import dump_signed
 from inference.results import LOCK, dump_config
@@ -60,6 +60,16 @@ def test_damaged_dynesty_checkpoint(tmp_path: Path, kind: str, phrase: str, forc
     assert "darkportal run RUN.yaml --force' (without --resume)" in err
     assert_clean(err)
     assert (out / "dynesty.save").read_bytes() == payload  # nothing lost
+
+
+@pytest.mark.parametrize(("payload", "phrase"), [(b"", "it is empty"), (b"PK\x03\x04 broken zip", "damaged"),
+                                              (b"\x80\x04garbage", "damaged")])
+def test_damaged_scan_checkpoint(tmp_path: Path, payload: bytes, phrase: str) -> None:
+    run, out = unfinished(tmp_path, "scan.npz", payload, SCAN_FILE)
+    code, _, err = cli("run", str(run), "--out", str(out), "--resume")
+    assert code == 1 and f"{out / 'scan.npz'}: the scan checkpoint cannot be read" in err and phrase in err, err
+    assert "--force' (without --resume)" in err
+    assert_clean(err)
 
 
 def test_corrupt_chain_and_backup(tmp_path: Path) -> None:
