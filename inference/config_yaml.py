@@ -26,10 +26,10 @@ KeyPath = tuple[str | int, ...]
 
 #: a run file is a page of settings (the shipped ones are < 2 kB); these limits are orders of magnitude above
 #: any honest run file and keep the worst case well under a second
-MAX_BYTES = 256 * 1024
+MAX_BYTES = 128 * 1024
 MAX_DEPTH = 32
-MAX_NODES = 20_000
-MAX_EXPANDED = 20_000
+MAX_NODES = 5_000
+MAX_EXPANDED = 5_000
 
 _FLOAT_12 = re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+
                           |[-+]?\.[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?)$""", re.X)
