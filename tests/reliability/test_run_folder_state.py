@@ -71,8 +71,8 @@ def test_force_resume_writers_and_sigterm(tmp_path: Path) -> None:
     # minutes (nlive 400, dlogz 0.01): it is stopped long before it ends
     wide.write_text(RUN.format(eta_d_max=1, nlive=400, dlogz=0.01, maxcall=2_000_000))
     narrow.write_text(RUN.format(eta_d_max=0.2, nlive=400, dlogz=0.01, maxcall=2_000_000))
-    short = tmp_path / "short.yaml"  # the same run with looser stopping rules (settings a resume may change)
-    short.write_text(RUN.format(eta_d_max=1, nlive=400, dlogz=5.0, maxcall=30000))
+    short = tmp_path / "short.yaml"  # the same run with a call cap already reached (a setting a resume may change)
+    short.write_text(RUN.format(eta_d_max=1, nlive=400, dlogz=0.01, maxcall=1000))
     out = tmp_path / "result"
     old_posterior = fake_result(out, load_run_config(wide).to_dict())
 
