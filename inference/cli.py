@@ -44,18 +44,35 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
+    from inference.errors import DarkportalError
+    from inference.interrupt import RunInterrupted
+
     try:
+        module = importlib.import_module(COMMANDS[name][0])  # inside: Ctrl-C while importing is no traceback
         return int(module.main(rest) or 0)
     except KeyboardInterrupt:
-        print("darkportal: interrupted; a run can be continued with --resume", file=sys.stderr)
+        print(f"darkportal {name}: interrupted; a run can be continued with --resume", file=sys.stderr)
         return 130
+    except RunInterrupted as exc:
+        print(f"darkportal {name}: {exc}; a run can be continued with --resume", file=sys.stderr)
+        return exc.exit_code
+    except (DarkportalError, OSError) as exc:  # named errors carry the file and the fix: one line
+        if debug:
+            raise
+        print(f"darkportal {name}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except Exception as exc:  # one readable line for the user; the traceback with --debug
         if debug:
             raise
-        print(f"darkportal {name}: error: {exc}", file=sys.stderr)
-        print("(run with --debug for the traceback)", file=sys.stderr)
+        print(f"darkportal {name}: error: {_one_line(exc)} (run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc``; an OSError from outside darkportal gets its file named."""
+    if isinstance(exc, OSError) and exc.filename is not None and not str(exc).startswith(str(exc.filename)):
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
 
 
 if __name__ == "__main__":

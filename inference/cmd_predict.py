@@ -16,6 +16,7 @@ import argparse
 import json
 import math
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 
 import physics
 import physics.miniboone
+from inference.config_params import outside_physical_range
 from likelihoods import MEASUREMENT_SETS, MODES, JointLikelihood, LikelihoodConfigError
 from physics.params import PAPER_UNITS, PARAM_NAMES, ModelParams
 
@@ -50,6 +52,11 @@ def parse_params(text: str) -> dict[str, float]:
             values[name] = float(raw)
         except ValueError:
             raise PredictUsageError(f"--params: {name}={raw!r} is not a number") from None
+    for name, value in values.items():
+        reason = outside_physical_range(name, value)
+        if reason is not None:
+            raise PredictUsageError(f"--params: point outside the model's domain: {reason}; "
+                                    f"give {name} inside that range")
     missing = [n for n in PARAM_NAMES if n not in values]
     if missing:
         raise PredictUsageError(f"--params: missing {', '.join(missing)} (all eight are required, paper units: "
@@ -105,7 +112,14 @@ def evaluate_point(paper_params: Mapping[str, float], data_set: str, scenario_na
     if violations:
         raise PredictUsageError("point outside the model's domain: " + "; ".join(violations))
     like = JointLikelihood.from_config(data_set, mode, softening=softening, options=options)
-    preds = physics.predict(params, None, options)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a NaN is reported below, not as numpy's warnings
+        preds = physics.predict(params, None, options)
+    broken = [name for name, p in preds.items() if name not in PARAM_NAMES and np.any(np.isnan(p.total))]
+    if broken:
+        raise PredictUsageError(f"the physics cannot be computed at this point: {', '.join(broken[:4])}"
+                                + (f" and {len(broken) - 4} more" if len(broken) > 4 else "")
+                                + " come out NaN (an overflow); move the parameters towards the paper's ranges")
     observables = {
         name: {"sm": _num(p.sm) if p.sm is not None else None, "np": _num(p.np[0]), "total": _num(p.total[0]),
                "unit": physics.REGISTRY[name].unit}

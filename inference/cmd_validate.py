@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from inference.config import RunConfig, validate_run_config
+from inference.config_yaml import read_yaml
 from inference.errors import RunConfigError
+
+if TYPE_CHECKING:
+    from inference.config import RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,9 @@ def main(argv: list[str]) -> int:
     status = 0
     for file in args.files:
         try:
+            read_yaml(file)  # a hostile file is refused before the physics is imported
+            from inference.config import validate_run_config
+
             config = validate_run_config(file)
         except RunConfigError as exc:
             if debug:

@@ -162,6 +162,10 @@ def parse_run_config(data: Any, file: str | Path = "<run file>", lines: dict[Key
     src.string(description, ("description",))
     output = top.get("output", f"results/{name}")
     src.string(output, ("output",), hint="Write a folder path such as results/my_run")
+    if output.strip() in {"", ".", "./", "/"} or output != output.strip() or "\0" in output:
+        src.fail(("output",), f"output {output!r} is not a folder of its own: the results would be written into the "
+                 "current or root folder (or a name with stray spaces)",
+                 f"Write a folder path such as results/{name}, or leave output out for that default")
     if "seed" not in top or top["seed"] is None:
         src.fail(("seed",), "'seed' is required but missing",
                  "Add seed: with an integer, such as seed: 12345")
@@ -189,7 +193,9 @@ def validate_run_config(path: str | Path, api: LikelihoodApi | None = None) -> R
 
     Builds the joint likelihood (so a term override whose kind needs data the measurement lacks is
     caught) and draws 512 points from the prior (seeded with the run's seed) and asks ``physics.domain_violations``
-    about them, so a prior that reaches outside the model's domain is caught without running.
+    about them, so a prior that reaches outside the model's domain is caught without running; then evaluates
+    the likelihood there and at the corners of the prior box (``inference.config_points``), so a value where
+    the physics overflows is caught too.
     """
     data, lines = read_yaml(path)
     config = parse_run_config(data, path, lines, api)
@@ -205,6 +211,9 @@ def validate_run_config(path: str | Path, api: LikelihoodApi | None = None) -> R
             where = ", ".join(f"{n}={v:.6g}" for n, v in zip(config.priors.names, bad, strict=True))
             src.fail(("parameters",), f"the prior reaches outside the model's domain ({reason}), "
                      f"for example at {where}", "Narrow the prior ranges")
+    from inference.config_points import check_finite_likelihood
+
+    check_finite_likelihood(config, src, points)
     return config
 
 

@@ -12,7 +12,16 @@
   `COMPLETE`.  Each file goes to a temporary name in the folder and is `os.replace`d, and `COMPLETE` is
   written only after all of them: a killed write never leaves a folder that reads as finished.
 
-`config.lock.yaml` is written when a run starts; `--resume` compares it with the new resolved run file.
+`config.lock.yaml` is written when a run starts and removed once the results are complete; `--resume`
+compares it with the new resolved run file (`inference.rundir` has the rules and the writer lock).
+
+A finished result is replaced only at the end of the run that replaces it: the new files are written to
+temporary names first, and only then is `COMPLETE` removed, each file renamed into place, what the old
+result left derived from itself (figures, tables, report) removed and `COMPLETE` written again.
+
+Reading checks every file and turns a missing, damaged or foreign one into a :class:`ResultsFileError`
+naming the file and the fix. Nothing read from a results folder is unpickled or executed: netCDF, CSV,
+JSON and YAML (with the run-file loader's limits) only.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import io
 import json
 import logging
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from importlib import metadata
@@ -34,6 +44,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from inference.errors import DarkportalError
 from inference.samplers import SamplerOutput
 
 log = logging.getLogger(__name__)
@@ -43,12 +54,17 @@ COMPLETE = "COMPLETE"
 LOCK = "config.lock.yaml"
 CHECKPOINTS = ("dynesty.save", "chain.h5", "chain.h5.bak", "scan.npz")
 RESULT_FILES = ("posterior.nc", "summary.csv", "evidence.json", "run.yaml", "provenance.json")
+#: made from a result by `plot` and `report`; removed when the result they were made from is replaced
+DERIVED = ("figures", "report.html", "posterior_intervals.md", "posterior_intervals.csv", "posterior_intervals.tex",
+           "benchmark_predictions.md", "benchmark_predictions.csv", "benchmark_predictions.tex")
+#: larger JSON or CSV files than this are not darkportal's (they hold a few hundred numbers)
+MAX_TEXT_BYTES = 16 * 1024 * 1024
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
 SUMMARY_COLUMNS = ("parameter", "mean", "sd", "median", "q2.5", "q16", "q84", "q97.5",
                    "r_hat", "ess_bulk", "ess_tail")
 
 
-class ResultsError(RuntimeError):
+class ResultsError(DarkportalError, RuntimeError):
     """Base class of the results-folder errors."""
 
 
@@ -66,6 +82,14 @@ class FormatVersionError(ResultsError):
 
 class IncompleteResultsError(ResultsError):
     """The folder holds no finished run (no COMPLETE marker)."""
+
+
+class ResultsFileError(ResultsError):
+    """A file of a results folder is missing, damaged or not darkportal's."""
+
+    def __init__(self, path: Path, problem: str, fix: str) -> None:
+        self.path, self.problem, self.fix = Path(path), problem, fix
+        super().__init__(f"{path}: {problem}; {fix}")
 
 
 @dataclass
@@ -91,50 +115,24 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _dump_yaml(config: dict[str, Any]) -> str:
+def dump_config(config: dict[str, Any]) -> str:
+    """A resolved run file as YAML (sorted keys), as in run.yaml and config.lock.yaml."""
     return yaml.safe_dump(config, sort_keys=True, default_flow_style=False)
 
 
 def config_diff(old: dict[str, Any], new: dict[str, Any], old_label: str = "stored run",
                 new_label: str = "new run file") -> str:
     """Unified diff of two resolved configurations (empty when they are equal)."""
-    return "".join(difflib.unified_diff(_dump_yaml(old).splitlines(keepends=True),
-                                        _dump_yaml(new).splitlines(keepends=True), old_label, new_label))
+    return "".join(difflib.unified_diff(dump_config(old).splitlines(keepends=True),
+                                        dump_config(new).splitlines(keepends=True), old_label, new_label))
 
 
 def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: bool = False,
-                   force: bool = False) -> bool:
-    """Check and lock `outdir` before sampling; return True when a checkpoint will be resumed.
+                   force: bool = False, run_file: str = "RUN.yaml") -> bool:
+    """:func:`inference.rundir.prepare_outdir` (kept here for callers of the earlier location)."""
+    from inference import rundir
 
-    A finished run is never overwritten without `force`.  An unfinished one needs `resume` (or `force`
-    to start again).  On resume the stored config must equal the new one unless `force`; the error
-    shows the difference.  With `force` and no `resume`, old checkpoints and results are removed.
-    """
-    outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    lock, complete = outdir / LOCK, (outdir / COMPLETE).exists()
-    checkpoints = [f for f in CHECKPOINTS if (outdir / f).exists()]
-    if complete and not force:
-        raise ResultsExistError(f"{outdir} already holds a finished run; use --force to overwrite it "
-                                "or choose another output folder with --out")
-    if resume and lock.exists():
-        old = yaml.safe_load(lock.read_text(encoding="utf-8")) or {}
-        diff = config_diff(old, resolved_config, f"{lock} (stored run)", "new run file")
-        if diff and not force:
-            raise ConfigChangedError(f"the run file changed since the run in {outdir} started; "
-                                     f"use --force to resume anyway or --out for a new run:\n{diff}")
-        if diff:
-            log.warning("resuming %s with a changed run file (--force):\n%s", outdir, diff)
-    elif not resume and (checkpoints or lock.exists()) and not force:
-        raise ResultsExistError(f"{outdir} holds an unfinished run ({', '.join(checkpoints) or LOCK}); "
-                                "use --resume to continue it or --force to start again")
-    if force and not resume:
-        for name in (*CHECKPOINTS, *RESULT_FILES, COMPLETE):
-            (outdir / name).unlink(missing_ok=True)
-    if complete and force:
-        (outdir / COMPLETE).unlink(missing_ok=True)
-    atomic_write_text(lock, _dump_yaml(resolved_config))
-    return resume and bool(checkpoints)
+    return rundir.prepare_outdir(outdir, resolved_config, resume=resume, force=force, run_file=run_file)
 
 
 def collect_provenance(seed: int, sampler: str, settings: dict[str, Any], measurement_set: Any = None,
@@ -296,58 +294,70 @@ def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: in
 # ---------------------------------------------------------------------------------------- write / read
 def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarray],
                   resolved_config: dict[str, Any], provenance: dict[str, Any], *, force: bool = False) -> Path:
-    """Write every results file atomically, then the COMPLETE marker; return the folder."""
+    """Write every results file atomically, then the COMPLETE marker; return the folder.
+
+    A finished result already in ``outdir`` (replaced only with ``force``) stays intact until every new
+    file has been written; then the files are swapped in (module docstring)."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
-    if (outdir / COMPLETE).exists():
-        if not force:
-            raise ResultsExistError(f"{outdir} already holds a finished run; use --force to overwrite it")
-        (outdir / COMPLETE).unlink()
+    if (outdir / COMPLETE).exists() and not force:
+        raise ResultsExistError(f"{outdir} already holds a finished run; to replace it run again with --force")
     seed = int(provenance.get("seed", 0) or 0)
     prov = _jsonable({**provenance, "format_version": FORMAT_VERSION, "sampler": output.sampler
                       or provenance.get("sampler"), "sampler_info": output.info, "written_at": _now()})
     dt = build_datatree(output, blobs, seed, {"format_version": FORMAT_VERSION, "provenance": prov})
-    tmp = outdir / ".posterior.nc.tmp"
-    dt.to_netcdf(tmp, engine="h5netcdf")
-    os.replace(tmp, outdir / "posterior.nc")
-    summary = compute_summary(output, dt)
-    atomic_write_text(outdir / "summary.csv", _summary_csv(summary))
-    evidence = {"format_version": FORMAT_VERSION, "sampler": output.sampler, "logz": output.logz,
-                "logz_err": output.logz_err, "logz_resampled": output.logz_resampled,
-                "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
-                if len(output.logz_resampled) > 1 else None,
-                "kish_ess": float(1.0 / np.sum((output.weights / np.sum(output.weights)) ** 2)),
-                **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason")}}
-    atomic_write_text(outdir / "evidence.json", json.dumps(_jsonable(evidence), indent=2) + "\n")
-    atomic_write_text(outdir / "run.yaml", _dump_yaml(resolved_config))
-    atomic_write_text(outdir / "provenance.json", json.dumps(prov, indent=2) + "\n")
+    staged: dict[str, Path] = {name: outdir / f".{name}.new" for name in RESULT_FILES}
+    try:
+        dt.to_netcdf(staged["posterior.nc"], engine="h5netcdf")
+        summary = compute_summary(output, dt)
+        evidence = {"format_version": FORMAT_VERSION, "sampler": output.sampler, "logz": output.logz,
+                    "logz_err": output.logz_err, "logz_resampled": output.logz_resampled,
+                    "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
+                    if len(output.logz_resampled) > 1 else None,
+                    "kish_ess": float(1.0 / np.sum((output.weights / np.sum(output.weights)) ** 2)),
+                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason")}}
+        texts = {"summary.csv": _summary_csv(summary),
+                 "evidence.json": json.dumps(_jsonable(evidence), indent=2) + "\n",
+                 "run.yaml": dump_config(resolved_config), "provenance.json": json.dumps(prov, indent=2) + "\n"}
+        for name, text in texts.items():
+            atomic_write_text(staged[name], text)
+        _fsync_file(staged["posterior.nc"])
+    except BaseException:
+        for tmp in staged.values():
+            tmp.unlink(missing_ok=True)
+        raise
+    # the swap: from here on only renames and unlinks
+    (outdir / COMPLETE).unlink(missing_ok=True)
+    for name in RESULT_FILES:
+        os.replace(staged[name], outdir / name)
+    for name in DERIVED:
+        old = outdir / name
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
     marker = {"format_version": FORMAT_VERSION, "files": list(RESULT_FILES), "written_at": _now()}
     atomic_write_text(outdir / COMPLETE, json.dumps(marker) + "\n")
+    (outdir / LOCK).unlink(missing_ok=True)  # the checkpoint's run is finished
     log.info("results written to %s", outdir)
     return outdir
 
 
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
 def read_results(outdir: Path) -> Results:
-    """Read a finished run; refuse an unfinished folder or another format version with a clear message."""
-    outdir = Path(outdir)
-    if not (outdir / COMPLETE).exists():
-        raise IncompleteResultsError(
-            f"{outdir} holds no finished run (no {COMPLETE} marker): the run was interrupted or is still "
-            "running; continue it with `darkportal run RUN.yaml --resume`")
-    marker = json.loads((outdir / COMPLETE).read_text(encoding="utf-8"))
-    prov = json.loads((outdir / "provenance.json").read_text(encoding="utf-8"))
-    for where, version in ((COMPLETE, marker.get("format_version")), ("provenance.json",
-                                                                      prov.get("format_version"))):
-        if version != FORMAT_VERSION:
-            raise FormatVersionError(
-                f"{outdir / where} is results format version {version}, this darkportal reads version "
-                f"{FORMAT_VERSION}; re-run the job with this version or read it with the darkportal "
-                f"version that wrote it ({prov.get('version', 'unknown')})")
-    with xr.open_datatree(outdir / "posterior.nc", engine="h5netcdf") as dt:
-        posterior = dt.load()
-    with open(outdir / "summary.csv", encoding="utf-8", newline="") as fh:
-        summary = [{k: (v if k == "parameter" else float(v)) for k, v in row.items()}
-                   for row in csv.DictReader(fh)]
-    evidence = json.loads((outdir / "evidence.json").read_text(encoding="utf-8"))
-    config = yaml.safe_load((outdir / "run.yaml").read_text(encoding="utf-8")) or {}
-    return Results(outdir, posterior, summary, evidence, prov, config)
+    """Read a finished run; refuse an unfinished or foreign folder, another format version or a damaged file
+    with a message naming the file and the fix (:mod:`inference.results_read`)."""
+    from inference.results_read import read_results as read
+
+    return read(outdir)
+
+
+def load_small_yaml(path: Path, what: str) -> dict[str, Any]:
+    """A YAML mapping from a results folder, read with the run-file loader's limits (no alias bombs)."""
+    from inference.results_read import load_small_yaml as load
+
+    return load(path, what)

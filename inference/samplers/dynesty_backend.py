@@ -1,9 +1,12 @@
 """dynesty adapter: static nested sampling with checkpoint and resume (dynesty 3.1 API).
 
-The checkpoint `outdir/dynesty.save` is the pickled sampler (written by dynesty to a temporary file and
-renamed, so a kill never leaves a half-written checkpoint).  Resume restores it with
-`NestedSampler.restore` and continues with `run_nested(resume=True)`; the random state is part of the
-checkpoint, so a resumed run continues exactly as the uninterrupted run would have.
+The checkpoint `outdir/dynesty.save` is the pickled sampler, signed with this user's key
+(`inference.checkpoint_auth`: a file this user's darkportal did not write is never unpickled) and written
+to a temporary file and renamed, so a kill never leaves a half-written checkpoint. It is saved between
+iterations, every `checkpoint_every` seconds, at the end, and when Ctrl-C or SIGTERM asks the run to stop
+(`inference.interrupt`). Resume verifies and restores it and continues with `run_nested(resume=True)`; the
+random state is part of the checkpoint, so a resumed run continues exactly as the uninterrupted run would
+have.
 
 The evidence error is dynesty's own estimate (from the information H); in addition `n_resample`
 re-simulated runs (`jitter_run` of `resample_run`, i.e. statistical plus sampling scatter) give a
@@ -22,6 +25,8 @@ import dynesty
 import numpy as np
 from dynesty import utils as dyfunc
 
+from inference import interrupt
+from inference.checkpoint_auth import CheckpointError, dump_signed, load_signed
 from inference.pool import PoolHandle
 from inference.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
 from inference.samplers import ProgressLog, SamplerOutput, check_settings
@@ -56,7 +61,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     lean = _LeanPool(pool) if pool is not None and use_pool else None
     if resume and checkpoint.exists():
         log.info("dynesty: resuming from %s", checkpoint)
-        sampler = dynesty.NestedSampler.restore(str(checkpoint), pool=lean)
+        sampler = restore(checkpoint, lean)
         resumed_at: int | None = int(sampler.it) - 1
     else:
         if resume:
@@ -64,12 +69,13 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
     progress = ProgressLog("dynesty", float(opts["progress_every"]))
-    with warnings.catch_warnings():
+    saver = _Saver(sampler, checkpoint, float(opts["checkpoint_every"]))
+    with warnings.catch_warnings(), interrupt.deferred():
         warnings.filterwarnings("ignore", message="You are resuming a finished static run")
         sampler.run_nested(dlogz=opts["dlogz"], maxcall=opts["maxcall"], maxiter=opts["maxiter"],
-                           print_progress=True, print_func=_ProgressPrinter(progress),
-                           checkpoint_file=str(checkpoint), checkpoint_every=float(opts["checkpoint_every"]),
+                           print_progress=True, print_func=_ProgressPrinter(progress, saver),
                            resume=resumed_at is not None)
+        saver.save()
     res = sampler.results
     out = _output(problem, res, opts, seed)
     capped = (opts["maxiter"] and out.info["niter"] >= opts["maxiter"]) or (
@@ -157,14 +163,54 @@ def _resampled_logz(res: Any, n: int, seed: int) -> list[float]:
                 for _ in range(n)]
 
 
-class _ProgressPrinter:
-    """dynesty print_func that sends throttled progress lines to logging instead of stderr."""
+RESTART = "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)"
 
-    def __init__(self, progress: ProgressLog) -> None:
+
+def restore(path: Path, pool: Any = None) -> Any:
+    """The sampler in a signed checkpoint, with ``pool`` attached as dynesty's own restore does; a file this
+    user's darkportal did not write is refused before anything is unpickled (CheckpointError)."""
+    saved = load_signed(path, "dynesty checkpoint", RESTART)
+    sampler = saved.get("sampler") if isinstance(saved, dict) else None
+    if not isinstance(sampler, dynesty.sampler.Sampler):
+        raise CheckpointError(path, "the dynesty checkpoint holds no nested sampler", RESTART)
+    old = int(getattr(sampler, "queue_size", 1) or 1)
+    mapper, queue_size = (map, 1) if pool is None else (pool.map, int(pool.size))
+    if queue_size != old and old != 1:  # dynesty's restore keeps the queue the run started with
+        queue_size = old
+    sampler.mapper, sampler.pool, sampler.queue_size = mapper, pool, queue_size
+    return sampler
+
+
+class _Saver:
+    """Writes the signed checkpoint between iterations: every ``every`` seconds, at the end, and when a stop
+    was requested (dynesty's own checkpointing is not used: it writes unsigned pickles)."""
+
+    def __init__(self, sampler: Any, path: Path, every: float) -> None:
+        self.sampler, self.path, self.every = sampler, path, every
+        self.last = time.monotonic()
+
+    def save(self) -> None:
+        dump_signed({"sampler": self.sampler, "version": dynesty.__version__, "format_version": 1}, self.path)
+        self.last = time.monotonic()
+
+    def between_iterations(self) -> None:
+        interrupt.checkpoint_point(self.save)
+        if time.monotonic() - self.last >= self.every:
+            self.save()
+
+
+class _ProgressPrinter:
+    """dynesty print_func: throttled progress lines to logging instead of stderr, and the checkpoint (it is
+    called between iterations, where dynesty itself would checkpoint)."""
+
+    def __init__(self, progress: ProgressLog, saver: _Saver | None = None) -> None:
         self.progress = progress
+        self.saver = saver
 
     def __call__(self, results: Any, niter: int, ncall: int, add_live_it: int | None = None,
                  dlogz: float | None = None, **_: Any) -> None:
+        if self.saver is not None and not add_live_it:  # adding the final live points is not resumable
+            self.saver.between_iterations()
         delta = results.delta_logz if results.delta_logz < 1e6 else np.inf
         logz = results.logz if results.logz > -1e6 else -np.inf
         phase = f"adding live point {add_live_it}" if add_live_it else f"iteration {niter}"

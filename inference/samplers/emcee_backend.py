@@ -30,6 +30,8 @@ from typing import Any
 import emcee
 import numpy as np
 
+from inference import interrupt
+from inference.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.pool import ChunkedFunction, PoolHandle
 from inference.problem import SamplingProblem, VectorLogPosterior, evaluate_log_posterior
 from inference.samplers import ProgressLog, SamplerOutput, check_settings
@@ -70,6 +72,7 @@ class _BufferedBackend(emcee.backends.HDFBackend):
         self._random_state = state.random_state
         if time.monotonic() - self._last_flush > self.flush_every:
             self.flush()
+        interrupt.checkpoint_point(self.flush)  # Ctrl-C / SIGTERM: keep every finished step, then stop
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
@@ -117,7 +120,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     path = outdir / CHAIN
     t0 = time.monotonic()
     flush_every = float(opts["flush_every"])
-    backend = _open_backend(path, flush_every) if resume and path.exists() else None
+    backend = _open_backend(path, flush_every) if resume and _chain_files(path) else None
     start_iteration = int(backend.iteration) if backend is not None else 0
     if backend is None or start_iteration == 0:
         if resume:
@@ -127,8 +130,8 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         initial: np.ndarray | None = _initial_walkers(problem, nwalkers, seed)
     else:
         if backend.shape != (nwalkers, d):
-            raise ValueError(f"emcee: {path} holds {backend.shape[0]} walkers x {backend.shape[1]} parameters, "
-                             f"the run asks for {nwalkers} x {d}; use --force to start again")
+            raise CheckpointError(path, f"the chain holds {backend.shape[0]} walkers x {backend.shape[1]} parameters, "
+                                  f"the run asks for {nwalkers} x {d}", RESTART)
         log.info("emcee: resuming %s at step %d", path, start_iteration)
         initial = None
     logprob = ChunkedFunction(VectorLogPosterior(problem), pool)
@@ -136,7 +139,8 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     if initial is not None:
         seq = np.random.SeedSequence([seed, 2])
         sampler.random_state = np.random.RandomState(np.random.MT19937(seq)).get_state()
-    stop_reason, tau = _run_chain(sampler, backend, initial, opts, path)
+    with interrupt.deferred():
+        stop_reason, tau = _run_chain(sampler, backend, initial, opts, path)
     out = _output(problem, backend, tau, nwalkers)
     out.info.update(stop_reason=stop_reason, wall_time=time.monotonic() - t0,
                     resumed_from_step=start_iteration if initial is None else None, settings=opts,
@@ -215,8 +219,17 @@ def _initial_walkers(problem: SamplingProblem, nwalkers: int, seed: int, tries: 
                        f"posterior, fewer than the {nwalkers} walkers; widen the prior or use the scan sampler")
 
 
+RESTART = "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)"
+
+
+def _chain_files(path: Path) -> list[Path]:
+    return [p for p in (path, path.with_name(path.name + ".bak")) if p.exists()]
+
+
 def _open_backend(path: Path, flush_every: float) -> Any:
-    """The HDF5 backend at `path`, or its backup copy if a kill corrupted the file."""
+    """The HDF5 backend at `path`, or its backup copy if a kill corrupted the file; CheckpointError when
+    neither can be read."""
+    problems: list[str] = []
     for candidate in (path, path.with_name(path.name + ".bak")):
         if not candidate.exists():
             continue
@@ -230,9 +243,12 @@ def _open_backend(path: Path, flush_every: float) -> Any:
                 shutil.copyfile(candidate, path)
                 backend = _BufferedBackend(str(path), flush_every=flush_every)
             return backend
-        except (OSError, KeyError, ValueError) as exc:
-            log.warning("emcee: cannot read %s (%s)", candidate, exc)
-    return None
+        except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            why = hdf5_reason(exc)
+            log.warning("emcee: cannot read %s (%s)", candidate, why)
+            problems.append(f"{candidate.name}: {why}")
+    names = " and ".join(p.name for p in _chain_files(path))
+    raise CheckpointError(path, f"the emcee chain cannot be read ({names}: {'; '.join(problems)})", RESTART)
 
 
 def _backup(path: Path) -> None:
