@@ -22,6 +22,8 @@ LIKELIHOOD_KEYS = ("data", "mode", "softening", "terms")
 TERM_KEYS = ("enabled", "kind")
 THEORY_KEYS = ("scenario", "options")
 SAMPLER_KEYS = ("name", "settings")
+#: likelihood.mode when a run file leaves it out (and ``darkportal predict``'s default)
+DEFAULT_MODE = "gaussian"
 DYNESTY_BOUNDS = ("none", "single", "multi", "balls", "cubes")
 DYNESTY_SAMPLE = ("auto", "unif", "rwalk", "slice", "rslice")
 
@@ -74,7 +76,7 @@ def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any
     if isinstance(data, int) and not isinstance(data, bool):
         data = str(data)  # `data: 2023` without quotes is read by YAML as an integer
     data = src.choice(data, (*path, "data"), api.measurement_sets, "measurement set")
-    mode = src.choice(section.get("mode", "gaussian"), (*path, "mode"), api.modes, "likelihood mode")
+    mode = src.choice(section.get("mode", DEFAULT_MODE), (*path, "mode"), api.modes, "likelihood mode")
     softening: float | None = None
     if "softening" in section:
         if mode != "cuts":
