@@ -175,7 +175,9 @@ _NAME_WIDTH = 28
 
 
 def _loglike_text(value: Any) -> str:
-    return value if isinstance(value, str) or value is None else f"{value:.4f}"
+    if value is None:
+        return "nan"
+    return value if isinstance(value, str) else f"{value:.4f}"
 
 
 def _wrap(text: str, width: int, indent: str = "") -> list[str]:

@@ -24,7 +24,8 @@ from dynesty import utils as dyfunc
 
 from inference.pool import PoolHandle
 from inference.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
-from inference.samplers import ProgressLog, SamplerOutput, check_settings
+from inference.progress import Progress, nested_sampling_total
+from inference.samplers import SamplerOutput, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +64,11 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
             log.info("dynesty: no checkpoint in %s yet; starting from the beginning", outdir)
         sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
-    progress = ProgressLog("dynesty", float(opts["progress_every"]))
+    progress = Progress("dynesty", unit="it", every=float(opts["progress_every"]), estimated=True)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="You are resuming a finished static run")
         sampler.run_nested(dlogz=opts["dlogz"], maxcall=opts["maxcall"], maxiter=opts["maxiter"],
-                           print_progress=True, print_func=_ProgressPrinter(progress),
+                           print_progress=True, print_func=_ProgressPrinter(progress, int(sampler.nlive)),
                            checkpoint_file=str(checkpoint), checkpoint_every=float(opts["checkpoint_every"]),
                            resume=resumed_at is not None)
     res = sampler.results
@@ -79,7 +80,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     out.info.update(stop_reason=reason,
                     wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
                     settings=opts, checkpoint=str(checkpoint))
-    progress(f"done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f}, {out.info['ncall']} calls", force=True)
+    progress.close(f"done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f}, {out.info['ncall']:,} calls")
     return out
 
 
@@ -158,15 +159,22 @@ def _resampled_logz(res: Any, n: int, seed: int) -> list[float]:
 
 
 class _ProgressPrinter:
-    """dynesty print_func that sends throttled progress lines to logging instead of stderr."""
+    """dynesty print_func: iterations done of the expected total (``nested_sampling_total`` from the remaining
+    dlogz; while the final live points are added, exactly nlive more), the calls, ln Z and the remaining dlogz."""
 
-    def __init__(self, progress: ProgressLog) -> None:
+    def __init__(self, progress: Progress, nlive: int) -> None:
         self.progress = progress
+        self.nlive = nlive
 
     def __call__(self, results: Any, niter: int, ncall: int, add_live_it: int | None = None,
                  dlogz: float | None = None, **_: Any) -> None:
         delta = results.delta_logz if results.delta_logz < 1e6 else np.inf
         logz = results.logz if results.logz > -1e6 else -np.inf
-        phase = f"adding live point {add_live_it}" if add_live_it else f"iteration {niter}"
-        self.progress(f"{phase}, {ncall} calls, eff {results.eff:.1f} %, ln Z {logz:.3f}, "
-                      f"remaining dlogz {delta:.3f} (stop at {dlogz})")
+        if add_live_it:
+            total: float | None = niter - add_live_it + self.nlive
+            phase = f"adding the final live points, {ncall:,} calls"
+        else:
+            left = nested_sampling_total(niter, self.nlive, float(delta), float(dlogz or 0.0))
+            total = None if left is None else left + self.nlive
+            phase = f"{ncall:,} calls, eff {results.eff:.1f} %"
+        self.progress.update(niter, f"{phase}, ln Z {logz:.3f}, dlogz {delta:.3f} (stop at {dlogz})", total=total)
