@@ -49,11 +49,12 @@ def lock_text() -> str:
     """``requirements-lock.txt``: a header saying where it came from, then one ``name==version`` a line."""
     env = environment_record()
     header = [
-        "# Exact versions of darkportal's environment, written by `make lock` (python -m inference.environment).",
-        f"# Made on Python {env['python']} ({env['implementation']}), {platform.system()} {env['machine']}; wheels of",
-        "# some packages (numba, llvmlite, h5py, mpich) are platform-specific, so this rebuilds that platform's",
-        "# environment. Rebuild: python3.12 -m venv .venv && .venv/bin/pip install -r requirements-lock.txt",
-        "#          && .venv/bin/pip install --no-deps -e .",
+        "# Exact versions of darkportal's environment, written by `make lock` (python -m inference.environment)",
+        f"# on Python {env['python']} ({env['implementation']}), {platform.system()} {env['machine']}. Some wheels "
+        "(numba, llvmlite, h5py, mpich)",
+        "# are platform-specific: this rebuilds that platform's environment. Rebuild:",
+        "#   python3.12 -m venv .venv && .venv/bin/pip install -r requirements-lock.txt",
+        "#   .venv/bin/pip install --no-deps -e .",
     ]
     packages = env["packages"]
     assert isinstance(packages, dict)
