@@ -88,14 +88,22 @@ def _num(x: Any) -> Any:
 
 
 def evaluate_point(paper_params: Mapping[str, float], data_set: str, scenario_name: str, mode: str,
-                   softening: float = 0.0) -> dict[str, Any]:
-    """Everything ``predict`` shows, as a JSON-ready dict (one point)."""
-    options = physics.scenario(scenario_name)
+                   softening: float = 0.0, likelihood: JointLikelihood | None = None) -> dict[str, Any]:
+    """Everything ``predict`` shows, as a JSON-ready dict (one point).
+
+    likelihood: a likelihood already built (a run's, with its term overrides, measurements file and theory
+    options; then ``data_set``, ``mode`` and ``softening`` are read from it); default: built from the arguments.
+    """
     params = ModelParams.from_paper_units({k: [v] for k, v in paper_params.items()})
     violations = [reason for reason, mask in physics.domain_violations(params).items() if np.any(mask)]
     if violations:
         raise PredictUsageError("point outside the model's domain: " + "; ".join(violations))
-    like = JointLikelihood.from_config(data_set, mode, softening=softening, options=options)
+    if likelihood is None:
+        options = physics.scenario(scenario_name)
+        like = JointLikelihood.from_config(data_set, mode, softening=softening, options=options)
+    else:
+        like, options = likelihood, likelihood.options or physics.scenario(scenario_name)
+        data_set, mode, softening = like.data_set, like.mode, like.softening
     preds = physics.predict(params, None, options)
     observables = {
         name: {"sm": _num(p.sm) if p.sm is not None else None, "np": _num(p.np[0]), "total": _num(p.total[0]),

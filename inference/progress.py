@@ -33,12 +33,15 @@ class ProgressStyleError(ValueError):
 
 
 def progress_style(stream: TextIO | None = None) -> str:
-    """``DARKPORTAL_PROGRESS`` if set, else ``bar`` when ``stream`` (default stderr) is a terminal, else ``lines``."""
+    """``DARKPORTAL_PROGRESS`` if set, else ``bar`` when ``stream`` (default stderr) is a terminal or the code runs
+    in a Jupyter kernel, else ``lines``."""
     chosen = os.environ.get(ENV, "").strip().lower()
     if chosen:
         if chosen not in STYLES:
             raise ProgressStyleError(f"{ENV}={chosen!r}: expected one of {', '.join(STYLES)}")
         return chosen
+    if stream is None and "ipykernel" in sys.modules:  # a Jupyter notebook: tqdm draws a widget or text bar
+        return "bar"
     stream = sys.stderr if stream is None else stream
     try:
         return "bar" if stream.isatty() else "lines"
@@ -79,7 +82,7 @@ class Progress:
         self._last_line = -math.inf
         self._bar: Any = None
         if self.style == "bar":
-            from tqdm import tqdm
+            from tqdm.auto import tqdm  # the notebook widget under Jupyter (when ipywidgets is there), else text
 
             approx = "~" if estimated else ""
             fmt = ("{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/" + approx + "{total_fmt} {unit} [{elapsed}<"
