@@ -106,3 +106,20 @@ def test_relative_path_is_from_the_run_files_folder(tmp_path, monkeypatch):
     config = load_run_config(path)
     assert config.likelihood.measurements is not None
     assert config.likelihood.measurements.replaced == ("BR(B+->K+nunu)",)
+
+
+def test_the_readme_example_is_a_valid_measurements_file(tmp_path):
+    """The README's example file (the YAML block that starts with "schema: 1") loads and does what it says."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# my_measurements.yaml", 1)[1].split("```", 1)[0]
+    (tmp_path / "my_measurements.yaml").write_text(block.split("\n", 1)[1], encoding="utf-8")
+    run = {"seed": 1, "likelihood": {"data": "2023", "measurements": "my_measurements.yaml",
+                                     "terms": {"BR(KL->pi0nunu)": {"enabled": False}}},
+           "sampler": {"name": "dynesty"}}
+    (tmp_path / "my_run.yaml").write_text(yaml.safe_dump(run), encoding="utf-8")
+    config = load_run_config(tmp_path / "my_run.yaml")
+    assert config.likelihood.measurements is not None
+    assert config.likelihood.measurements.replaced == ("BR(B+->K+nunu)",)
+    assert config.likelihood.measurements.added == ("KOTO 2021 KL->pi0nunu",)
+    names = RunModel(config).likelihood.term_names
+    assert "KOTO 2021 KL->pi0nunu" in names and "BR(KL->pi0nunu)" not in names
