@@ -1,4 +1,6 @@
-"""docs/api_example.py, the notebook-style tour of inference.api, runs from start to end and does what it says."""
+"""docs/examples/api_example.py, the notebook-style tour of inference.api, runs from start to end and does what it
+says. (It lives in docs/examples/, not docs/: a script's folder comes first on sys.path, and docs/physics/ would
+shadow the physics package.)"""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_api_example_runs(tmp_path):
     env = {**os.environ, "DARKPORTAL_PROGRESS": "lines"}
-    done = subprocess.run([sys.executable, str(ROOT / "docs" / "api_example.py"), str(tmp_path)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=600, env=env)
+    script = ROOT / "docs" / "examples" / "api_example.py"
+    done = subprocess.run([sys.executable, str(script), str(tmp_path)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "Run('kappa_nonzero'" in out and "log L = " in out and "Constraints (2023 set)" in out

@@ -1,7 +1,7 @@
 """darkportal from a notebook: a run, one point, a sampler, a result.
 
-Run it as a script (``.venv/bin/python docs/api_example.py [OUTDIR]``) or cell by cell (``# %%`` marks the cells
-for Jupyter, VS Code and Spyder). It samples a small run (dynesty, 100 live points, a loose stop: seconds, not
+Run it as a script (``.venv/bin/python docs/examples/api_example.py [OUTDIR]``) or cell by cell (``# %%`` marks
+the cells for Jupyter, VS Code and Spyder). It samples a small run (dynesty, 100 live points, a loose stop: seconds, not
 physics) into OUTDIR (default: a temporary folder). tests/docs/test_api_example.py runs this file.
 """
 
@@ -14,7 +14,7 @@ import arviz as az
 
 from inference import api
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 run = api.load_run(ROOT / "runs" / "kappa_nonzero.yaml")
 print(run)
 
