@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint typecheck clean tables bench
+.PHONY: run test venv lint typecheck clean tables bench lock
 
 venv: $(STAMP)
 
@@ -48,6 +48,11 @@ test: $(STAMP) lint typecheck
 tables: $(STAMP)
 	@d=$$(mktemp -d) && $(PY) -m pip download --quiet --no-deps darknews==0.4.8 -d $$d && \
 	$(PY) tools/generate_scattering_tables.py --darknews-sdist $$d/darknews-0.4.8.tar.gz; rc=$$?; rm -rf $$d; exit $$rc
+
+# requirements-lock.txt: the exact versions of every package in .venv (what each result's provenance.json records
+# under "environment"); rebuild an environment from it with the commands in its header.
+lock: $(STAMP)
+	$(PY) -m inference.environment --write requirements-lock.txt
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -18,13 +18,27 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
 }
 
-USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n\ncommands:\n" + "\n".join(
+USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n       darkportal --version\n\ncommands:\n" + "\n".join(
     f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()
 ) + "\n\nRun 'darkportal COMMAND --help' for the options of one command."
 
 
+def version_text() -> str:
+    """``darkportal X.Y.Z (Python A.B.C)``: the installed package's version, as pip records it."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("darkportal")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        version = "unknown (not installed; run 'make venv')"
+    return f"darkportal {version} (Python {sys.version.split()[0]})"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--version"], ["-V"]):
+        print(version_text())
+        return 0
     debug = "--debug" in args
     if debug:
         args.remove("--debug")

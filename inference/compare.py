@@ -314,7 +314,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `darkportal compare RUN_A RUN_B [--json] [--param kappa] [--method ...]`."""
-    parser = argparse.ArgumentParser(prog="darkportal compare", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="darkportal compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_a", type=Path, help="results folder of model A (e.g. results/kappa_nonzero)")
     parser.add_argument("run_b", type=Path, help="results folder of model B (e.g. results/kappa_zero)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

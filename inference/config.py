@@ -7,7 +7,8 @@ Schema (paper units; unknown keys anywhere are errors; see runs/kappa_nonzero.ya
     output: results/kappa_nonzero  # optional, default results/<name>
     seed: 20240215                 # required integer >= 0
     parameters: {kappa: {prior: uniform, min: 0, max: 2, unit: TeV^-1}, ...}   # omitted -> paper range
-    likelihood: {data: "2023", mode: gaussian | cuts, softening: 0.0, terms: {NAME: {enabled, kind}}}
+    likelihood: {data: "2023", mode: gaussian | cuts, softening: 0.0, terms: {NAME: {enabled, kind}},
+                 measurements: my_measurements.yaml}   # optional: entries replacing or adding terms
     theory: {scenario: paper, options: {r_normalisation: recast}}
     sampler: {name: dynesty | emcee | scan, settings: {...}}
 
@@ -29,6 +30,7 @@ import yaml
 from numpy.typing import ArrayLike
 
 from inference.config_checks import KeyPath, Source
+from inference.config_measurements import MeasurementsFile
 from inference.config_params import parse_parameters
 from inference.config_sections import (
     LikelihoodApi,
@@ -63,6 +65,12 @@ class LikelihoodConfig:
     mode: str
     softening: float | None = None
     terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    measurements: MeasurementsFile | None = None  # the run file's own measurements file, if it names one
+
+    @property
+    def extra_entries(self) -> tuple[dict[str, Any], ...]:
+        """The user's measurement entries (empty without a measurements file)."""
+        return self.measurements.entries if self.measurements is not None else ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,8 @@ class RunConfig:
         likelihood: dict[str, Any] = {"data": self.likelihood.data, "mode": self.likelihood.mode}
         if self.likelihood.softening is not None:
             likelihood["softening"] = self.likelihood.softening
+        if self.likelihood.measurements is not None:
+            likelihood["measurements"] = self.likelihood.measurements.to_dict()
         likelihood["terms"] = {k: dict(v) for k, v in self.likelihood.terms.items()}
         out: dict[str, Any] = {"name": self.name}
         if self.description:
@@ -224,7 +234,7 @@ def _check_likelihood_builds(config: RunConfig, src: Source) -> None:
     lik = config.likelihood
     try:
         JointLikelihood.from_config(lik.data, lik.mode, softening=lik.softening or 0.0, overrides=lik.terms,
-                                    options=config.theory.theory_options())
+                                    options=config.theory.theory_options(), extra_entries=lik.extra_entries)
     except LikelihoodConfigError as exc:
         named = [t for t in lik.terms if repr(t) in str(exc) or f'"{t}"' in str(exc)]
         key: KeyPath = ("likelihood", "terms", named[0]) if named else ("likelihood",)

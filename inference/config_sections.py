@@ -20,10 +20,12 @@ from physics.options import SCENARIOS, TheoryOptions
 from physics.options import scenario as physics_scenario
 
 SAMPLER_NAMES: tuple[str, ...] = ("dynesty", "emcee", "scan")
-LIKELIHOOD_KEYS = ("data", "mode", "softening", "terms")
+LIKELIHOOD_KEYS = ("data", "mode", "softening", "measurements", "terms")
 TERM_KEYS = ("enabled", "kind")
 THEORY_KEYS = ("scenario", "options")
 SAMPLER_KEYS = ("name", "settings")
+#: likelihood.mode when a run file leaves it out (and ``darkportal predict``'s default)
+DEFAULT_MODE = "gaussian"
 DYNESTY_BOUNDS = ("none", "single", "multi", "balls", "cubes")
 DYNESTY_SAMPLE = ("auto", "unif", "rwalk", "slice", "rslice")
 
@@ -61,7 +63,8 @@ def likelihood_api() -> LikelihoodApi:
 
 # likelihood ---------------------------------------------------------------------------------------
 def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any]:
-    """-> {"data", "mode", "softening" (None in gaussian mode), "terms": {name: {enabled?, kind?}}}."""
+    """-> {"data", "mode", "softening" (None in gaussian mode), "terms": {name: {enabled?, kind?}},
+    "measurements": the user's measurements file (``inference.config_measurements``) or None}."""
     path: KeyPath = ("likelihood",)
     if raw is None:
         src.fail(path, "the likelihood section is missing",
@@ -76,7 +79,7 @@ def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any
     if isinstance(data, int) and not isinstance(data, bool):
         data = str(data)  # `data: 2023` without quotes is read by YAML as an integer
     data = src.choice(data, (*path, "data"), api.measurement_sets, "measurement set")
-    mode = src.choice(section.get("mode", "gaussian"), (*path, "mode"), api.modes, "likelihood mode")
+    mode = src.choice(section.get("mode", DEFAULT_MODE), (*path, "mode"), api.modes, "likelihood mode")
     softening: float | None = None
     if "softening" in section:
         if mode != "cuts":
@@ -86,16 +89,22 @@ def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any
                                hint="Use softening >= 0 (0 keeps the hard cuts of the paper)")
     elif mode == "cuts":
         softening = 0.0
-    terms = _parse_terms(section.get("terms"), (*path, "terms"), src, api, data)
-    return {"data": data, "mode": mode, "softening": softening, "terms": terms}
+    measurements = None
+    if section.get("measurements") is not None:
+        from inference.config_measurements import parse_measurements
+
+        measurements = parse_measurements(section["measurements"], src, data)
+    added = measurements.added if measurements is not None else ()
+    terms = _parse_terms(section.get("terms"), (*path, "terms"), src, api, data, added)
+    return {"data": data, "mode": mode, "softening": softening, "terms": terms, "measurements": measurements}
 
 
-def _parse_terms(raw: Any, path: KeyPath, src: Source, api: LikelihoodApi, data: str
-                 ) -> dict[str, dict[str, Any]]:
+def _parse_terms(raw: Any, path: KeyPath, src: Source, api: LikelihoodApi, data: str,
+                 added: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     if raw is None:
         return {}
     section = src.mapping(raw, path, "terms", '"BR(Bs->mumu)": {enabled: false}')
-    names = list(api.available_terms(data))
+    names = [*api.available_terms(data), *added]  # the set's terms and those the measurements file adds
     out: dict[str, dict[str, Any]] = {}
     for name, entry in section.items():
         tpath = (*path, name)

@@ -44,6 +44,7 @@ import numpy as np
 import xarray as xr
 import yaml
 
+from inference.environment import environment_record
 from inference.errors import DarkportalError
 from inference.samplers import SamplerOutput
 
@@ -137,14 +138,16 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
 
 def collect_provenance(seed: int, sampler: str, settings: dict[str, Any], measurement_set: Any = None,
                        **extra: Any) -> dict[str, Any]:
-    """Package and library versions, git revision, seed, sampler settings and measurement set."""
+    """Package and library versions, the exact versions of every installed package (``environment``: what
+    ``requirements-lock.txt`` pins), git revision, seed, sampler settings and measurement set."""
     versions = {}
     for pkg in ("darkportal", "numpy", "scipy", "dynesty", "emcee", "arviz", "xarray"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
             versions[pkg] = "not installed"
-    return {"version": versions["darkportal"], "versions": versions, "git_revision": git_revision(),
+    return {"version": versions["darkportal"], "versions": versions, "environment": environment_record(),
+            "git_revision": git_revision(),
             "seed": seed, "sampler": sampler, "sampler_settings": settings,
             "measurement_set": measurement_set, "started_at": _now(), **extra}
 

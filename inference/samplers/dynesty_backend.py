@@ -29,7 +29,8 @@ from inference import interrupt
 from inference.checkpoint_auth import CheckpointError, dump_signed, load_signed
 from inference.pool import PoolHandle
 from inference.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
-from inference.samplers import ProgressLog, SamplerOutput, check_settings
+from inference.progress import Progress, nested_sampling_total
+from inference.samplers import SamplerOutput, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,12 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
             log.info("dynesty: no checkpoint in %s yet; starting from the beginning", outdir)
         sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
-    progress = ProgressLog("dynesty", float(opts["progress_every"]))
+    progress = Progress("dynesty", unit="it", every=float(opts["progress_every"]), estimated=True)
     saver = _Saver(sampler, checkpoint, float(opts["checkpoint_every"]))
     with warnings.catch_warnings(), interrupt.deferred():
         warnings.filterwarnings("ignore", message="You are resuming a finished static run")
         sampler.run_nested(dlogz=opts["dlogz"], maxcall=opts["maxcall"], maxiter=opts["maxiter"],
-                           print_progress=True, print_func=_ProgressPrinter(progress, saver),
+                           print_progress=True, print_func=_ProgressPrinter(progress, int(sampler.nlive), saver),
                            resume=resumed_at is not None)
         saver.save()
     res = sampler.results
@@ -85,7 +86,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     out.info.update(stop_reason=reason,
                     wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
                     settings=opts, checkpoint=str(checkpoint))
-    progress(f"done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f}, {out.info['ncall']} calls", force=True)
+    progress.close(f"done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f}, {out.info['ncall']:,} calls")
     return out
 
 
@@ -200,11 +201,13 @@ class _Saver:
 
 
 class _ProgressPrinter:
-    """dynesty print_func: throttled progress lines to logging instead of stderr, and the checkpoint (it is
-    called between iterations, where dynesty itself would checkpoint)."""
+    """dynesty print_func: iterations done of the expected total (``nested_sampling_total`` from the remaining
+    dlogz; while the final live points are added, exactly nlive more), the calls, ln Z and the remaining dlogz;
+    and the signed checkpoint (it is called between iterations, where dynesty itself would checkpoint)."""
 
-    def __init__(self, progress: ProgressLog, saver: _Saver | None = None) -> None:
+    def __init__(self, progress: Progress, nlive: int, saver: _Saver | None = None) -> None:
         self.progress = progress
+        self.nlive = nlive
         self.saver = saver
 
     def __call__(self, results: Any, niter: int, ncall: int, add_live_it: int | None = None,
@@ -213,6 +216,11 @@ class _ProgressPrinter:
             self.saver.between_iterations()
         delta = results.delta_logz if results.delta_logz < 1e6 else np.inf
         logz = results.logz if results.logz > -1e6 else -np.inf
-        phase = f"adding live point {add_live_it}" if add_live_it else f"iteration {niter}"
-        self.progress(f"{phase}, {ncall} calls, eff {results.eff:.1f} %, ln Z {logz:.3f}, "
-                      f"remaining dlogz {delta:.3f} (stop at {dlogz})")
+        if add_live_it:
+            total: float | None = niter - add_live_it + self.nlive
+            phase = f"adding the final live points, {ncall:,} calls"
+        else:
+            left = nested_sampling_total(niter, self.nlive, float(delta), float(dlogz or 0.0))
+            total = None if left is None else left + self.nlive
+            phase = f"{ncall:,} calls, eff {results.eff:.1f} %"
+        self.progress.update(niter, f"{phase}, ln Z {logz:.3f}, dlogz {delta:.3f} (stop at {dlogz})", total=total)

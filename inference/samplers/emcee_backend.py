@@ -34,7 +34,8 @@ from inference import interrupt
 from inference.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.pool import ChunkedFunction, PoolHandle
 from inference.problem import SamplingProblem, VectorLogPosterior, evaluate_log_posterior
-from inference.samplers import ProgressLog, SamplerOutput, check_settings
+from inference.progress import Progress
+from inference.samplers import SamplerOutput, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
                opts: dict[str, Any], path: Path) -> tuple[str, np.ndarray]:
     max_steps, every = int(opts["max_steps"]), int(opts["check_every"])
     factor, rtol = float(opts["tau_factor"]), float(opts["tau_rtol"])
-    progress = ProgressLog("emcee", float(opts["progress_every"]))
+    progress = Progress("emcee", total=max_steps, unit="steps", every=float(opts["progress_every"]), estimated=True)
     last_backup = time.monotonic()
     state = initial
     schedule = check_steps(every, max_steps)
@@ -172,8 +173,9 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
                 tau = emcee.autocorr.integrated_time(backend.get_chain(), tol=0)
             reason = f"stopped at the step cap max_steps = {max_steps}: NOT converged (max tau {np.max(tau):.1f})"
             break
-        progress(f"step {it}/{max_steps}, max tau {np.max(tau):.1f}, needs > {factor:g} tau steps, "
-                 f"acceptance {np.mean(backend.accepted) / max(it, 1):.2f}")
+        progress.update(it, f"max tau {np.max(tau):.1f}, needs > {factor:g} tau steps (cap {max_steps:,}), "
+                        f"acceptance {np.mean(backend.accepted) / max(it, 1):.2f}",
+                        total=expected_steps(it, tau, factor, max_steps))
         target = next((c for c in schedule if c > it), max_steps)
         sampler.run_mcmc(state, target - it, progress=False)
         state = None
@@ -181,9 +183,19 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
             backend.flush()
             _backup(path)
             last_backup = time.monotonic()
-    progress(reason, force=True)
+    progress.close(reason)
     _backup(path)
     return reason, tau
+
+
+def expected_steps(it: int, tau: np.ndarray, factor: float, max_steps: int) -> int:
+    """Steps the chain is expected to need: ``factor`` times the largest autocorrelation time estimated so far
+    (an underestimate while tau still grows), at least the steps done, at most ``max_steps``; ``max_steps``
+    before the first estimate."""
+    tau_max = float(np.max(tau)) if np.size(tau) else float("nan")
+    if not np.isfinite(tau_max):
+        return max_steps
+    return int(min(max_steps, max(it, np.ceil(factor * tau_max))))
 
 
 def _check(backend: Any, it: int, schedule: list[int], tau_at: dict[int, np.ndarray], factor: float,

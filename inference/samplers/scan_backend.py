@@ -54,7 +54,8 @@ from inference import interrupt
 from inference.checkpoint_auth import CheckpointError
 from inference.pool import PoolHandle, map_chunked
 from inference.problem import SamplingProblem, evaluate_log_posterior
-from inference.samplers import ProgressLog, SamplerOutput, check_settings
+from inference.progress import Progress
+from inference.samplers import SamplerOutput, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +165,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     else:
         state, rng = _new_state(problem.ndim, opts), np.random.default_rng(np.random.SeedSequence([seed, 4]))
     fn = _LogLikelihoodChunk(problem)
-    progress = ProgressLog("scan", float(opts["progress_every"]))
+    progress = Progress("scan", total=float(opts["n_eff"]), unit="ESS", every=float(opts["progress_every"]))
     while True:
         ess = _kish(_posterior_logw(state, opts))
         if ess >= float(opts["n_eff"]):
@@ -173,8 +174,8 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         if state["ncall"] >= int(opts["max_calls"]):
             reason = f"stopped at max_calls = {opts['max_calls']} with effective sample size {ess:.0f}"
             break
-        progress(f"{int(state['batch_n'].sum())} draws, {state['ncall']} likelihood calls, "
-                 f"{len(state['logl'])} accepted, ESS {ess:.0f}/{opts['n_eff']}, {len(state['prop_n'])} proposals")
+        progress.update(ess, f"{int(state['batch_n'].sum()):,} draws, {state['ncall']:,} likelihood calls, "
+                        f"{len(state['logl']):,} accepted, {len(state['prop_n'])} proposals")
         with interrupt.deferred():
             _batch(state, problem, fn, opts, rng, pool)
             _save(path, state, rng)
@@ -182,7 +183,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     if len(state["logl"]) == 0:
         raise RuntimeError(f"scan: no allowed point in {state['ncall']} likelihood calls; the allowed region "
                            "is empty or below the resolution of the prior draws")
-    progress(reason, force=True)
+    progress.close(reason)
     return _output(problem, state, opts, seed, reason, time.monotonic() - t0)
 
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from inference.cmd_predict import PredictUsageError, main, parse_params
+from inference.cmd_predict import DEFAULT_MODE, TABLE_WIDTH, PredictUsageError, main, parse_params, render_text
+from inference.config_sections import parse_likelihood
 from physics.benchmarks import benchmark_table
 from physics.params import PARAM_NAMES
 
@@ -40,7 +41,10 @@ def test_json_schema_for_bp1(capsys):
     assert rows["ctau_S < 0.1 mm"]["pull"] is None  # hard bound: no pull
     assert rows["NA62 K+->pi+X(invisible)"]["enabled"] is False
     assert out["r_normalisation"] == "recast"
-    assert out["loglike"] == 0.0 and out["all_passed"] is True
+    assert out["mode"] == "gaussian"  # the default, as in run files
+    assert isinstance(out["loglike"], float) and out["all_passed"] is True
+    cuts = run_json(capsys, "--point", "BP1", "--mode", "cuts")
+    assert cuts["loglike"] == 0.0 and cuts["all_passed"] is True  # inside every cut: the indicator is 0
 
 
 # docs/physics/g2-scattering.md §5.6: R under recast from an independent implementation (3 digits; 1 %)
@@ -127,3 +131,39 @@ def test_unknown_benchmark_is_an_argparse_error(capsys):
         main(["--point", "BP8"])
     assert exc.value.code == 2
     assert "BP8" in capsys.readouterr().err
+
+
+def test_default_mode_is_the_run_files_and_is_printed(capsys):
+    """predict and a run file without likelihood.mode agree on the mode, and the text says which it is."""
+    from inference.config_checks import Source
+    from inference.config_sections import likelihood_api
+
+    assert parse_likelihood({"data": "2023"}, Source("x.yaml"), likelihood_api())["mode"] == DEFAULT_MODE
+    assert main(["--point", "BP2"]) == 0
+    head = capsys.readouterr().out.splitlines()[:3]
+    assert any(line.startswith(f"likelihood mode: {DEFAULT_MODE} (default") for line in head), head
+    assert main(["--point", "BP2", "--mode", "cuts"]) == 0
+    assert "likelihood mode: cuts" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("data", ["2023", "2025"])
+@pytest.mark.parametrize("mode", ["gaussian", "cuts"])
+def test_text_fits_a_100_column_terminal(capsys, data, mode):
+    for point in benchmark_table():
+        assert main(["--point", point, "--data", data, "--mode", mode]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        too_wide = [line for line in lines if len(line) > TABLE_WIDTH]
+        assert not too_wide, f"{point}: {too_wide}"
+
+
+def test_long_names_and_conditions_wrap_without_losing_text(capsys):
+    """A user term with a long name and a long condition: still <= 100 columns, and every word is there."""
+    assert main(["--point", "BP1", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    long_name = "My collaboration's B+ -> K+ S (S -> invisible) search, 2026 reanalysis with full data"
+    long_condition = " <= ".join(["1.234e-05"] * 12) + " (95% CL, profiled over the nuisance parameters)"
+    result["constraints"][0] = {**result["constraints"][0], "name": long_name, "condition": long_condition}
+    text = render_text(result, "BP1")
+    assert max(len(line) for line in text.splitlines()) <= TABLE_WIDTH
+    words = " ".join(text.split())
+    assert long_name in words and long_condition in words

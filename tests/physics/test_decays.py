@@ -52,7 +52,7 @@ def test_nu4_width():
 def test_width_scalings():
     """Gamma_nunu ~ |U|^4 and Gamma_nu4 ~ |U|^2 (paper: lifetimes ~ |U|^-4 and |U|^-2)."""
     p = all_benchmarks()
-    p2 = type(p)(**{**{n: getattr(p, n) for n in p.__dataclass_fields__}, "U_mu4": 2 * p.U_mu4})
+    p2 = type(p)(**{**{n: getattr(p, n) for n in p.__dataclass_fields__}, "U_mu4": 2 * p.U_mu4}, units="GeV")
     np.testing.assert_allclose(s_widths(p2).nunu / s_widths(p).nunu, 16.0, rtol=1e-12)
     u1, u2 = p.U_mu4**2, p2.U_mu4**2
     np.testing.assert_allclose(width_nu4(p2) / width_nu4(p), u2 * (1 - u2) / (u1 * (1 - u1)), rtol=1e-12)

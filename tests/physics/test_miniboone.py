@@ -47,7 +47,7 @@ def _random_points(n: int, seed: int) -> ModelParams:
     return ModelParams(
         kappa=rng.uniform(0, 2e-3, n), eta_d=rng.uniform(0, 1, n), eta_c=rng.uniform(-0.5, 0, n),
         eta_t=rng.uniform(0, 0.02, n), g_D=rng.uniform(0.1, 4, n), U_mu4=rng.uniform(1e-3, 1e-2, n),
-        m_S=np.exp(rng.uniform(np.log(0.010), np.log(0.150), n)), m_nu4=rng.uniform(0.400, 0.700, n))
+        m_S=np.exp(rng.uniform(np.log(0.010), np.log(0.150), n)), m_nu4=rng.uniform(0.400, 0.700, n), units="GeV")
 
 
 def test_zp_denominator() -> None:
