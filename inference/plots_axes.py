@@ -87,8 +87,10 @@ def padded_range(values: Sequence[np.ndarray], log_scale: bool = False,
         pad = 0.1 if log_scale else (0.05 * abs(lo) or 1.0)
     lo, hi = lo - pad, hi + pad
     lim = (10.0**lo, 10.0**hi) if log_scale else (lo, hi)
-    if bounds is not None:
+    if bounds is not None and bounds[0] <= v.min() and v.max() <= bounds[1]:
         lim = (max(lim[0], bounds[0]), min(lim[1], bounds[1]))
+    elif bounds is not None:
+        log.warning("samples outside the prior range [%g, %g]: axis drawn over the samples", *bounds)
     return lim
 
 
@@ -101,9 +103,10 @@ def fit_limits(ax: Axes, which: str, values: Sequence[np.ndarray], log_scale: bo
 
 
 def support(values: np.ndarray, bounds: Bounds | None) -> Bounds:
-    """The density's box on one axis: the prior bounds where finite, else the extreme samples."""
+    """The density's box on one axis: the prior bounds where finite (and holding every sample), else the
+    extreme samples."""
     lo, hi = float(np.min(values)), float(np.max(values))
-    if bounds is not None:
+    if bounds is not None and bounds[0] <= lo and hi <= bounds[1]:
         lo = bounds[0] if math.isfinite(bounds[0]) else lo
         hi = bounds[1] if math.isfinite(bounds[1]) else hi
     return lo, hi
