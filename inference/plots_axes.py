@@ -8,7 +8,8 @@ numbers, instead of matplotlib's detached "1e-5" offset text.
 Bounded contours: the weighted 2-D histogram is taken on a grid that ends at the prior bounds (or, where the
 prior is unbounded, at the extreme samples), smoothed with a Gaussian kernel that reflects at the grid's
 edges (the standard boundary correction for a density with hard edges: no mass leaks out), and contoured at
-the levels enclosing 68 % and 95 % of the mass.  The contour lines are clipped to the box, so nothing is
+the levels enclosing 68 % and 95 % of the mass.  The grid's outer nodes lie on the box edges, so a contour ends at a
+prior edge and never crosses it (the lines are also clipped to the box): nothing is
 drawn where the prior vanishes (GetDist does the same with its ``ranges``).
 """
 
@@ -153,14 +154,12 @@ def bounded_contours(ax: Axes, x: np.ndarray, y: np.ndarray, w: np.ndarray, colo
         return False
     thresholds = _mass_levels(h / h.sum(), levels)
     h = h / h.sum()
-    # pad with one ring of zeros just outside the box so that every contour closes; the clip hides the ring
+    # the density on the bin centres plus nodes on the box edges themselves (carrying the edge bins' values),
+    # so that a contour runs up to a prior edge where the density does not vanish, and never past it
     cx, cy = 0.5 * (ex[1:] + ex[:-1]), 0.5 * (ey[1:] + ey[:-1])
-    dx, dy = ex[1] - ex[0], ey[1] - ey[0]
-    px = np.concatenate([[ex[0] - 1e-3 * dx], cx, [ex[-1] + 1e-3 * dx]])
-    py = np.concatenate([[ey[0] - 1e-3 * dy], cy, [ey[-1] + 1e-3 * dy]])
-    hp = np.zeros((len(px), len(py)))
-    hp[1:-1, 1:-1] = h
-    hp[0, 1:-1], hp[-1, 1:-1], hp[1:-1, 0], hp[1:-1, -1] = h[0], h[-1], h[:, 0], h[:, -1]  # edge values
+    px = np.concatenate([[ex[0]], cx, [ex[-1]]])
+    py = np.concatenate([[ey[0]], cy, [ey[-1]]])
+    hp = np.pad(h, 1, mode="edge")
     gx, gy = (10.0**px if logx else px), (10.0**py if logy else py)
     lo_x, hi_x = (10.0**bx[0], 10.0**bx[1]) if logx else bx
     lo_y, hi_y = (10.0**by[0], 10.0**by[1]) if logy else by
