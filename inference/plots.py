@@ -139,8 +139,9 @@ def _figure_legend(fig: Figure, handles: Sequence[Line2D | Patch], ax: Axes | No
     if ax is not None:
         ax.legend(handles=list(handles), loc="center", fontsize=10, frameon=False)
         return
-    fig.legend(handles=list(handles), loc="outside lower center", ncols=min(3, len(handles)), fontsize=9,
-               frameon=False)
+    wide = fig.get_figwidth() >= 9.0  # a single panel stacks the entries: a row of three would not fit
+    fig.legend(handles=list(handles), loc="outside lower center", ncols=min(3, len(handles)) if wide else 1,
+               fontsize=9, frameon=False)
 
 
 def _re_gsd_line(ax: Axes, eta_c_ratio: float) -> Line2D:

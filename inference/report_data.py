@@ -149,7 +149,7 @@ def best_fit(res: Results) -> BestFit | None:
         return None
     free, logl = found
     point = _full_point(res.config, free)
-    params = [{"parameter": n, "unit": _unit(n), "value": v, "": "fixed" if n not in free else ""}
+    params = [{"parameter": n, "unit": _unit(n), "value": v, "note": "fixed in the run file" if n not in free else ""}
               for n, v in point.items()]
     try:
         from inference.config import parse_run_config

@@ -155,3 +155,28 @@ def test_export_csv_and_default_folder(runs):
     ws = read_results(run).posterior["weighted_samples"].ds
     np.testing.assert_allclose(df["kappa"], ws["kappa"].values, rtol=1e-15)
     np.testing.assert_allclose(df["weight"] / df["weight"].sum(), ws["weights"].values, rtol=1e-12)
+
+
+def test_export_of_an_mcmc_run_keeps_the_chains(tmp_path):
+    """emcee-like output (4 chains of independent draws, written without sampling): one GetDist file per chain,
+    read by GetDist as 4 chains and by anesthetic as MCMCSamples."""
+    from anesthetic import MCMCSamples, read_chains
+    from getdist import loadMCSamples
+
+    from inference.samplers import SamplerOutput
+
+    rng = np.random.default_rng(5)
+    chains, draws = 4, 300
+    x = MEAN + SD * rng.normal(size=(chains * draws, 3))
+    out = SamplerOutput(names=NAMES, samples=x, weights=np.full(len(x), 1 / len(x)),
+                        logl=_LogL()(x), logz=float("nan"), logz_err=None, chains=chains, sampler="emcee")
+    run = tmp_path / "mcmc"
+    write_results(run, out, {}, {**CONFIG, "name": "mc"}, collect_provenance(1, "emcee", {}, None))
+    assert cmd_export.main([str(run), "--format", "getdist", "--out", str(tmp_path / "gd")]) == 0
+    assert sorted(p.name for p in (tmp_path / "gd").glob("mc_*.txt")) == [f"mc_{i}.txt" for i in range(1, 5)]
+    g = loadMCSamples(str(tmp_path / "gd" / "mc"), settings={"ignore_rows": 0})
+    assert len(g.getSeparateChains()) == chains and g.numrows == chains * draws
+    np.testing.assert_allclose(g.getMeans()[:3], x.mean(axis=0), rtol=1e-12)
+    assert cmd_export.main([str(run), "--format", "anesthetic", "--out", str(tmp_path / "an")]) == 0
+    mc = read_chains(str(tmp_path / "an" / "mc"))
+    assert isinstance(mc, MCMCSamples) and len(mc) == chains * draws
