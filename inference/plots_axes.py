@@ -9,8 +9,8 @@ Bounded contours: the weighted 2-D histogram is taken on a grid that ends at the
 prior is unbounded, at the extreme samples), smoothed with a Gaussian kernel that reflects at the grid's
 edges (the standard boundary correction for a density with hard edges: no mass leaks out), and contoured at
 the levels enclosing 68 % and 95 % of the mass.  The grid's outer nodes lie on the box edges, so a contour ends at a
-prior edge and never crosses it (the lines are also clipped to the box): nothing is
-drawn where the prior vanishes (GetDist does the same with its ``ranges``).
+prior edge and never crosses it: nothing is drawn where the prior vanishes (GetDist does the same with its
+``ranges``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.patches import Rectangle
 from matplotlib.ticker import FuncFormatter
 
 from physics import REGISTRY
@@ -161,16 +160,9 @@ def bounded_contours(ax: Axes, x: np.ndarray, y: np.ndarray, w: np.ndarray, colo
     py = np.concatenate([[ey[0]], cy, [ey[-1]]])
     hp = np.pad(h, 1, mode="edge")
     gx, gy = (10.0**px if logx else px), (10.0**py if logy else py)
-    lo_x, hi_x = (10.0**bx[0], 10.0**bx[1]) if logx else bx
-    lo_y, hi_y = (10.0**by[0], 10.0**by[1]) if logy else by
-    clip = Rectangle((lo_x, lo_y), hi_x - lo_x, hi_y - lo_y, transform=ax.transData, facecolor="none",
-                     edgecolor="none")
     if len(thresholds) < 1 or thresholds[-1] <= 0:
         return False
     if fill:
-        cs = ax.contourf(gx, gy, hp.T, levels=[*thresholds, hp.max() * 1.0001], colors=[colour],
-                         alpha=0.25)
-        cs.set_clip_path(clip)
-    cs = ax.contour(gx, gy, hp.T, levels=thresholds, colors=[colour], linewidths=[0.9, 1.5][-len(thresholds):])
-    cs.set_clip_path(clip)
+        ax.contourf(gx, gy, hp.T, levels=[*thresholds, hp.max() * 1.0001], colors=[colour], alpha=0.25)
+    ax.contour(gx, gy, hp.T, levels=thresholds, colors=[colour], linewidths=[0.9, 1.5][-len(thresholds):])
     return True
