@@ -42,8 +42,8 @@ FORMATS = ("getdist", "anesthetic", "csv")
 LOGZERO = -1e30
 #: ln L written for points of zero likelihood inside the prior (the model's disallowed region, which dynesty
 #: records as -1e300): above LOGZERO, so that anesthetic counts them as prior volume.  Written at LOGZERO
-#: they would be dropped and ln Z overstated by ln(nlive / number of initial points with L > 0), 0.76 on the
-#: default kappa run.
+#: they would be dropped and ln Z overstated by ln(nlive / number of initial points with L > 0): 0.76 and 1.22
+#: on the default kappa != 0 and kappa = 0 runs.
 ZERO_LIKELIHOOD_LOGL = -1e25
 #: GetDist rows whose weight is below this fraction of the largest are left out (together they carry less
 #: than ~1e-25 of the posterior mass; nested sampling's earliest dead points have weights down to 1e-316)
