@@ -54,7 +54,8 @@ def test_default_r_is_recast_at_every_benchmark(capsys, bp):
     rc = out["r_conventions"]
     assert (rc["r_normalisation"], rc["nuclear_form_factor"], rc["zp_denominator"], rc["nucleon_ff_incoherent"]) \
         == ("recast", "engel", "coherent", False)
-    assert 0.95 <= rc["calibration_factor"] <= 1.05  # the constant R would still need: 1.015
+    assert 0.95 <= rc["calibration_factor"] <= 1.05  # geometric mean over the BPs: 0.985 (constant needed 1.015)
+    assert rc["constant_needed"] == pytest.approx(1.0 / rc["calibration_factor"], rel=1e-12)
 
 
 def test_params_equal_point(capsys):
@@ -82,7 +83,8 @@ def test_scenario_switch(capsys):
     # docs/physics/g2-scattering.md §5.4: absolute R(BP2) = 0.574; calibrated is about 1.0 (the factor 1/0.571 = 1.75)
     assert absolute["observables"]["R_MiniBooNE"]["total"] == pytest.approx(0.574, rel=0.01)
     assert cal["observables"]["R_MiniBooNE"]["total"] == pytest.approx(1.005, rel=0.01)
-    assert cal["r_conventions"]["calibration_factor"] == pytest.approx(1.751, rel=2e-3)
+    assert cal["r_conventions"]["calibration_factor"] == pytest.approx(0.5712, rel=2e-3)
+    assert cal["r_conventions"]["constant_needed"] == pytest.approx(1.751, rel=2e-3)
 
 
 def test_text_table(capsys):
