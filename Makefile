@@ -28,9 +28,9 @@ run: $(STAMP)
 	fail=0; for job in $$(jobs -p); do wait $$job || fail=1; done; \
 	[ $$fail = 0 ] || { echo "darkportal: a run failed (see above); 'make run' again resumes it"; exit 1; }; \
 	$(VENV)/bin/darkportal compare results/kappa_nonzero results/kappa_zero && \
-	$(VENV)/bin/darkportal plot results/kappa_nonzero results/kappa_zero && \
-	$(VENV)/bin/darkportal report results/kappa_nonzero results/kappa_zero && \
-	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ and report.html inside each)"
+	for r in $(RUNS); do $(VENV)/bin/darkportal report results/$$r --replot || exit 1; done && \
+	$(VENV)/bin/darkportal report results/kappa_nonzero results/kappa_zero --out results/comparison --replot && \
+	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ and report.html inside each), both runs overlaid in results/comparison"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

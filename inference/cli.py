@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("inference.compare", "evidences and Bayes factor of two runs"),
     "plot": ("inference.cmd_plot", "corner plot and the paper's figures for finished runs"),
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
+    "export": ("inference.cmd_export", "a run's samples for GetDist, anesthetic or as CSV"),
 }
 
 USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n       darkportal --version\n\ncommands:\n" + "\n".join(

@@ -26,10 +26,8 @@ JSON and YAML (with the run-file loader's limits) only.
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import difflib
-import io
 import json
 import logging
 import os
@@ -47,6 +45,9 @@ import yaml
 from inference.environment import environment_record
 from inference.errors import DarkportalError
 from inference.samplers import SamplerOutput
+from inference.summary import compute_summary, kish_ess, print_summary_table, summary_csv, weighted_quantiles
+
+__all__ = ["compute_summary", "print_summary_table", "weighted_quantiles"]  # re-exported from inference.summary
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +61,6 @@ DERIVED = ("figures", "report.html", "posterior_intervals.md", "posterior_interv
            "benchmark_predictions.md", "benchmark_predictions.csv", "benchmark_predictions.tex")
 #: larger JSON or CSV files than this are not darkportal's (they hold a few hundred numbers)
 MAX_TEXT_BYTES = 16 * 1024 * 1024
-QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
-SUMMARY_COLUMNS = ("parameter", "mean", "sd", "median", "q2.5", "q16", "q84", "q97.5",
-                   "r_hat", "ess_bulk", "ess_tail")
 
 
 class ResultsError(DarkportalError, RuntimeError):
@@ -185,73 +183,15 @@ def _jsonable(obj: Any) -> Any:
     return obj
 
 
-# ------------------------------------------------------------------------------------------- summaries
-def weighted_quantiles(x: np.ndarray, weights: np.ndarray, q: tuple[float, ...] | np.ndarray) -> np.ndarray:
-    """Quantiles of weighted samples: linear interpolation of the mid-point weighted CDF."""
-    order = np.argsort(x)
-    xs, ws = x[order], weights[order] / np.sum(weights)
-    cdf = np.cumsum(ws) - 0.5 * ws
-    return np.interp(q, cdf, xs)
-
-
-def compute_summary(output: SamplerOutput, posterior: xr.DataTree | None = None) -> list[dict[str, Any]]:
-    """One row per parameter: mean, sd, median, 68 % and 95 % intervals, R-hat and ESS where they apply.
-
-    Weighted (nested / scan) runs: weighted moments and quantiles of the raw samples, ESS = Kish's
-    effective sample size, no R-hat.  MCMC runs with several chains: ArviZ's rank-normalised R-hat and
-    bulk / tail ESS over the walkers.
-    """
-    w = output.weights / np.sum(output.weights)
-    mcmc = output.chains > 1 and posterior is not None
-    if mcmc:
-        import arviz as az
-
-        assert posterior is not None
-        rhat = az.rhat(posterior["posterior"])
-        ess_b = az.ess(posterior["posterior"], method="bulk")
-        ess_t = az.ess(posterior["posterior"], method="tail")
-    kish = float(1.0 / np.sum(w**2))
-    rows = []
-    for j, name in enumerate(output.names):
-        x = output.samples[:, j]
-        mean = float(np.sum(w * x))
-        q = weighted_quantiles(x, w, QUANTILES)
-        row: dict[str, Any] = {"parameter": name, "mean": mean, "sd": float(np.sqrt(np.sum(w * (x - mean) ** 2))),
-                               "median": q[2], "q2.5": q[0], "q16": q[1], "q84": q[3], "q97.5": q[4],
-                               "r_hat": np.nan, "ess_bulk": kish, "ess_tail": np.nan}
-        if mcmc:
-            row.update(r_hat=float(rhat[name]), ess_bulk=float(ess_b[name]), ess_tail=float(ess_t[name]))
-        rows.append({k: (float(v) if k != "parameter" else v) for k, v in row.items()})
-    return rows
-
-
-def print_summary_table(summary: list[dict[str, Any]]) -> str:
-    """The summary as a fixed-width text table for the CLI."""
-    head = f"{'parameter':<12} {'mean':>11} {'median':>11} {'68% interval':>25} {'95% interval':>25} " \
-           f"{'R-hat':>6} {'ESS':>7}"
-    lines = [head, "-" * len(head)]
-    for r in summary:
-        rhat = "-" if not np.isfinite(r["r_hat"]) else f"{r['r_hat']:.3f}"
-        ess = "-" if not np.isfinite(r["ess_bulk"]) else f"{r['ess_bulk']:.0f}"
-        lines.append(f"{r['parameter']:<12} {r['mean']:>11.4g} {r['median']:>11.4g} "
-                     f"{'[' + format(r['q16'], '.4g') + ', ' + format(r['q84'], '.4g') + ']':>25} "
-                     f"{'[' + format(r['q2.5'], '.4g') + ', ' + format(r['q97.5'], '.4g') + ']':>25} "
-                     f"{rhat:>6} {ess:>7}")
-    return "\n".join(lines)
-
-
-def _summary_csv(summary: list[dict[str, Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(SUMMARY_COLUMNS), lineterminator="\n")
-    writer.writeheader()
-    for row in summary:
-        writer.writerow({k: (row[k] if k == "parameter" else repr(float(row[k]))) for k in SUMMARY_COLUMNS})
-    return buf.getvalue()
-
-
 # ------------------------------------------------------------------------------------------- posterior
 def _draw_indices(output: SamplerOutput, seed: int) -> np.ndarray:
-    """Indices of equally weighted draws: identity for MCMC, systematic resampling otherwise."""
+    """Indices of equally weighted draws: identity for MCMC, otherwise systematic resampling by weight
+    followed by a random permutation.
+
+    Systematic resampling returns the indices in the order of the samples, which for nested sampling is
+    the order of rising log L: without the permutation the draws would trend like a chain that has not
+    mixed (ArviZ's bulk ESS of 12 for eta_c on a default run).  Both steps use the run's seed.
+    """
     n = len(output.weights)
     if np.allclose(output.weights, 1.0 / n):
         return np.arange(n)
@@ -259,7 +199,19 @@ def _draw_indices(output: SamplerOutput, seed: int) -> np.ndarray:
     positions = (rng.random() + np.arange(n)) / n
     cdf = np.cumsum(output.weights / np.sum(output.weights))
     cdf[-1] = 1.0
-    return np.searchsorted(cdf, positions, side="right")
+    return rng.permutation(np.searchsorted(cdf, positions, side="right"))
+
+
+#: descriptions of the variables of the `weighted_samples` group (stored as each variable's attrs)
+WEIGHTED_SAMPLES_DOC = {
+    "weights": "normalised importance weight of each raw sample (nested sampling: posterior weight of the dead "
+               "point, including the final live points)",
+    "logl": "total log-likelihood of each raw sample",
+    "logl_birth": "nested sampling: log-likelihood contour inside which the point was drawn (-inf for the "
+                  "initial live points)",
+    "nlive": "nested sampling: number of live points when the point died",
+    "log_volume": "nested sampling: ln of the expected prior volume X enclosed by the point's contour",
+}
 
 
 def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: int,
@@ -287,8 +239,13 @@ def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: in
     dt = az.from_dict(groups)
     dt["sample_stats"].ds = dt["sample_stats"].ds.assign(
         logz=output.logz, logz_err=np.nan if output.logz_err is None else output.logz_err)
-    raw = {n: ("sample", output.samples[:, j]) for j, n in enumerate(output.names)}
-    raw.update(weights=("sample", output.weights), logl=("sample", output.logl))
+    raw = {n: ("sample", output.samples[:, j], {"description": "parameter value (paper units)"})
+           for j, n in enumerate(output.names)}
+    per_sample = {"weights": output.weights, "logl": output.logl, **output.per_sample}
+    for key, values in per_sample.items():
+        if len(values) != len(output.samples):
+            raise ValueError(f"per-sample {key!r} has {len(values)} rows, the samples {len(output.samples)}")
+        raw[key] = ("sample", np.asarray(values), {"description": WEIGHTED_SAMPLES_DOC.get(key, key)})
     dt["weighted_samples"] = xr.DataTree(xr.Dataset(raw))
     dt.attrs.update({k: json.dumps(_jsonable(v)) if isinstance(v, dict | list) else v for k, v in attrs.items()})
     return dt
@@ -317,9 +274,9 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarr
                     "logz_err": output.logz_err, "logz_resampled": output.logz_resampled,
                     "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
                     if len(output.logz_resampled) > 1 else None,
-                    "kish_ess": float(1.0 / np.sum((output.weights / np.sum(output.weights)) ** 2)),
+                    "kish_ess": kish_ess(output.weights),
                     **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason")}}
-        texts = {"summary.csv": _summary_csv(summary),
+        texts = {"summary.csv": summary_csv(summary),
                  "evidence.json": json.dumps(_jsonable(evidence), indent=2) + "\n",
                  "run.yaml": dump_config(resolved_config), "provenance.json": json.dumps(prov, indent=2) + "\n"}
         for name, text in texts.items():

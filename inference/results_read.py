@@ -21,12 +21,12 @@ from inference.results import (
     FORMAT_VERSION,
     LOCK,
     MAX_TEXT_BYTES,
-    SUMMARY_COLUMNS,
     FormatVersionError,
     IncompleteResultsError,
     Results,
     ResultsFileError,
 )
+from inference.summary import MCMC_COLUMNS, MOMENT_COLUMNS, WEIGHTED_COLUMNS
 
 
 def load_small_yaml(path: Path, what: str) -> dict[str, Any]:
@@ -88,14 +88,14 @@ def _read_summary(path: Path) -> list[dict[str, Any]]:
     rows = list(csv.DictReader(io.StringIO(_read_text(path, "the summary table"), newline="")))
     if not rows:
         raise ResultsFileError(path, "the summary table has no rows", _rerun_fix(path.parent))
-    missing = [c for c in SUMMARY_COLUMNS if c not in rows[0]]
+    missing = [c for c in MOMENT_COLUMNS if c not in rows[0]]
     if missing:
         raise ResultsFileError(path, f"the summary table lacks the column(s) {', '.join(missing)}",
                                _rerun_fix(path.parent))
     out = []
     for i, row in enumerate(rows, start=2):
         parsed: dict[str, Any] = {}
-        for key in SUMMARY_COLUMNS:
+        for key in (c for c in (*MOMENT_COLUMNS, *WEIGHTED_COLUMNS, *MCMC_COLUMNS) if c in row):
             value = row.get(key)
             if key == "parameter":
                 parsed[key] = value

@@ -41,6 +41,8 @@ class SamplerOutput:
     logz / logz_err: ln evidence and its error (NaN / None where the sampler gives none).
     logz_resampled: ln Z of re-simulated runs (dynesty) or of bootstrap batches (scan).
     info: ncall, niter, efficiency, stop_reason, autocorr times, wall_time, settings, ...
+    per_sample: further arrays with one entry per sample, stored beside the weights (nested sampling:
+    logl_birth, nlive, log_volume, what a nested-sampling post-processor such as anesthetic needs).
     """
 
     names: tuple[str, ...]
@@ -53,6 +55,7 @@ class SamplerOutput:
     logz_resampled: list[float] = field(default_factory=list)
     chains: int = 1
     sampler: str = ""
+    per_sample: dict[str, FloatArray] = field(default_factory=dict)
 
 
 def check_settings(sampler: str, settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:

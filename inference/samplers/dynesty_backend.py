@@ -149,10 +149,32 @@ def _output(problem: SamplingProblem, res: Any, opts: dict[str, Any], seed: int)
         "kish_ess": float(1.0 / np.sum(weights**2)),
         "logz_resampled_std": float(np.std(resampled, ddof=1)) if len(resampled) > 1 else None,
     }
+    logl = np.asarray(res["logl"], dtype=float)
     return SamplerOutput(names=problem.names, samples=np.asarray(res["samples"], dtype=float),
-                         weights=weights, logl=np.asarray(res["logl"], dtype=float),
+                         weights=weights, logl=logl,
                          logz=float(res["logz"][-1]), logz_err=float(res["logzerr"][-1]), info=info,
-                         logz_resampled=resampled)
+                         logz_resampled=resampled, per_sample=nested_bookkeeping(res))
+
+
+def nested_bookkeeping(res: Any) -> dict[str, np.ndarray]:
+    """Birth contour, live-point count and ln prior volume of each dead point of a static run.
+
+    dynesty records for each sample the iteration it was drawn at (`samples_it`); a point drawn at iteration
+    k > 0 replaced the k-th dead point, so its birth contour is that point's log L; the initial live points
+    (k = 0) were drawn from the whole prior (-inf).  The live-point count is nlive for the niter dead points,
+    then nlive, nlive - 1, ..., 1 for the final live points dynesty adds.  These are the columns a
+    PolyChord-style post-processor (anesthetic's NestedSamples) rebuilds the run from.
+    """
+    logl = np.asarray(res["logl"], dtype=float)
+    it = np.asarray(res["samples_it"], dtype=int)
+    birth = np.where(it > 0, logl[np.clip(it - 1, 0, None)], -np.inf)
+    niter, nlive = int(res["niter"]), int(res["nlive"])
+    out = {"logl_birth": birth, "log_volume": np.asarray(res["logvol"], dtype=float)}
+    if len(logl) == niter + nlive:
+        out["nlive"] = np.concatenate([np.full(niter, nlive), np.arange(nlive, 0, -1)]).astype(float)
+    elif len(logl) == niter:
+        out["nlive"] = np.full(niter, float(nlive))
+    return out
 
 
 def _resampled_logz(res: Any, n: int, seed: int) -> list[float]:

@@ -18,6 +18,7 @@ from inference.results import (
     IncompleteResultsError,
     ResultsExistError,
     collect_provenance,
+    compute_summary,
     prepare_outdir,
     print_summary_table,
     read_results,
@@ -81,8 +82,9 @@ def test_round_trip_nested(tmp_path: Path) -> None:
     assert json.loads(r.posterior.attrs["provenance"])["seed"] == 7
     row = {s["parameter"]: s for s in r.summary}["kappa"]
     mean = float(np.sum(out.weights * out.samples[:, 0]))
-    assert row["mean"] == pytest.approx(mean) and np.isnan(row["r_hat"])
-    assert row["ess_bulk"] == pytest.approx(1 / np.sum(out.weights**2))
+    assert row["mean"] == pytest.approx(mean)
+    assert "r_hat" not in row and "ess_bulk" not in row and "ess_tail" not in row  # no chains: no R-hat
+    assert row["ess_kish"] == pytest.approx(1 / np.sum(out.weights**2))
     assert row["q2.5"] < row["q16"] < row["median"] < row["q84"] < row["q97.5"]
 
 
@@ -93,8 +95,10 @@ def test_mcmc_summary_has_rhat_and_ess(tmp_path: Path) -> None:
     for row in r.summary:
         assert 0.98 < row["r_hat"] < 1.02  # independent normal draws: R-hat ~ 1
         assert row["ess_bulk"] > 800 and row["ess_tail"] > 500
+        assert "ess_kish" not in row
     table = print_summary_table(r.summary)
-    assert "R-hat" in table and table.count("\n") == 3
+    assert "R-hat" in table and "ESS bulk" in table and table.count("\n") == 3
+    assert "ESS (Kish)" in print_summary_table(compute_summary(nested_output()))
 
 
 def test_weighted_quantiles() -> None:
