@@ -105,6 +105,7 @@ def test_read_commands_unpickle_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     from inference.plots_data import load_run_view
     from inference.report import collect_report_data
 
-    assert collect_report_data(a, [b]).evidence["logz"] == -5.0  # what `report` reads
+    report = collect_report_data([a, b], a.parent / "report")  # what `report` reads
+    assert [r.folder for r in report.runs] == [a, b] and all(r.evidence for r in report.runs)
     assert len(load_run_view(a).weights) > 0  # what `plot` reads
     assert not marker.exists()
