@@ -80,6 +80,15 @@ CASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
                                      ("Change or remove this term override",)),
     "normal_window_without_mass": ("parameters.g_D", ("holds no probability mass",), ("Change the prior",)),
     "mode_unknown": ("likelihood.mode", ("unknown likelihood mode 'gauss'",), ("Did you mean 'gaussian'?",)),
+    "emcee_unknown_move": ("sampler.settings.moves.DEMove", ("unknown emcee move 'DEMove'",),
+                           ("Did you mean 'de'?", "'de_snooker'", "'stretch'")),
+    "emcee_move_option_unknown": ("sampler.settings.moves.de.gama0", ("unknown option 'gama0' of move 'de'",),
+                                  ("Did you mean 'gamma0'?",)),
+    "emcee_move_weight_negative": ("sampler.settings.moves.de_snooker.weight", ("must be > 0", "-0.2"),
+                                   ("Use a value > 0",)),
+    "emcee_check_every_not_multiple": ("sampler.settings.check_every",
+                                       ("check_every = 1020 is not a multiple of thin_by = 50",),
+                                       ("Use a multiple of 50, such as 1000",)),
 }
 FILES = sorted(BAD.glob("*.yaml"))
 
