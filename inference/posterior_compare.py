@@ -76,8 +76,8 @@ def weighted_cdf(x: np.ndarray, w: np.ndarray, at: np.ndarray) -> np.ndarray:
 
 
 def quantile_agreement(names: Sequence[str], samples_a: np.ndarray, weights_a: np.ndarray | None,
-                       ess_a: float | Sequence[float], samples_b: np.ndarray, weights_b: np.ndarray | None,
-                       ess_b: float | Sequence[float], probabilities: Sequence[float] = QUANTILES
+                       ess_a: float | Sequence[float] | np.ndarray, samples_b: np.ndarray, weights_b: np.ndarray | None,
+                       ess_b: float | Sequence[float] | np.ndarray, probabilities: Sequence[float] = QUANTILES
                        ) -> list[QuantileAgreement]:
     """One `QuantileAgreement` per parameter (columns of the samples, in the order of `names`)."""
     q = np.asarray(probabilities, dtype=float)
