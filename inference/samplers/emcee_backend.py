@@ -2,7 +2,7 @@
 backend with thinned storage, and resume.
 
 Walkers: `ensembles` (default 4) independent ensembles of `nwalkers` walkers each (default max(32, 4 d),
-even), run by one `emcee.EnsembleSampler` whose moves act on each ensemble separately
+rounded up to a multiple of 4), run by one `emcee.EnsembleSampler` whose moves act on each ensemble separately
 (`emcee_moves.GroupedMove`), so the log-posterior is one vectorised call for all of them. Moves: the
 `moves` mixture (default DE 0.8 + DE snooker 0.2; `emcee_moves` lists the moves and options). Start:
 independent prior draws per ensemble (each from its own seed), or (`initial: PATH`) distinct draws of an
@@ -52,7 +52,7 @@ CHAIN = "chain.h5"
 MIN_ENSEMBLES = 4
 
 DEFAULTS: dict[str, Any] = {
-    "nwalkers": None,  # walkers per ensemble; default max(32, 4 d), rounded up to an even number
+    "nwalkers": None,  # walkers per ensemble; default max(32, 4 d); rounded up to a multiple of 4
     "ensembles": 4,  # independent ensembles (R-hat is computed between them)
     "moves": DEFAULT_MOVES,
     "max_steps": 1_000_000,
@@ -95,7 +95,7 @@ def resolve_settings(settings: dict[str, Any], ndim: int) -> tuple[EmceeSettings
     moves = parse_moves(opts["moves"], fail)
     opts["moves"] = moves_as_setting(moves)
     nwalkers = int(opts["nwalkers"] or max(32, 4 * ndim))
-    nwalkers += nwalkers % 2
+    nwalkers += -nwalkers % 4  # the snooker move splits each ensemble in four equal parts
     if nwalkers < 2 * ndim:
         raise SamplerSettingsError(f"emcee needs nwalkers >= 2 x {ndim} parameters per ensemble; got {nwalkers}")
     ensembles, thin = int(opts["ensembles"]), int(opts["thin_by"])
