@@ -48,7 +48,7 @@ def test_compare_posteriors_of_two_folders(tmp_path: Path, capsys: pytest.Captur
     box = report["box"]  # P(kappa > 0.6) = 1 - Phi(1) = 0.1587
     assert box["mass_a"] == pytest.approx(0.1587, abs=4 * box["error_a"])
     assert box["mass_b"] == pytest.approx(0.1587, abs=4 * box["error_b"])
-    folder(tmp_path, "c", a + [0.05, 0.0], np.ones(len(a)), chains=8)  # kappa shifted by half a sigma
+    folder(tmp_path, "c", a + np.array([0.05, 0.0]), np.ones(len(a)), chains=8)  # kappa shifted by sigma / 2
     assert compare_main([str(tmp_path / "c"), str(tmp_path / "b")]) == 0
     text = capsys.readouterr().out
     assert "largest miss" in text and "(kappa)" in text.splitlines()[-1]
