@@ -133,7 +133,7 @@ def br_K_to_munu_S(eta_d: ArrayLike, m_S: ArrayLike, nodes: int = _KMUNUS_NODES)
     B = B(K -> mu nu)_PDG Gamma(mu nu S) / Gamma_tree(mu nu), with
     Gamma_tree(mu nu) = C^2 m_mu^2 m_K (1 - m_mu^2/m_K^2)^2 / (4 pi), C = G_F V_us f_K / sqrt2 (C cancels).
     The s-integral runs over log(s - m_mu^2) on a fixed Gauss-Legendre grid (vectorised over points).
-    Only needed for m_S > 140 MeV (the NA48/2 cut m_ee > 140 MeV); reference 1.31e-9 eta_d^2 at 141 MeV.
+    Only needed for m_S > 140 MeV (the NA48/2 region m_ee >= 140 MeV); reference 1.31e-9 eta_d^2 at 141 MeV.
     eta_d dimensionless, m_S [GeV] -> BR; zero for m_S <= 0 (outside the model) or m_S >= m_K - m_mu.
     """
     eta = np.asarray(eta_d, dtype=float)

@@ -168,3 +168,15 @@ def test_k_munu_s_against_independent_dalitz_integral() -> None:
     gamma2 = m_mu**2 * m_K * (1 - m_mu**2 / m_K**2) ** 2 / (4 * np.pi)
     expected = CONST.BR_Kmunu * (m_mu / CONST.v) ** 2 * gamma3 / gamma2
     assert br_K_to_munu_S(1.0, m_S) == pytest.approx(expected, rel=1e-6)
+
+
+def test_kmunuee_region_is_inclusive_at_140_mev() -> None:
+    """NA48/2's K+ -> mu+ nu e+e- region is m_ee >= 140 MeV (inclusive; docs/physics/flavour.md §4.2): a
+    scalar of exactly 140 MeV contributes, one just below does not."""
+    import physics
+
+    base = dict(physics.benchmarks.benchmark_table()["BP5"])
+    name = "BR(K+->mu+nuee)[mee>140]"
+    at = physics.predict(physics.ModelParams.from_paper_units({**base, "m_S": 140.0}), (name,))[name].np
+    below = physics.predict(physics.ModelParams.from_paper_units({**base, "m_S": 139.999}), (name,))[name].np
+    assert at[0] > 0.0 and below[0] == 0.0
