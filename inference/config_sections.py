@@ -198,7 +198,7 @@ SETTING_CHECKS: dict[str, dict[str, Check]] = {
     },
     "emcee": {
         "nwalkers": _positive_int_or_none,
-        "ensembles": lambda v, p, s: _count(v, p, s, low=4),
+        "ensembles": lambda v, p, s: _count(v, p, s, low=_min_ensembles()),
         "moves": lambda v, p, s: _emcee_moves(v, p, s),
         "max_steps": lambda v, p, s: _count(v, p, s, low=1),
         "max_time": lambda v, p, s: None if v is None else s.number(v, p, low=0.0, low_inclusive=False,
@@ -234,6 +234,12 @@ FALLBACK_DEFAULTS: dict[str, dict[str, Any]] = {
     "emcee": {"nwalkers": None, "max_steps": 1_000_000, "tau_factor": 50.0, "check_every": 1000},
     "scan": {"n_eff": 2000, "max_calls": 10_000_000},
 }
+
+
+def _min_ensembles() -> int:
+    from inference.samplers.emcee_backend import MIN_ENSEMBLES
+
+    return MIN_ENSEMBLES
 
 
 def _emcee_moves(value: Any, path: KeyPath, src: Source) -> dict[str, Any]:
