@@ -83,15 +83,17 @@ def _num(x: Any) -> Any:
 
 
 def r_conventions(options: physics.TheoryOptions) -> dict[str, Any]:
-    """The conventions of R_MiniBooNE in force and the calibration factor they imply (JSON-ready).
+    """The conventions of R_MiniBooNE in force and the calibration they imply (JSON-ready).
 
-    calibration_factor = 1 / (geometric mean over BP1-BP7 of R as computed with these conventions): the
-    constant the "calibrated" normalisation multiplies R by (docs/physics/README.md item 9).
+    calibration_factor: the geometric mean over BP1-BP7 of R as computed with these conventions, the number
+    the "calibrated" normalisation divides R by (``physics.miniboone.calibration_factor``, same name, same
+    value); constant_needed = 1 / calibration_factor (docs/physics/README.md item 9,
+    docs/physics/g2-scattering.md §5.5).
     """
     geo = physics.miniboone.calibration_factor(options)
     return {"r_normalisation": options.r_normalisation, "nuclear_form_factor": options.nuclear_form_factor,
             "zp_denominator": options.zp_denominator, "nucleon_ff_incoherent": options.nucleon_ff_incoherent,
-            "geometric_mean_R_over_BPs": geo, "calibration_factor": 1.0 / geo}
+            "calibration_factor": geo, "constant_needed": 1.0 / geo}
 
 
 def evaluate_point(paper_params: Mapping[str, float], data_set: str, scenario_name: str, mode: str,
@@ -142,8 +144,8 @@ def render_text(result: Mapping[str, Any], label: str) -> str:
     rc = result["r_conventions"]
     lines.append(f"R_MiniBooNE: r_normalisation {rc['r_normalisation']} (form factor {rc['nuclear_form_factor']}, "
                  f"Z' denominator {rc['zp_denominator']}, nucleon FF in incoherent part "
-                 f"{'on' if rc['nucleon_ff_incoherent'] else 'off'}); R x {rc['calibration_factor']:.4f} would "
-                 "make its geometric mean over BP1-BP7 one (docs/physics/g2-scattering.md §5.6)")
+                 f"{'on' if rc['nucleon_ff_incoherent'] else 'off'}); calibration factor (geometric mean of R over "
+                 f"BP1-BP7) {rc['calibration_factor']:.4f} (docs/physics/g2-scattering.md §5.5-5.6)")
     lines += ["", "Observables", f"{'name':<26} {'SM':>11} {'NP':>11} {'total':>11}  unit"]
     for name, o in result["observables"].items():
         lines.append(f"{name:<26} {_fmt(o['sm'])} {_fmt(o['np'])} {_fmt(o['total'])}  {o['unit']}")

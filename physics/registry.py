@@ -110,8 +110,8 @@ def _param(name: str) -> Callable[[Context], FloatArray]:
     return get
 
 
-_F = "flavour.md"
-_G = "g2-scattering.md"
+_F = "docs/physics/flavour.md"
+_G = "docs/physics/g2-scattering.md"
 # (name, compute, unit, latex, source, description)
 _DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, str]] = [
     # B decays

@@ -25,7 +25,7 @@ def test_json_schema_for_bp1(capsys):
     assert out["params"] == BP1
     kp = out["observables"]["BR(B+->K+nunu)"]
     assert set(kp) >= {"sm", "np", "total"}
-    # flavour.md §7: BP1 B(B+ -> K+ nu nu) = 1.86e-5 (SM + NP), SM 5.58e-6 (Table I)
+    # docs/physics/flavour.md §7: BP1 B(B+ -> K+ nu nu) = 1.86e-5 (SM + NP), SM 5.58e-6 (Table I)
     assert kp["sm"] == pytest.approx(5.58e-6)
     assert kp["total"] == pytest.approx(1.86e-5, rel=0.01)
     assert kp["total"] == pytest.approx(kp["sm"] + kp["np"], rel=1e-12)
@@ -54,7 +54,8 @@ def test_default_r_is_recast_at_every_benchmark(capsys, bp):
     rc = out["r_conventions"]
     assert (rc["r_normalisation"], rc["nuclear_form_factor"], rc["zp_denominator"], rc["nucleon_ff_incoherent"]) \
         == ("recast", "engel", "coherent", False)
-    assert 0.95 <= rc["calibration_factor"] <= 1.05  # the constant R would still need: 1.015
+    assert 0.95 <= rc["calibration_factor"] <= 1.05  # geometric mean over the BPs: 0.985 (constant needed 1.015)
+    assert rc["constant_needed"] == pytest.approx(1.0 / rc["calibration_factor"], rel=1e-12)
 
 
 def test_params_equal_point(capsys):
@@ -67,7 +68,7 @@ def test_params_equal_point(capsys):
 def test_bp7_in_gaussian_mode_2025(capsys):
     out = run_json(capsys, "--point", "BP7", "--data", "2025", "--mode", "gaussian")
     rows = {c["name"]: c for c in out["constraints"]}
-    # KOTO's 2021-data limit 2.2e-9 (arXiv:2411.11237) is below BP7's 3.75e-9 (flavour.md §7)
+    # KOTO's 2021-data limit 2.2e-9 (arXiv:2411.11237) is below BP7's 3.75e-9 (docs/physics/flavour.md §7)
     assert rows["BR(KL->pi0nunu)"]["passed"] is False
     assert rows["BR(KL->pi0nunu)"]["value"] == pytest.approx(3.75e-9, rel=0.01)
     assert rows["NA62 K+->pi+X(invisible)"]["enabled"] is True
@@ -79,10 +80,11 @@ def test_scenario_switch(capsys):
     absolute = run_json(capsys, "--point", "BP2", "--scenario", "absolute")
     assert absolute["r_normalisation"] == "absolute"
     assert absolute["r_conventions"]["zp_denominator"] == "coherent+incoherent"
-    # g2-scattering.md §5.4: absolute R(BP2) = 0.574; calibrated is about 1.0 (the factor 1/0.571 = 1.75)
+    # docs/physics/g2-scattering.md §5.4: absolute R(BP2) = 0.574; calibrated is about 1.0 (the factor 1/0.571 = 1.75)
     assert absolute["observables"]["R_MiniBooNE"]["total"] == pytest.approx(0.574, rel=0.01)
     assert cal["observables"]["R_MiniBooNE"]["total"] == pytest.approx(1.005, rel=0.01)
-    assert cal["r_conventions"]["calibration_factor"] == pytest.approx(1.751, rel=2e-3)
+    assert cal["r_conventions"]["calibration_factor"] == pytest.approx(0.5712, rel=2e-3)
+    assert cal["r_conventions"]["constant_needed"] == pytest.approx(1.751, rel=2e-3)
 
 
 def test_text_table(capsys):

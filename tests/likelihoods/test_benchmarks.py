@@ -33,12 +33,12 @@ from physics.params import PARAM_NAMES, ModelParams
 
 LOG = logging.getLogger(__name__)
 BPS = ("BP1", "BP2", "BP3", "BP4", "BP5", "BP6", "BP7")
-R_ABSOLUTE_DOC = np.array([0.634, 0.574, 0.527, 0.583, 0.534, 0.627, 0.530])  # g2-scattering.md §5.4
+R_ABSOLUTE_DOC = np.array([0.634, 0.574, 0.527, 0.583, 0.534, 0.627, 0.530])  # docs/physics/g2-scattering.md §5.4
 R_DOC = {
-    "recast": np.array([0.990, 0.994, 0.933, 1.062, 0.995, 0.943, 0.987]),  # g2-scattering.md §5.6
+    "recast": np.array([0.990, 0.994, 0.933, 1.062, 0.995, 0.943, 0.987]),  # docs/physics/g2-scattering.md §5.6
     "calibrated": R_ABSOLUTE_DOC / np.exp(np.mean(np.log(R_ABSOLUTE_DOC))),
 }
-ROUNDING_BAND_DOC = np.array([9.4, 6.0, 9.8, 7.8, 4.0, 2.5, 1.7]) / 100  # g2-scattering.md §5.6
+ROUNDING_BAND_DOC = np.array([9.4, 6.0, 9.8, 7.8, 4.0, 2.5, 1.7]) / 100  # docs/physics/g2-scattering.md §5.6
 OTHER_MISSES: dict[tuple[str, str], float] = {
     ("BP7", "BR(B0->K*0nunu)"): 1.806e-5,
     ("BP3", "Delta_a_mu"): 2.970e-9,

@@ -28,10 +28,10 @@ from physics.params import ModelParams
 from physics.scattering import helm_radii, miniboone_flux
 
 ABS = TheoryOptions(r_normalisation="absolute")
-# g2-scattering.md §5.4 "R (coh+incoh)" and the "no nucleon FF in scalar incoherent" variant
+# docs/physics/g2-scattering.md §5.4 "R (coh+incoh)" and the "no nucleon FF in scalar incoherent" variant
 R_ABS_REF = [0.634, 0.574, 0.527, 0.583, 0.534, 0.627, 0.530]
 R_NOFF_REF = [0.684, 0.660, 0.614, 0.686, 0.656, 0.666, 0.646]
-# g2-scattering.md §6 table, column "r (coh, m4_Z' = m_nu4)"
+# docs/physics/g2-scattering.md §6 table, column "r (coh, m4_Z' = m_nu4)"
 CHARM_REF = [0.151, 0.032, 0.037, 0.494, 0.016, 0.286, 0.025]
 
 
