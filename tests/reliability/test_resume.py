@@ -196,7 +196,7 @@ def test_emcee_killed_and_resumed_loses_no_step(tmp_path: Path, reference: dict[
     assert final.iteration == reference_chain.iteration, f"kill after {delay:.2f} s at step {steps_done}"
     np.testing.assert_array_equal(final.get_chain(), reference_chain.get_chain())
     samples, _, _, info = final_output(outdir)
-    assert info["resumed_from_step"] == steps_done
+    assert info["resumed_from_step"] == steps_done * info["thin_by"]  # steps_done counts stored steps
     ref_samples, _, _, _ = final_output(reference["emcee"])
     np.testing.assert_array_equal(samples, ref_samples)
 
