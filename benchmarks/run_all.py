@@ -12,7 +12,8 @@ same observables "the usual way" (one call per observable and point, R and the C
 quadrature); (4) wall time, likelihood calls and
 peak memory of ``darkportal run runs/kappa_{nonzero,zero}.yaml``, serial and with ``--pool processes
 --nprocs 2``, the same for a run on the expensive reference path (two-loop Barr-Zee g-2 on, capped at
-8000 calls), ``runs/emcee_kappa_nonzero.yaml`` and ``runs/paper_scan_kappa_nonzero.yaml`` (output in
+8000 calls), ``runs/emcee_kappa_{nonzero,zero}.yaml`` (``benchmarks/emcee_rows.py``: steps, tau, R-hat, ESS and
+the agreement with the dynesty runs' posteriors) and ``runs/paper_scan_kappa_nonzero.yaml`` (output in
 bench_* folders of the system temporary directory, never results/).
 ``--profile`` prints the profiles that guided the optimisations.
 Load averages are printed before and after.
@@ -228,7 +229,8 @@ def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
     shutil.rmtree(out, ignore_errors=True)  # a fresh folder: every run starts from the beginning
     # the peak memory of the run's process tree, read by a small parent process (no /usr/bin/time needed)
     measure = ("import resource, subprocess, sys; rc = subprocess.run(sys.argv[1:]).returncode; "
-               "kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+               "ru = resource.getrusage(resource.RUSAGE_CHILDREN); kb = ru.ru_maxrss; "
+               "print(f'CPU seconds: {ru.ru_utime + ru.ru_stime:.1f}', file=sys.stderr); "
                "print(f'Maximum resident set size (kbytes): {kb}', file=sys.stderr); sys.exit(rc)")
     cmd = [sys.executable, "-c", measure, str(ROOT / ".venv" / "bin" / "darkportal"), "run",
            run_file, "--out", str(out), "--force"]
@@ -238,8 +240,9 @@ def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        return {"wall": wall, "error": proc.stderr.split("Maximum resident set size")[0][-600:].replace("\n", " ")}
+        return {"wall": wall, "error": proc.stderr.split("CPU seconds")[0][-600:].replace("\n", " ")}
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
+    cpu = re.search(r"CPU seconds: ([0-9.]+)", proc.stderr)
     evidence = json.loads((out / "evidence.json").read_text())
     prov = json.loads((out / "provenance.json").read_text())
     nan = float("nan")
@@ -247,7 +250,8 @@ def time_run(run: str, pool: bool) -> dict[str, float | int | str]:
             "peak_rss_mb": int(rss.group(1)) / 1024 if rss else nan,
             "logz": nan if evidence["logz"] is None else float(evidence["logz"]),
             "logz_err": nan if evidence["logz_err"] is None else float(evidence["logz_err"]),
-            "niter": int(evidence.get("niter") or 0)}
+            "niter": int(evidence.get("niter") or 0), "cpu": float(cpu.group(1)) if cpu else nan,
+            "outdir": str(out)}
 
 
 def _run_row(label: str, r: dict[str, Any], note: Callable[[dict[str, Any]], str]) -> tuple[str, str, str]:
@@ -373,20 +377,16 @@ def main(argv: list[str] | None = None) -> int:
                                              timings=None if pool else timings.get(run))
                 rows.append(_run_row(label, r, describe))
 
-        def emcee_note(r: dict[str, Any]) -> str:
-            per_point = float(r["sampling"]) / int(r["ncall"])
-            return (f"{r['niter']} steps, {r['ncall']} points, sampling {float(r['sampling']):.1f} s "
-                    f"({per_point * 1e6:.1f} us per point in all, of which the compiled likelihood "
-                    f"{timings[RUNS[0]]['batch_fast'] * 1e6:.2f} us), peak RSS {float(r['peak_rss_mb']):.0f} MB")
-
         def scan_note(r: dict[str, Any]) -> str:
             return (f"{r['ncall']} calls in {r['niter']} batches, sampling {float(r['sampling']):.1f} s "
                     f"({int(r['ncall']) / float(r['sampling']):.3g} calls/s in all), ln Z = "
                     f"{float(r['logz']):.2f} +/- {float(r['logz_err']):.2f}, "
                     f"peak RSS {float(r['peak_rss_mb']):.0f} MB")
 
-        rows.append(_run_row("`darkportal run runs/emcee_kappa_nonzero.yaml` (64 walkers, vectorised)",
-                             time_run("emcee_kappa_nonzero", False), emcee_note))
+        from emcee_rows import emcee_rows  # (benchmarks/ is on sys.path when this file runs as a script)
+
+        rows += emcee_rows({run: str(Path(tempfile.gettempdir()) / f"bench_{run}") for run in RUNS},
+                           per_point=timings[RUNS[0]]["batch_fast"])
         rows.append(_run_row("`darkportal run runs/paper_scan_kappa_nonzero.yaml` (cuts mode, scan sampler, "
                              "batches)", time_run("paper_scan_kappa_nonzero", False), scan_note))
     print("| quantity | measured | ratio / note |\n|---|---|---|")

@@ -14,6 +14,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("inference.cmd_validate", "check a run file without running it"),
     "predict": ("inference.cmd_predict", "every observable and constraint at one parameter point"),
     "compare": ("inference.compare", "evidences and Bayes factor of two runs"),
+    "compare-posteriors": ("inference.posterior_compare", "do two runs' posteriors agree (quantiles, in probability)"),
     "plot": ("inference.cmd_plot", "corner plot and the paper's figures for finished runs"),
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
     "export": ("inference.cmd_export", "a run's samples for GetDist, anesthetic or as CSV"),

@@ -133,9 +133,9 @@ def _finish(config: Any, problem: Any, output: Any, wall: float, settings: dict[
     from inference.samplers import compute_blobs
 
     log.info("sampling took %.1f s; stopped because: %s", wall, output.info.get("stop_reason", "the sampler finished"))
-    if "NOT" in str(output.info.get("stop_reason", "")):
+    if output.info.get("converged") is False or "NOT" in str(output.info.get("stop_reason", "")):
         log.warning("%s: the sampler stopped before convergence; treat the results as preliminary "
-                    "(raise the step or call cap, or use dynesty for this posterior)", config.name)
+                    "(raise the cap; an emcee chain continues where it stopped with --resume --force)", config.name)
     log.info("computing predictions for %d samples", len(output.samples))
     blobs = compute_blobs(problem, output.samples)
     interrupt.checkpoint_point(lambda: None)  # stopped while computing predictions: the checkpoint is whole

@@ -207,10 +207,19 @@ SETTING_CHECKS: dict[str, dict[str, Check]] = {
     },
     "emcee": {
         "nwalkers": _positive_int_or_none,
+        "ensembles": lambda v, p, s: _count(v, p, s, low=_min_ensembles()),
+        "moves": lambda v, p, s: _emcee_moves(v, p, s),
         "max_steps": lambda v, p, s: _count(v, p, s, low=1),
+        "max_time": lambda v, p, s: None if v is None else s.number(v, p, low=0.0, low_inclusive=False,
+                                                                   hint="Give seconds, such as 600, or null"),
+        "thin_by": lambda v, p, s: _count(v, p, s, low=1),
         "tau_factor": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
-        "tau_rtol": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "rhat_max": lambda v, p, s: s.number(v, p, low=1.0, low_inclusive=False,
+                                             hint="Use a value just above 1, such as 1.01"),
+        "ess_min": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
+        "tau_rtol": lambda v, p, s: None if v is None else s.number(v, p, low=0.0, low_inclusive=False),
         "check_every": lambda v, p, s: _count(v, p, s, low=1),
+        "initial": lambda v, p, s: s.string(v, p, hint="Write prior, or the path of a results folder"),
         "backup_every": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
         "flush_every": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
     },
@@ -231,9 +240,33 @@ for _checks in SETTING_CHECKS.values():
 FALLBACK_DEFAULTS: dict[str, dict[str, Any]] = {
     "dynesty": {"nlive": 500, "dlogz": 0.5, "bound": "multi", "sample": "rwalk", "maxcall": None,
                 "checkpoint_every": 60.0},
-    "emcee": {"nwalkers": None, "max_steps": 20000, "tau_factor": 50.0, "check_every": 100},
+    "emcee": {"nwalkers": None, "max_steps": 1_000_000, "tau_factor": 50.0, "check_every": 1000},
     "scan": {"n_eff": 2000, "max_calls": 10_000_000},
 }
+
+
+def _min_ensembles() -> int:
+    from inference.samplers.emcee_backend import MIN_ENSEMBLES
+
+    return MIN_ENSEMBLES
+
+
+def _emcee_moves(value: Any, path: KeyPath, src: Source) -> dict[str, Any]:
+    """The emcee move mixture, checked and normalised by the adapter's own parser."""
+    from inference.samplers.emcee_moves import moves_as_setting, parse_moves
+
+    if isinstance(value, Mapping):
+        src.mapping(value, path, "moves", "moves: {de: 0.8, de_snooker: 0.2}")
+    return moves_as_setting(parse_moves(value, lambda sub, problem, fix: src.fail((*path, *sub), problem, fix)))
+
+
+def _check_emcee(settings: Mapping[str, Any], spath: KeyPath, src: Source) -> None:
+    """Settings of emcee that depend on each other: steps counted in multiples of the stored thinning."""
+    thin = int(settings.get("thin_by") or 1)
+    for key in ("check_every", "max_steps"):
+        if settings.get(key) is not None and int(settings[key]) % thin:
+            src.fail((*spath, key), f"{key} = {settings[key]} is not a multiple of thin_by = {thin}",
+                     f"Use a multiple of {thin}, such as {int(settings[key]) // thin * thin or thin}")
 
 
 def sampler_defaults(name: str) -> dict[str, Any]:
@@ -280,6 +313,10 @@ def parse_sampler(raw: Any, src: Source) -> dict[str, Any]:
         for key, value in given.items():
             check = checks.get(key) or _generic_check(defaults[key])
             settings[key] = check(value, (*spath, key), src)
+        if name == "emcee":
+            _check_emcee(settings, spath, src)
+    if name == "emcee" and "moves" in settings:
+        settings["moves"] = _emcee_moves(settings["moves"], ("sampler", "settings", "moves"), src)
     return {"name": name, "settings": settings}
 
 

@@ -154,8 +154,11 @@ def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler
                 f"{DYNESTY_OWN_SECONDS_PER_CALL * 1e3:.3g} ms of dynesty's own) x ~{calls:,} calls = ~"
                 f"{_duration(seconds)} (rough; order of magnitude)")
     elif sampler == "emcee":
-        calls = int(settings.get("nwalkers", 4 * d)) * int(settings.get("max_steps", 20000))
+        walkers = int(settings.get("nwalkers") or max(32, 4 * d)) * int(settings.get("ensembles") or 1)
+        calls = walkers * int(settings.get("max_steps", 20000))
         seconds, per = calls * t_vec, t_vec
+        if settings.get("max_time"):
+            seconds = min(seconds, float(settings["max_time"]))
     else:
         accept = max(float(np.mean(np.isfinite(logl))), 1.0 / nbatch)
         calls = int(min(float(settings.get("n_eff", 2000)) / accept, float(settings.get("max_calls", 1e7))))

@@ -1,5 +1,20 @@
-"""emcee adapter: affine-invariant ensemble MCMC with an HDF5 backend, resume and an autocorrelation stop.
+"""emcee adapter: ensemble MCMC with a move mixture, independent ensembles, a convergence gate, an HDF5
+backend with thinned storage, and resume.
 
+Walkers: `ensembles` (default 4) independent ensembles of `nwalkers` walkers each (default max(32, 4 d),
+rounded up to a multiple of 4), run by one `emcee.EnsembleSampler` whose moves act on each ensemble separately
+(`emcee_moves.GroupedMove`), so the log-posterior is one vectorised call for all of them. Moves: the
+`moves` mixture (default DE 0.8 + DE snooker 0.2; `emcee_moves` lists the moves and options). Start:
+independent prior draws per ensemble (each from its own seed), or (`initial: PATH`) distinct draws of an
+earlier run's `posterior.nc`, duplicates removed (a snooker move needs distinct walkers).
+
+Stop: the convergence gate of `emcee_gate` (every parameter > `tau_factor` tau, split R-hat between
+ensembles <= `rhat_max`, bulk ESS >= `ess_min`), checked every `check_every` steps, then every ~5 % of
+the chain once it is longer than 20 `check_every` (a check reads the whole chain, so fixed spacing would
+cost O(length^2)); or the step cap `max_steps`; or the time cap `max_time` (seconds of this process).
+`info["stop_reason"]` says which and why, `info["converged"]` is True only for the first.
+
+Storage: every `thin_by`-th step is kept (`thin_by` is recorded in the chain file and in `info`).
 Completed steps are buffered in memory and appended to `outdir/chain.h5` (the format of
 `emcee.backends.HDFBackend`) in one write at every convergence check and at least every `flush_every`
 seconds; the `iteration` counter is written last, so a kill loses at most the steps since the last write,
@@ -7,15 +22,8 @@ and the generator state is stored with them, so a resumed chain continues exactl
 chain would have. (One file open per step cost ~2 ms, far more than a step on the compiled likelihood.)
 As a guard against a kill corrupting the HDF5 file itself, a copy
 `chain.h5.bak` is refreshed atomically every `backup_every` seconds and used if the main file cannot
-be read.
-
-Stop rule: the chain is longer than `tau_factor` (default 50) times the largest integrated
-autocorrelation time and that estimate changed by less than `tau_rtol` since the previous check
-(emcee documentation's criterion), or the step cap `max_steps` is reached; `info["stop_reason"]` says
-which. Checks come every `check_every` steps, then every 5 % of the chain once it is longer than 20
-`check_every` (a check reads the whole chain and costs O(length), so fixed spacing would cost O(length^2));
-the schedule depends only on the step number, so a resumed chain stops where the uninterrupted one does.
-Output: burn-in 2 tau discarded, thinned by tau / 2, walkers kept as chains (chain-major rows).
+be read. Output: burn-in 2 tau discarded, thinned by tau / 2, walkers kept as chains (chain-major rows,
+ensemble after ensemble).
 """
 
 from __future__ import annotations
@@ -24,8 +32,9 @@ import logging
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import emcee
 import numpy as np
@@ -33,24 +42,79 @@ import numpy as np
 from inference import interrupt
 from inference.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.pool import ChunkedFunction, PoolHandle
-from inference.problem import SamplingProblem, VectorLogPosterior, evaluate_log_posterior
+from inference.problem import SamplingProblem, VectorLogPosterior
 from inference.progress import Progress
-from inference.samplers import SamplerOutput, check_settings
+from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings
+from inference.samplers.emcee_gate import Diagnostics, GateCriteria, diagnose, ensemble_tau, stop_reason
+from inference.samplers.emcee_moves import DEFAULT_MOVES, MoveSpec, build_moves, moves_as_setting, parse_moves
+from inference.samplers.emcee_start import initial_walkers
 
 log = logging.getLogger(__name__)
 
 CHAIN = "chain.h5"
+MIN_ENSEMBLES = 4
 
 DEFAULTS: dict[str, Any] = {
-    "nwalkers": None,  # default max(32, 4 d), rounded up to an even number
-    "max_steps": 20000,
+    "nwalkers": None,  # walkers per ensemble; default max(32, 4 d); rounded up to a multiple of 4
+    "ensembles": 4,  # independent ensembles (R-hat is computed between them)
+    "moves": DEFAULT_MOVES,
+    "max_steps": 1_000_000,
+    "max_time": None,  # seconds of sampling in this process; None: no time cap
+    "thin_by": 10,  # store every thin_by-th step
     "tau_factor": 50.0,
-    "tau_rtol": 0.01,
-    "check_every": 100,
+    "rhat_max": 1.01,
+    "ess_min": 1000.0,
+    "tau_rtol": None,  # optional: tau stable to this fraction between checks
+    "check_every": 1000,
+    "initial": "prior",  # or the path of an earlier run's posterior.nc (or its results folder)
     "backup_every": 60.0,
     "flush_every": 5.0,
     "progress_every": 10.0,
 }
+
+
+@dataclass(frozen=True)
+class EmceeSettings:
+    """The checked settings of one run (steps in sampler steps, not stored steps)."""
+
+    nwalkers: int
+    ensembles: int
+    moves: tuple[MoveSpec, ...]
+    max_steps: int
+    max_time: float | None
+    thin_by: int
+    check_every: int
+    criteria: GateCriteria
+    initial: str
+
+
+def resolve_settings(settings: dict[str, Any], ndim: int) -> tuple[EmceeSettings, dict[str, Any]]:
+    """(typed settings, the settings dict with the moves normalised); SamplerSettingsError on a bad value."""
+    opts = check_settings("emcee", settings, DEFAULTS)
+
+    def fail(path: tuple[str, ...], problem: str, fix: str) -> NoReturn:
+        raise SamplerSettingsError(f"emcee setting moves{''.join('.' + p for p in path)}: {problem}. {fix}")
+
+    moves = parse_moves(opts["moves"], fail)
+    opts["moves"] = moves_as_setting(moves)
+    nwalkers = int(opts["nwalkers"] or max(32, 4 * ndim))
+    nwalkers += -nwalkers % 4  # the snooker move splits each ensemble in four equal parts
+    if nwalkers < 2 * ndim:
+        raise SamplerSettingsError(f"emcee needs nwalkers >= 2 x {ndim} parameters per ensemble; got {nwalkers}")
+    ensembles, thin = int(opts["ensembles"]), int(opts["thin_by"])
+    if ensembles < MIN_ENSEMBLES:
+        raise SamplerSettingsError(f"emcee needs ensembles >= {MIN_ENSEMBLES} (R-hat between independent "
+                                   f"ensembles); got {ensembles}")
+    for key in ("check_every", "max_steps"):
+        if int(opts[key]) % thin:
+            raise SamplerSettingsError(f"emcee setting {key} = {opts[key]} is not a multiple of thin_by = {thin}; "
+                                       f"use a multiple of {thin}")
+    criteria = GateCriteria(float(opts["tau_factor"]), float(opts["rhat_max"]), float(opts["ess_min"]),
+                            None if opts["tau_rtol"] is None else float(opts["tau_rtol"]))
+    typed = EmceeSettings(nwalkers, ensembles, moves, int(opts["max_steps"]),
+                          None if opts["max_time"] is None else float(opts["max_time"]), thin,
+                          int(opts["check_every"]), criteria, str(opts["initial"]))
+    return typed, opts
 
 
 class _BufferedBackend(emcee.backends.HDFBackend):
@@ -112,12 +176,9 @@ def check_steps(every: int, upto: int) -> list[int]:
 def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: int,
         pool: PoolHandle | None, resume: bool) -> SamplerOutput:
     """Run (or resume) an emcee chain; see the module docstring."""
-    opts = check_settings("emcee", settings, DEFAULTS)
     d = problem.ndim
-    nwalkers = int(opts["nwalkers"] or max(32, 4 * d))
-    nwalkers += nwalkers % 2
-    if nwalkers < 2 * d:
-        raise ValueError(f"emcee needs nwalkers >= 2 x {d} parameters; got {nwalkers}")
+    cfg, opts = resolve_settings(settings, d)
+    total = cfg.nwalkers * cfg.ensembles
     path = outdir / CHAIN
     t0 = time.monotonic()
     flush_every = float(opts["flush_every"])
@@ -127,57 +188,73 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         if resume:
             log.info("emcee: nothing to resume in %s; starting a new chain", outdir)
         backend = _BufferedBackend(str(path), flush_every=flush_every)
-        backend.reset(nwalkers, d)
-        initial: np.ndarray | None = _initial_walkers(problem, nwalkers, seed)
+        backend.reset(total, d)
+        with backend.open("a") as f:
+            f[backend.name].attrs.update(thin_by=cfg.thin_by, ensembles=cfg.ensembles)
+        initial: np.ndarray | None = initial_walkers(problem, cfg.nwalkers, cfg.ensembles, seed, cfg.initial)
     else:
-        if backend.shape != (nwalkers, d):
-            raise CheckpointError(path, f"the chain holds {backend.shape[0]} walkers x {backend.shape[1]} parameters, "
-                                  f"the run asks for {nwalkers} x {d}", RESTART)
-        log.info("emcee: resuming %s at step %d", path, start_iteration)
+        with backend.open() as f:
+            stored = (int(f[backend.name].attrs.get("thin_by", 1)), int(f[backend.name].attrs.get("ensembles", 1)))
+        if backend.shape != (total, d) or stored != (cfg.thin_by, cfg.ensembles):
+            raise CheckpointError(path, f"the chain holds {backend.shape[0]} walkers x {backend.shape[1]} parameters "
+                                  f"(thin_by {stored[0]}, {stored[1]} ensembles), the run asks for {total} x {d} "
+                                  f"(thin_by {cfg.thin_by}, {cfg.ensembles} ensembles)", RESTART)
+        log.info("emcee: resuming %s at step %d", path, start_iteration * cfg.thin_by)
         initial = None
     logprob = ChunkedFunction(VectorLogPosterior(problem), pool)
-    sampler = emcee.EnsembleSampler(nwalkers, d, logprob, backend=backend, vectorize=True)
+    sampler = emcee.EnsembleSampler(total, d, logprob, backend=backend, vectorize=True,
+                                    moves=build_moves(cfg.moves, cfg.ensembles))
     if initial is not None:
         seq = np.random.SeedSequence([seed, 2])
         sampler.random_state = np.random.RandomState(np.random.MT19937(seq)).get_state()
     with interrupt.deferred():
-        stop_reason, tau = _run_chain(sampler, backend, initial, opts, path)
-    out = _output(problem, backend, tau, nwalkers)
-    out.info.update(stop_reason=stop_reason, wall_time=time.monotonic() - t0,
-                    resumed_from_step=start_iteration if initial is None else None, settings=opts,
-                    chain_file=str(path))
+        kind, reason, diag = _run_chain(sampler, backend, initial, cfg, opts, path, problem.names, t0)
+    out = _output(problem, backend, diag, cfg)
+    out.info.update(stop_reason=reason, stop_kind=kind, converged=kind == "converged",
+                    wall_time=time.monotonic() - t0,
+                    resumed_from_step=start_iteration * cfg.thin_by if initial is None else None, settings=opts,
+                    chain_file=str(path), gate={"tau_factor": cfg.criteria.tau_factor,
+                                                "rhat_max": cfg.criteria.rhat_max, "ess_min": cfg.criteria.ess_min})
     return out
 
 
-def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray | None,
-               opts: dict[str, Any], path: Path) -> tuple[str, np.ndarray]:
-    max_steps, every = int(opts["max_steps"]), int(opts["check_every"])
-    factor, rtol = float(opts["tau_factor"]), float(opts["tau_rtol"])
-    progress = Progress("emcee", total=max_steps, unit="steps", every=float(opts["progress_every"]), estimated=True)
+def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray | None, cfg: EmceeSettings,
+               opts: dict[str, Any], path: Path, names: tuple[str, ...], t0: float) -> tuple[str, str, Diagnostics]:
+    """Sample until the gate passes or a cap is reached: (kind, reason, diagnostics at the stop)."""
+    thin, every = cfg.thin_by, cfg.check_every
+    progress = Progress("emcee", total=cfg.max_steps, unit="steps", every=float(opts["progress_every"]),
+                        estimated=True)
     last_backup = time.monotonic()
     state = initial
-    schedule = check_steps(every, max_steps)
-    tau_at: dict[int, np.ndarray] = {}  # tau at earlier check steps (each costs a pass over the chain)
-    tau = np.full(1, np.nan)
+    schedule = check_steps(every, cfg.max_steps)
+    tau_at: dict[int, np.ndarray] = {}  # tau at earlier check steps (for tau_rtol)
+    latest = "no check yet"
+    tau_now = np.full(1, np.nan)
     while True:
         backend.flush()
-        it = backend.iteration
-        if it in schedule:
-            tau, converged = _check(backend, it, schedule, tau_at, factor, rtol)
-            if converged:
-                reason = (f"converged: {it} steps > {factor:g} x max autocorrelation time {np.max(tau):.1f}, "
-                          f"estimate stable to {rtol:g}")
+        steps = backend.iteration * thin
+        if steps in schedule:
+            diag, failures = _check(backend, steps, schedule, tau_at, cfg, names)
+            tau_now = diag.tau
+            if not failures:
+                kind, reason = "converged", stop_reason("converged", diag, failures, cfg.criteria)
                 break
-        if it >= max_steps:
-            if it not in schedule:  # tau of the whole chain, for the message and the burn-in
-                tau = emcee.autocorr.integrated_time(backend.get_chain(), tol=0)
-            reason = f"stopped at the step cap max_steps = {max_steps}: NOT converged (max tau {np.max(tau):.1f})"
+            latest = "; ".join(failures)
+        cap = ("step cap", float(cfg.max_steps)) if steps >= cfg.max_steps else None
+        if cap is None and cfg.max_time is not None and time.monotonic() - t0 >= cfg.max_time and steps > 0:
+            cap = ("time cap", cfg.max_time)  # (checked after every chunk of at most check_every steps)
+        if cap is not None:
+            diag = diagnose(backend.get_chain(), names, cfg.ensembles, thin)
+            failures = diag.failures(cfg.criteria, tau_at.get(_previous(schedule, steps)))
+            kind, reason = cap[0], stop_reason(cap[0], diag, failures or ["the gate was not checked"], cfg.criteria,
+                                               cap[1])
             break
-        progress.update(it, f"max tau {np.max(tau):.1f}, needs > {factor:g} tau steps (cap {max_steps:,}), "
-                        f"acceptance {np.mean(backend.accepted) / max(it, 1):.2f}",
-                        total=expected_steps(it, tau, factor, max_steps))
-        target = next((c for c in schedule if c > it), max_steps)
-        sampler.run_mcmc(state, target - it, progress=False)
+        # emcee counts acceptances of the stored steps only (every thin_by-th): per stored step
+        acceptance = np.mean(backend.accepted) / max(backend.iteration, 1)
+        progress.update(steps, f"acceptance {acceptance:.3f}, not yet converged: {latest}",
+                        total=expected_steps(steps, tau_now, cfg.criteria.tau_factor, cfg.max_steps))
+        target = next((c for c in schedule if c > steps), cfg.max_steps)
+        sampler.run_mcmc(state, min(target - steps, every) // thin, thin_by=thin, progress=False)
         state = None
         if time.monotonic() - last_backup > float(opts["backup_every"]):
             backend.flush()
@@ -185,50 +262,40 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
             last_backup = time.monotonic()
     progress.close(reason)
     _backup(path)
-    return reason, tau
+    return kind, reason, diag
 
 
 def expected_steps(it: int, tau: np.ndarray, factor: float, max_steps: int) -> int:
     """Steps the chain is expected to need: ``factor`` times the largest autocorrelation time estimated so far
     (an underestimate while tau still grows), at least the steps done, at most ``max_steps``; ``max_steps``
     before the first estimate."""
-    tau_max = float(np.max(tau)) if np.size(tau) else float("nan")
+    tau_max = float(np.nanmax(tau)) if np.size(tau) and np.any(np.isfinite(tau)) else float("nan")
     if not np.isfinite(tau_max):
         return max_steps
     return int(min(max_steps, max(it, np.ceil(factor * tau_max))))
 
 
-def _check(backend: Any, it: int, schedule: list[int], tau_at: dict[int, np.ndarray], factor: float,
-           rtol: float) -> tuple[np.ndarray, bool]:
-    """(tau, converged) at check step ``it``; tau from the whole chain, compared with tau at the previous check
-    step (remembered, or recomputed from the first steps of the chain after a resume)."""
+def _previous(schedule: list[int], steps: int) -> int:
+    earlier = [c for c in schedule if c < steps]
+    return earlier[-1] if earlier else -1
+
+
+def _check(backend: Any, steps: int, schedule: list[int], tau_at: dict[int, np.ndarray], cfg: EmceeSettings,
+           names: tuple[str, ...]) -> tuple[Diagnostics, list[str]]:
+    """(diagnostics, failures) at check step ``steps``. tau first (cheap); R-hat and ESS only once the chain is
+    long enough in tau. tau at the previous check (for tau_rtol) is remembered, or recomputed after a resume."""
     chain = backend.get_chain()
-    tau = tau_at[it] = emcee.autocorr.integrated_time(chain, tol=0)
-    k = schedule.index(it)
-    if k == 0:
-        return tau, False
-    prev_step = schedule[k - 1]
-    prev = tau_at.get(prev_step)
-    if prev is None:
-        prev = tau_at[prev_step] = emcee.autocorr.integrated_time(chain[:prev_step], tol=0)
-    stable = bool(np.all(np.abs(prev - tau) / tau < rtol))
-    return tau, bool(np.all(factor * tau < len(chain))) and stable
-
-
-def _initial_walkers(problem: SamplingProblem, nwalkers: int, seed: int, tries: int = 100) -> np.ndarray:
-    """Walkers drawn from the prior (prior transform of uniform draws) with a finite log-posterior."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 3]))
-    found: list[np.ndarray] = []
-    n = 0
-    for _ in range(tries):
-        x = np.asarray(problem.prior_transform(rng.random((max(4 * nwalkers, 256), problem.ndim))), dtype=float)
-        good = x[np.isfinite(evaluate_log_posterior(problem, x)[0])]
-        found.append(good)
-        n += len(good)
-        if n >= nwalkers:
-            return np.concatenate(found)[:nwalkers]
-    raise RuntimeError(f"emcee: only {n} of {tries * max(4 * nwalkers, 256)} prior draws have a finite "
-                       f"posterior, fewer than the {nwalkers} walkers; widen the prior or use the scan sampler")
+    tau = tau_at[steps] = ensemble_tau(chain, cfg.ensembles, cfg.thin_by)
+    if not np.all(cfg.criteria.tau_factor * tau < steps):
+        d = len(names)
+        diag = Diagnostics(names, steps, tau, np.full(d, np.nan), np.full(d, np.nan), 0, cfg.ensembles)
+        return diag, diag.failures(cfg.criteria)[:1]
+    prev_step = _previous(schedule, steps)
+    previous = tau_at.get(prev_step)
+    if previous is None and cfg.criteria.tau_rtol is not None and prev_step > 0:
+        previous = tau_at[prev_step] = ensemble_tau(chain[:prev_step // cfg.thin_by], cfg.ensembles, cfg.thin_by)
+    diag = diagnose(chain, names, cfg.ensembles, cfg.thin_by)
+    return diag, diag.failures(cfg.criteria, previous)
 
 
 RESTART = "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)"
@@ -270,27 +337,25 @@ def _backup(path: Path) -> None:
     os.replace(tmp, path.with_name(path.name + ".bak"))
 
 
-def _output(problem: SamplingProblem, backend: Any, tau: np.ndarray, nwalkers: int) -> SamplerOutput:
-    tau_max = float(np.max(tau)) if np.all(np.isfinite(tau)) else 1.0
-    burn, thin = int(np.ceil(2 * tau_max)), max(1, int(tau_max / 2))
-    iteration = backend.iteration
-    if burn >= iteration - 1:
-        log.warning("emcee: burn-in %d >= chain length %d; keeping the second half instead", burn, iteration)
-        burn = iteration // 2
-    chain = backend.get_chain(discard=burn, thin=thin)  # (steps, walkers, d)
+def _output(problem: SamplingProblem, backend: Any, diag: Diagnostics, cfg: EmceeSettings) -> SamplerOutput:
+    """Samples after the burn-in (2 tau), thinned by tau / 2, walkers as chains; the gate's numbers in info."""
+    thin = cfg.thin_by
+    stored = backend.iteration
+    tau_max = float(np.max(diag.tau)) if np.all(np.isfinite(diag.tau)) else float(thin)
+    burn, every = int(np.ceil(diag.burn_in / thin)), max(1, int(tau_max / 2 / thin))
+    if burn >= stored - 1:
+        log.warning("emcee: burn-in %d >= chain length %d steps; keeping the second half instead", burn * thin,
+                    stored * thin)
+        burn = stored // 2
+    chain = backend.get_chain(discard=burn, thin=every)  # (stored steps, walkers, d)
     samples = np.ascontiguousarray(chain.transpose(1, 0, 2).reshape(-1, problem.ndim))
-    logpost = backend.get_log_prob(discard=burn, thin=thin).T.reshape(-1)
+    logpost = backend.get_log_prob(discard=burn, thin=every).T.reshape(-1)
     logl = logpost - np.asarray(problem.log_prior(samples), dtype=float)
-    n = len(samples)
-    info = {
-        "ncall": int(nwalkers * (iteration + 1)),
-        "niter": int(iteration),
-        "nwalkers": nwalkers,
-        "efficiency": float(np.mean(backend.accepted) / max(iteration, 1)),
-        "acceptance_fraction": float(np.mean(backend.accepted) / max(iteration, 1)),
-        "autocorr_time": [float(t) for t in np.atleast_1d(tau)],
-        "burn_in": burn,
-        "thin": thin,
-    }
+    n, nwalkers, steps = len(samples), cfg.nwalkers * cfg.ensembles, stored * thin
+    acceptance = float(np.mean(backend.accepted) / max(stored, 1))  # emcee counts the stored steps only
+    info = {"ncall": int(nwalkers * (steps + 1)), "niter": int(steps), "nwalkers": nwalkers,
+            "walkers_per_ensemble": cfg.nwalkers, "efficiency": acceptance, "acceptance_fraction": acceptance,
+            **diag.as_info(), "burn_in": int(burn * thin), "thin": int(every * thin), "thin_by": int(thin),
+            "stored_steps": int(stored), "moves": moves_as_setting(cfg.moves)}
     return SamplerOutput(names=problem.names, samples=samples, weights=np.full(n, 1.0 / n), logl=logl,
                          logz=float("nan"), logz_err=None, info=info, chains=nwalkers)

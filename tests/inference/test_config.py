@@ -36,7 +36,8 @@ def write(tmp_path: Path, text: str, name: str = "run.yaml") -> Path:
 
 def test_all_six_run_files_are_shipped() -> None:
     assert {p.stem for p in RUNS} >= {"kappa_nonzero", "kappa_zero", "paper_scan_kappa_nonzero",
-                                      "paper_scan_kappa_zero", "emcee_kappa_nonzero", "quick"}
+                                      "paper_scan_kappa_zero", "emcee_kappa_nonzero", "emcee_kappa_zero",
+                                      "quick"}
 
 
 @pytest.mark.parametrize("path", RUNS, ids=[p.stem for p in RUNS])

@@ -108,7 +108,7 @@ def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
     settings = {"nwalkers": 32, "max_steps": 4000, "check_every": 50, "tau_factor": 30}
     out = run_sampler("emcee", problem, settings, tmp_path, seed=5)
     assert out.info["stop_reason"].startswith("converged"), out.info["stop_reason"]
-    assert out.logz_err is None and out.chains == 32
+    assert out.logz_err is None and out.chains == 4 * 32  # 4 independent ensembles of 32 walkers
     n_eff = len(out.samples) / 2  # thinned by tau / 2
     # Tolerance: 4 standard errors of the mean (sigma = 1) for the effective sample size.
     np.testing.assert_allclose(out.samples.mean(axis=0), gauss.mean, atol=4 / np.sqrt(n_eff))
@@ -126,7 +126,7 @@ def test_emcee_buffered_writes_store_what_per_step_writes_store(tmp_path: Path) 
     """Flushing after every step (the old per-step write) and once per check give the same file."""
     import emcee
 
-    settings = {"max_steps": 300, "check_every": 100}
+    settings = {"max_steps": 300, "check_every": 100, "thin_by": 1}
     files = []
     for name, flush_every in (("per_step", 1e-12), ("buffered", 1e9)):
         run_sampler("emcee", gaussian_problem(), {**settings, "flush_every": flush_every}, tmp_path / name, seed=3)

@@ -86,6 +86,15 @@ CASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "eta_t_overflows": ("parameters.eta_t.max", ("the likelihood cannot be computed at eta_t =", "overflows"),
                         ("the paper's range [0, 0.02]",)),
     "output_empty": ("output", ("output '' is not a folder of its own",), ("results/output_empty",)),
+    "emcee_unknown_move": ("sampler.settings.moves.DEMove", ("unknown emcee move 'DEMove'",),
+                           ("Did you mean 'de'?", "'de_snooker'", "'stretch'")),
+    "emcee_move_option_unknown": ("sampler.settings.moves.de.gama0", ("unknown option 'gama0' of move 'de'",),
+                                  ("Did you mean 'gamma0'?",)),
+    "emcee_move_weight_negative": ("sampler.settings.moves.de_snooker.weight", ("must be > 0", "-0.2"),
+                                   ("Use a value > 0",)),
+    "emcee_check_every_not_multiple": ("sampler.settings.check_every",
+                                       ("check_every = 1020 is not a multiple of thin_by = 50",),
+                                       ("Use a multiple of 50, such as 1000",)),
 }
 FILES = sorted(BAD.glob("*.yaml"))
 
