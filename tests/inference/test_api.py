@@ -79,5 +79,5 @@ def test_unknown_benchmark():
 def test_load_result_refuses_an_unfinished_folder(tmp_path):
     from inference.results import IncompleteResultsError
 
-    with pytest.raises(IncompleteResultsError, match="no finished run|is not a darkportal results folder"):
+    with pytest.raises(IncompleteResultsError, match=r"no finished run|is not a darkportal results folder"):
         api.load_result(tmp_path)

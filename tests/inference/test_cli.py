@@ -64,7 +64,7 @@ def _entries(text: str) -> list[str]:
 def test_every_help_is_complete(capsys, name):
     text = _help(capsys, name)
     description = _description(text)
-    assert description.endswith((".", ")")), f"darkportal {name} --help: description cut off: {description!r}"
+    assert description.endswith((".", ")", "?")), f"darkportal {name} --help: description cut off: {description!r}"
     # each argument's help, joined over its wrapped lines, must not end in a dangling word
     for entry in _entries(text):
         assert not re.search(r"\b(a|an|and|the|of|or|to|with)$|,$", entry), f"{name}: {entry!r}"
