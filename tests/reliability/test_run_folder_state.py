@@ -183,7 +183,8 @@ def test_sigterm_during_emcee_keeps_every_finished_step(tmp_path: Path) -> None:
     from inference.samplers import run_sampler
     from inference.samplers.emcee_backend import _open_backend
 
-    settings = {"nwalkers": 16, "max_steps": 100000, "tau_factor": 1000, "check_every": 50, "flush_every": 60.0}
+    settings = {"nwalkers": 16, "max_steps": 100000, "tau_factor": 1000, "check_every": 50, "flush_every": 60.0,
+                "thin_by": 1}  # every step stored, so stored steps count steps
     timer = threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGTERM))
     with interrupt.graceful(), pytest.raises(interrupt.RunInterrupted) as stop:
         timer.start()
