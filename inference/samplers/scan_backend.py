@@ -67,8 +67,9 @@ DEFAULTS: dict[str, Any] = {
     "scale": 2.0,  # covariance inflation of the mixture components
     "min_accepted": 30,  # accepted points before the first fitted proposal (then refit on each doubling)
     "n_resample": 20,
-    "pilot_particles": 2000,  # SMC particles of the pilot (0: no pilot)
+    "pilot_particles": 4000,  # SMC particles of the pilot (0: no pilot)
     "pilot_steps": 10,  # Metropolis moves per particle and tempering stage
+    "pilot_ess": 0.8,  # fraction of the effective sample size kept by each tempering step
     "pilot_max_calls": 5_000_000,
     "max_points": 100_000,  # reservoir of accepted points kept (and stored in the results)
     "checkpoint_every": 10.0,  # seconds between checkpoints (0: after every batch)
@@ -201,7 +202,8 @@ def _start(state: dict[str, Any], problem: SamplingProblem, target: _OnCube, opt
         return
     pilot = target if problem.pilot_log_likelihood is None else _OnCube(problem, _Chunk(problem, True), pool)
     t0 = time.monotonic()
-    res = run_pilot(pilot, target, problem.ndim, rng, n, int(opts["pilot_steps"]), int(opts["pilot_max_calls"]))
+    res = run_pilot(pilot, target, problem.ndim, rng, n, int(opts["pilot_steps"]), int(opts["pilot_max_calls"]),
+                    step_ess=float(opts["pilot_ess"]))
     state["ncall"] += res.calls
     state["pilot_calls"], state["pilot_reason"] = res.calls, res.reason
     distinct = len(np.unique(res.u, axis=0))

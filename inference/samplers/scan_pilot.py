@@ -111,9 +111,11 @@ def _move(u: np.ndarray, ell: np.ndarray, beta: float, pilot: CubeFunction, step
 
 
 def run_pilot(pilot: CubeFunction, target: CubeFunction, d: int, rng: np.random.Generator, n_particles: int,
-              steps: int, max_calls: int, beta_max: float = 1e12) -> PilotResult:
+              steps: int, max_calls: int, step_ess: float = 0.8, beta_max: float = 1e12) -> PilotResult:
     """Adaptive SMC from the prior to prior x exp(beta l), stopping when the particles are a good importance
-    sample of prior x L (see the module docstring). `pilot` gives l, `target` gives log L, both on cube points."""
+    sample of prior x L (see the module docstring). `pilot` gives l, `target` gives log L, both on cube points;
+    each step in beta keeps a fraction `step_ess` of the particles' effective sample size (small steps let the
+    moves keep up, so that islands whose share shrinks on the way are not lost)."""
     u = rng.random((n_particles, d))
     ell = pilot(u)
     calls, beta, stages = n_particles, 0.0, 0
@@ -136,7 +138,7 @@ def run_pilot(pilot: CubeFunction, target: CubeFunction, d: int, rng: np.random.
         finite_ell = ell[np.isfinite(ell)]
         if beta >= beta_max or np.ptp(finite_ell) == 0.0:
             return PilotResult(u, calls, stages, beta, "the pilot likelihood is flat: nothing to temper on", False)
-        new_beta = _next_beta(ell, beta, half, beta_max)
+        new_beta = _next_beta(ell, beta, step_ess * n_particles, beta_max)
         idx = _systematic(_incremental(ell, new_beta - beta), rng)
         u, ell, beta, stages = u[idx].copy(), ell[idx].copy(), new_beta, stages + 1
         u, ell, rate, used = _move(u, ell, beta, pilot, steps, scale, rng)
