@@ -163,8 +163,9 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
             last_save = time.monotonic()
     _save(path, state, rng)
     if len(state["logl"]) == 0:
-        raise RuntimeError(f"scan: no allowed point in {state['ncall']} likelihood calls; the allowed region "
-                           "is empty or below the resolution of the prior draws")
+        raise RuntimeError(f"scan: no allowed point in {state['ncall']} likelihood calls; the allowed region is "
+                           "empty or too small for these draws: check the cuts with `darkportal predict`, raise "
+                           "max_calls, or (cuts mode) raise pilot_particles / pilot_max_calls")
     progress(reason, force=True)
     if "NOT" in reason:
         log.warning("scan: %s", reason)
