@@ -185,13 +185,27 @@ def _fit_limits(ax: Axes, which: str, values: Sequence[np.ndarray], log_scale: b
     (ax.set_xlim if which == "x" else ax.set_ylim)(lim)
 
 
+def _paper_style(runs: Sequence[RunView]) -> bool:
+    """True when cuts-mode runs (the paper's allowed points) are drawn beside gaussian-mode posteriors: then the
+    former are points only and the latter contours only, as in the paper's figures with our posteriors added."""
+    return any(r.mode == "cuts" for r in runs) and any(r.mode != "cuts" for r in runs)
+
+
+def _draws(run: RunView, paper: bool) -> tuple[bool, bool]:
+    """(points, contours) to draw for `run`: points and contours, or the paper-style split."""
+    if not paper:
+        return True, run.mode != "cuts"  # a flat posterior (allowed points) has no contours to speak of
+    return run.mode == "cuts", run.mode != "cuts"
+
+
 def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_name: str, colour_attr: str,
                    n_points: int, seed: int, extra: tuple[np.ndarray, np.ndarray] | None = None,
                    allow_log: bool = True) -> bool:
     """Equally weighted draws of each run as points, with weighted contours; returns True if drawn.
 
-    `extra` (x values, y values), e.g. measured values, take part in the choice of log axes and in the
-    axis limits, so that they are visible beside the points.  Limits cover every point of every run.
+    Cuts-mode runs (allowed points) are drawn as points only; beside them gaussian-mode runs as contours only
+    (`_paper_style`). `extra` (x values, y values), e.g. measured values, take part in the choice of log axes and
+    in the axis limits, so that they are visible beside the points.  Limits cover every drawn run.
     """
     series = []
     for run in runs:
@@ -202,15 +216,19 @@ def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_n
             log.info("run %s lacks %s or %s: left out of the panel", run.name, x_name, y_name)
     if not series:
         return False
+    paper = _paper_style([s[0] for s in series])
     more = extra if extra is not None else (np.zeros(0), np.zeros(0))
     logx = allow_log and _use_log([*(s[1] for s in series), more[0]])
     logy = allow_log and _use_log([*(s[2] for s in series), more[1]])
     for i, (run, x, y) in enumerate(series):
         colour = getattr(run, colour_attr)
-        idx = run.resample(min(n_points, run.size), seed + i)
-        ax.scatter(x[idx], y[idx], s=3, color=colour, alpha=0.35, linewidths=0, rasterized=True,
-                   label=run.label)
-        _contours(ax, x, y, run.weights, colour, logx, logy)
+        points, contours = _draws(run, paper)
+        if points:
+            idx = run.resample(min(n_points, run.size), seed + i)
+            ax.scatter(x[idx], y[idx], s=3, color=colour, alpha=0.35, linewidths=0, rasterized=True,
+                       label=run.label)
+        if contours:
+            _contours(ax, x, y, run.weights, _contour_colour(colour) if paper else colour, logx, logy)
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
     # explicit limits: corner.hist2d switches autoscaling off, which would hide a later run's points
@@ -221,8 +239,24 @@ def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_n
     return True
 
 
+def _contour_colour(colour: str) -> str:
+    """A darker shade of a run's colour for its contours beside another run's points of the same colour."""
+    from matplotlib.colors import to_rgb
+
+    return "#{:02x}{:02x}{:02x}".format(*(int(255 * 0.6 * c) for c in to_rgb(colour)))
+
+
 def _legend(ax: Axes, runs: Sequence[RunView], colour_attr: str, extra: Sequence[Line2D] = ()) -> None:
-    handles = [Line2D([], [], marker="o", ls="", color=getattr(r, colour_attr), label=r.label) for r in runs]
+    paper = _paper_style(runs)
+    handles = []
+    for r in runs:
+        colour = getattr(r, colour_attr)
+        if paper and r.mode != "cuts":
+            handles.append(Line2D([], [], color=_contour_colour(colour), lw=1.2,
+                                  label=f"{r.label}: 68/95 % ({r.mode or 'posterior'})"))
+        else:
+            text = f"{r.label}: allowed points" if r.mode == "cuts" else r.label
+            handles.append(Line2D([], [], marker="o", ls="", color=colour, label=text))
     ax.legend(handles=[*handles, *extra], fontsize=8, loc="best", framealpha=0.8)
 
 

@@ -52,6 +52,8 @@ class RunView:
     best: index of the sample with the largest log L.  kappa_zero: True for the kappa = 0 case.
     raw_samples, raw_weights: the sampler's raw weighted samples (nested sampling), used for the corner
     plot's weighted contours when present; None otherwise.
+    mode: the likelihood mode of the run ("gaussian", "cuts"; "" if unknown). Cuts-mode runs are the paper's
+    allowed points: Figs. 2 and 3 draw them as points, and gaussian-mode runs beside them as contours only.
     """
 
     name: str
@@ -67,6 +69,7 @@ class RunView:
     kappa_zero: bool = False
     raw_samples: dict[str, FloatArray] | None = None
     raw_weights: FloatArray | None = None
+    mode: str = ""
 
     @classmethod
     def build(cls, name: str, samples: Mapping[str, Any], weights: Any = None, *,
@@ -207,6 +210,7 @@ def run_view_from_results(res: Any, wanted: Iterable[str] = (), label: str | Non
     ordered.update({k: v for k, v in samples.items() if k not in ordered})
     view = RunView.build(name, ordered, None, observables=observables, terms=terms, logl=stats.get("logl"),
                          label=label, kappa_zero=kappa_zero)
+    view.mode = str((res.config.get("likelihood") or {}).get("mode") or "")
     raw = _raw_samples(res, fixed)
     if raw is not None:
         view.raw_samples, view.raw_weights = raw
