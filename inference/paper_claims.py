@@ -38,6 +38,10 @@ class Claim:
     test: str
     agrees: bool | None  # None: not a statement of the paper for this case (shown for comparison)
 
+    def __post_init__(self) -> None:
+        if self.agrees is not None:  # numpy booleans from the comparisons -> bool
+            object.__setattr__(self, "agrees", bool(self.agrees))
+
 
 def _q(view: RunView, name: str, q: tuple[float, ...]) -> np.ndarray:
     source = view.samples if name in view.samples else view.observables
