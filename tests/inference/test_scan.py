@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 from inference.problem import SamplingProblem
-from inference.samplers import run_sampler
-from inference.samplers import scan_backend
+from inference.samplers import run_sampler, scan_backend
 
 D = 6
 UNIT_BALL_6 = np.pi**3 / 6
