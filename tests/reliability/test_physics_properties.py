@@ -54,7 +54,7 @@ def test_s_branching_ratios_sum_to_one(values):
 @settings(max_examples=100, deadline=None)
 @given(point_in_box(), st.floats(1.05, 3.0))
 def test_monotone_in_the_couplings(values, factor):
-    """Rates that are quadratic in one coupling grow with it (the formulas of flavour.md §4 and §3)."""
+    """Rates that are quadratic in one coupling grow with it (the formulas of docs/physics/flavour.md §4 and §3)."""
     base = predict(params_of(values))
     up_t = predict(params_of({**values, "eta_t": values["eta_t"] * factor}))
     up_k = predict(params_of({**values, "kappa": values["kappa"] * factor}))
