@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
                              resume=resuming)
         wall = time.monotonic() - t0
     log.info("sampling took %.1f s; stopped because: %s", wall, output.info.get("stop_reason", "the sampler finished"))
-    if "NOT" in str(output.info.get("stop_reason", "")):
+    if "NOT" in str(output.info.get("stop_reason", "")) and config.sampler.name != "scan":  # scan says what to raise
         log.warning("%s: the sampler stopped before convergence; treat the results as preliminary "
                     "(raise the step or call cap, or use dynesty for this posterior)", config.name)
     log.info("computing predictions for %d samples", len(output.samples))
