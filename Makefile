@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint typecheck clean tables bench lock
+.PHONY: run test venv lint typecheck clean tables bench lock paper
 
 venv: $(STAMP)
 
@@ -31,6 +31,18 @@ run: $(STAMP)
 	for r in $(RUNS); do $(VENV)/bin/darkportal report results/$$r --replot || exit 1; done && \
 	$(VENV)/bin/darkportal report results/kappa_nonzero results/kappa_zero --out results/comparison --replot && \
 	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ and report.html inside each), both runs overlaid in results/comparison"
+
+# The paper's own method (README, "Reproducing the paper"): both cuts-mode scans one after the other, Figs. 2
+# and 3 as allowed points (beside the gaussian-mode contours of 'make run' when its results exist), the claims.
+PAPER := paper_scan_kappa_nonzero paper_scan_kappa_zero
+paper: $(STAMP)
+	@for r in $(PAPER); do \
+	  [ -f results/$$r/COMPLETE ] && echo "[$$r] finished earlier: results/$$r (delete it to run again)" || \
+	  $(VENV)/bin/darkportal run runs/$$r.yaml --resume || exit 1; \
+	done; \
+	extra=""; for r in $(RUNS); do [ -f results/$$r/COMPLETE ] && extra="$$extra results/$$r"; done; \
+	$(VENV)/bin/darkportal plot $(addprefix results/,$(PAPER)) $$extra && \
+	$(PY) tools/paper_claims.py $(addprefix results/,$(PAPER))
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -133,7 +133,8 @@ def _finish(config: Any, problem: Any, output: Any, wall: float, settings: dict[
     from inference.samplers import compute_blobs
 
     log.info("sampling took %.1f s; stopped because: %s", wall, output.info.get("stop_reason", "the sampler finished"))
-    if output.info.get("converged") is False or "NOT" in str(output.info.get("stop_reason", "")):
+    if (output.info.get("converged") is False or "NOT" in str(output.info.get("stop_reason", ""))) \
+            and config.sampler.name != "scan":  # scan says in its stop reason what to raise
         log.warning("%s: the sampler stopped before convergence; treat the results as preliminary "
                     "(raise the cap; an emcee chain continues where it stopped with --resume --force)", config.name)
     log.info("computing predictions for %d samples", len(output.samples))

@@ -232,6 +232,12 @@ SETTING_CHECKS: dict[str, dict[str, Check]] = {
         "scale": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False),
         "min_accepted": lambda v, p, s: _count(v, p, s, low=1),
         "n_resample": lambda v, p, s: _count(v, p, s, low=0),
+        "pilot_particles": lambda v, p, s: _count(v, p, s, low=0),
+        "pilot_steps": lambda v, p, s: _count(v, p, s, low=1),
+        "pilot_max_calls": lambda v, p, s: _count(v, p, s, low=1),
+        "pilot_ess": lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False, high=1.0),
+        "max_points": lambda v, p, s: _count(v, p, s, low=1),
+        "checkpoint_every": lambda v, p, s: s.number(v, p, low=0.0),
     },
 }
 for _checks in SETTING_CHECKS.values():

@@ -7,6 +7,7 @@ dynesty's checkpoint file. Parameter vectors are in the run file's (paper) units
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from functools import cached_property
 from typing import Any
@@ -22,6 +23,10 @@ from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES
 from priors import Uniform
 
 FloatArray = np.ndarray
+
+#: softening width of the scan pilot's smooth version of the cuts (likelihoods.terms): a cut missed by d
+#: costs -1/2 (d / scale)^2, so the pilot is -1/2 x the summed squared violations in units of each cut's scale
+PILOT_SOFTENING = 1.0
 
 # Unmeasured decays and derived quantities stored for every posterior sample (beside the likelihood's own
 # observables), so that predictions and the paper's Fig. 3 need no recomputation.
@@ -159,12 +164,30 @@ class RunModel:
         out.update({f"pred:{k}": np.asarray(pr.total, dtype=float) for k, pr in preds.items()})
         return out
 
+    @cached_property
+    def pilot_model(self) -> RunModel | None:
+        """The same run with the cuts softened to width PILOT_SOFTENING (cuts mode only, else None): the smooth
+        version of the problem the scan sampler's pilot tempers on (inference.samplers.scan_pilot)."""
+        lk = self.config.likelihood
+        if lk.mode != "cuts":
+            return None
+        return RunModel(dataclasses.replace(self.config, likelihood=dataclasses.replace(lk, softening=PILOT_SOFTENING)))
+
+    def pilot_log_likelihood(self, x: FloatArray) -> FloatArray:
+        """log L of :attr:`pilot_model` at the rows of x (cuts mode only)."""
+        pilot = self.pilot_model
+        if pilot is None:
+            raise ValueError(f"run {self.config.name}: a pilot likelihood exists in cuts mode only")
+        return pilot.log_likelihood(x)
+
     def problem(self) -> SamplingProblem:
+        pilot = _Method(self, "pilot_log_likelihood") if self.config.likelihood.mode == "cuts" else None
         return SamplingProblem(names=self.names, prior_transform=_Method(self, "prior_transform"),
                                log_prior=_Method(self, "log_prior"), log_likelihood=_Method(self, "log_likelihood"),
                                blobs=_Method(self, "blobs"),
                                point_log_likelihood=_PointMethod(self, "point_log_likelihood"),
-                               point_prior_transform=_PointMethod(self, "point_prior_transform"))
+                               point_prior_transform=_PointMethod(self, "point_prior_transform"),
+                               pilot_log_likelihood=pilot)
 
 
 @kernel.jit

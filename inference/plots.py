@@ -87,16 +87,31 @@ def draw_points(ax: Axes, run: RunView, x: np.ndarray, y: np.ndarray, n_points: 
 
 
 def draw_contours(ax: Axes, run: RunView, x_name: str, y_name: str, x: np.ndarray, y: np.ndarray,
-                  logx: bool, logy: bool) -> None:
+                  logx: bool, logy: bool, colour: str | None = None) -> None:
     """Weighted 68 % / 95 % contours of one run, bounded by its prior ranges (observables: by the samples)."""
-    bounded_contours(ax, x, y, run.weights, run.colour, run.bounds.get(x_name), run.bounds.get(y_name), logx,
-                     logy)
+    bounded_contours(ax, x, y, run.weights, colour or run.colour, run.bounds.get(x_name), run.bounds.get(y_name),
+                     logx, logy)
+
+
+def _paper_style(runs: Sequence[RunView]) -> bool:
+    """True when cuts-mode runs (the paper's allowed points) are drawn beside gaussian-mode posteriors: then the
+    former are points only and the latter contours only, as in the paper's figures with our posteriors added."""
+    return any(r.mode == "cuts" for r in runs) and any(r.mode != "cuts" for r in runs)
+
+
+def _draws(run: RunView, paper: bool) -> tuple[bool, bool]:
+    """(points, contours) to draw for `run`: points and contours, or the paper-style split."""
+    if not paper:
+        return True, run.mode != "cuts"  # a flat posterior (allowed points) has no contours to speak of
+    return run.mode == "cuts", run.mode != "cuts"
 
 
 def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_name: str, n_points: int,
                    seed: int, extra: tuple[np.ndarray, np.ndarray] | None = None, allow_log: bool = True) -> bool:
     """Each run's draws as points with its weighted contours; returns True if anything was drawn.
 
+    Cuts-mode runs (allowed points) are drawn as points only; beside them gaussian-mode runs as contours only,
+    in a darker shade of their colour (`_paper_style`).
     `extra` (x values, y values), e.g. measured values, take part in the choice of log axes and in the
     axis limits, so that they are visible beside the points.  Limits cover every point of every run and
     stay inside the union of the runs' prior ranges.
@@ -111,13 +126,17 @@ def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_n
     if not series:
         return False
     more = extra if extra is not None else (np.zeros(0), np.zeros(0))
+    paper = _paper_style([s[0] for s in series])
     logx = allow_log and use_log([*(s[1] for s in series), more[0]])
     logy = allow_log and use_log([*(s[2] for s in series), more[1]])
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
     for i, (run, x, y) in enumerate(series):
-        draw_points(ax, run, x, y, n_points, seed + i)
-        draw_contours(ax, run, x_name, y_name, x, y, logx, logy)
+        points, contours = _draws(run, paper)
+        if points:
+            draw_points(ax, run, x, y, n_points, seed + i)
+        if contours:
+            draw_contours(ax, run, x_name, y_name, x, y, logx, logy, _contour_colour(run.colour) if paper else None)
     fit_limits(ax, "x", [*(s[1] for s in series), more[0]], logx, _union([s[0] for s in series], x_name))
     fit_limits(ax, "y", [*(s[2] for s in series), more[1]], logy, _union([s[0] for s in series], y_name))
     label_axis(ax, "x", x_name)
@@ -130,8 +149,21 @@ def _union(runs: Sequence[RunView], name: str) -> tuple[float, float] | None:
     return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
 
 
+def _contour_colour(colour: str) -> str:
+    """A darker shade of a run's colour for its contours beside another run's points (paper style)."""
+    from matplotlib.colors import to_rgb
+
+    return "#{:02x}{:02x}{:02x}".format(*(int(255 * 0.6 * c) for c in to_rgb(colour)))
+
+
 def run_handles(runs: Sequence[RunView]) -> list[Line2D]:
-    return [Line2D([], [], marker="o", ls="-", lw=1.2, ms=5, color=r.colour, label=r.label) for r in runs]
+    """Legend entries, one per run; in paper style "allowed points" (cuts mode) and "68/95 %" (posteriors)."""
+    if not _paper_style(runs):
+        return [Line2D([], [], marker="o", ls="-", lw=1.2, ms=5, color=r.colour, label=r.label) for r in runs]
+    return [Line2D([], [], marker="o", ls="", ms=5, color=r.colour, label=f"{r.label}: allowed points")
+            if r.mode == "cuts" else
+            Line2D([], [], ls="-", lw=1.2, color=_contour_colour(r.colour), label=f"{r.label}: 68/95 % ({r.mode})")
+            for r in runs]
 
 
 def _figure_legend(fig: Figure, handles: Sequence[Line2D | Patch], ax: Axes | None = None) -> None:

@@ -55,6 +55,8 @@ class RunView:
     raw_samples, raw_weights: the sampler's raw weighted samples (nested sampling), used for the corner
     plot's weighted contours when present; None otherwise.
     bounds: parameter -> (low, high) prior range of the free parameters (bounds the density contours).
+    mode: the likelihood mode of the run ("gaussian", "cuts"; "" if unknown). Cuts-mode runs are the paper's
+    allowed points: Figs. 2 and 3 draw them as points, and gaussian-mode runs beside them as contours only.
     """
 
     name: str
@@ -70,6 +72,7 @@ class RunView:
     raw_samples: dict[str, FloatArray] | None = None
     raw_weights: FloatArray | None = None
     bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
+    mode: str = ""
 
     @classmethod
     def build(cls, name: str, samples: Mapping[str, Any], weights: Any = None, *,
@@ -228,6 +231,7 @@ def run_view_from_results(res: Any, wanted: Iterable[str] = (), label: str | Non
 
     view = RunView.build(name, ordered, None, observables=observables, terms=terms, logl=stats.get("logl"),
                          label=label, kappa_zero=kappa_zero, bounds=prior_bounds(res.config))
+    view.mode = str((res.config.get("likelihood") or {}).get("mode") or "")
     raw = _raw_samples(res, fixed)
     if raw is not None:
         view.raw_samples, view.raw_weights = raw

@@ -41,6 +41,10 @@ class SamplingProblem:
     point_log_likelihood: Callable[[FloatArray], float] | None = None
     # optional: prior transform of one point (d,) -> (d,) (the per-point path of dynesty)
     point_prior_transform: Callable[[FloatArray], FloatArray] | None = None
+    # optional, vectorised like log_likelihood: a smooth version of it whose tempered targets
+    # prior x exp(beta * pilot) approach prior x L as beta grows (cuts mode: the cuts softened); the scan
+    # sampler's pilot uses it to find a small allowed region, never for an estimate
+    pilot_log_likelihood: Callable[[FloatArray], FloatArray] | None = None
 
     @property
     def ndim(self) -> int:
@@ -62,6 +66,16 @@ def evaluate_log_likelihood(problem: SamplingProblem, x: FloatArray) -> FloatArr
     x = np.atleast_2d(np.asarray(x, dtype=float))
     values = np.asarray(problem.log_likelihood(x), dtype=float).reshape(len(x))
     return _check_values(values, x, problem.names, "log_likelihood")
+
+
+def evaluate_pilot_log_likelihood(problem: SamplingProblem, x: FloatArray) -> FloatArray:
+    """Vectorised `pilot_log_likelihood` of the rows of `x` (inside the prior support), checked like the
+    log-likelihood."""
+    if problem.pilot_log_likelihood is None:
+        raise ValueError("this problem has no pilot_log_likelihood")
+    x = np.atleast_2d(np.asarray(x, dtype=float))
+    values = np.asarray(problem.pilot_log_likelihood(x), dtype=float).reshape(len(x))
+    return _check_values(values, x, problem.names, "pilot_log_likelihood")
 
 
 def evaluate_log_posterior(problem: SamplingProblem, x: FloatArray) -> tuple[FloatArray, FloatArray]:

@@ -132,7 +132,7 @@ def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler
 
     The expected calls are rough rules of thumb: dynesty ~ nlive x (4 + d) iterations x (walks or
     ~5 proposals per iteration), capped by maxcall; emcee nwalkers x max_steps (an upper bound);
-    scan n_eff / (acceptance measured on the timing batch), capped by max_calls.
+    scan n_eff / (acceptance measured on the timing batch), capped by max_calls, plus the pilot's tempering.
     """
     rng = np.random.default_rng(seed)
     x = np.asarray(problem.prior_transform(rng.random((nbatch, problem.ndim))), dtype=float)
@@ -162,6 +162,9 @@ def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler
     else:
         accept = max(float(np.mean(np.isfinite(logl))), 1.0 / nbatch)
         calls = int(min(float(settings.get("n_eff", 2000)) / accept, float(settings.get("max_calls", 1e7))))
+        # the pilot's tempering (scan_pilot): particles x moves x ~20 stages, measured 5-6e5 for the paper scans
+        pilot = int(settings.get("pilot_particles", 4000)) * int(settings.get("pilot_steps", 10)) * 20
+        calls += min(pilot, int(settings.get("pilot_max_calls", 5_000_000))) if problem.pilot_log_likelihood else 0
         seconds, per = calls * t_vec, t_vec
     return (f"cost estimate ({sampler}): {per * 1e3:.3g} ms per likelihood call x ~{calls:,} calls "
             f"= ~{_duration(seconds)} (rough; {'an upper bound' if sampler == 'emcee' else 'order of magnitude'})")
