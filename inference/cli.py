@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("inference.compare", "evidences and Bayes factor of two runs"),
     "plot": ("inference.cmd_plot", "corner plot and the paper's figures for finished runs"),
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
+    "fit": ("inference.cmd_fit", "maximum-likelihood point, chi^2 with pulls and the SM-only chi^2"),
+    "reweight": ("inference.cmd_reweight", "a finished run reweighted to a changed prior or likelihood"),
 }
 
 USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n\ncommands:\n" + "\n".join(
