@@ -1,0 +1,102 @@
+"""Reweighting a results folder for a new run file, and writing the reweighted run as a results folder.
+
+What may change: any prior that stays inside the old one's support (narrower ranges, another shape on the same
+or a smaller range), and anything in the likelihood (terms on or off, another kind, the data set, the mode,
+theory options); the effective sample size decides whether the result is usable. What may not: the free
+parameters or the values of the fixed ones (the samples live in another space), and a prior wider than the
+run's (no samples there). The math is in :mod:`inference.reweight`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from inference.config import RunConfig, parse_run_config
+from inference.model import RunModel
+from inference.results import Results, collect_provenance, write_results
+from inference.reweight import DEFAULT_MIN_ESS, NotReweightableError, Reweighting, importance_reweight
+from inference.samplers import SamplerOutput, compute_blobs
+
+log = logging.getLogger(__name__)
+
+#: relative slack when comparing prior edges (edges written in YAML with rounding)
+_EDGE_TOL = 1e-12
+
+
+@dataclass(frozen=True)
+class ReweightedRun:
+    """A reweighting of one results folder: the samples it kept, the new configuration and the numbers."""
+
+    source: Path
+    config: RunConfig
+    samples: np.ndarray
+    result: Reweighting
+
+
+def run_config_of(res: Results) -> RunConfig:
+    """The RunConfig a results folder was made with (from its resolved run.yaml)."""
+    return parse_run_config(res.config, res.outdir / "run.yaml")
+
+
+def check_reweightable(old: RunConfig, new: RunConfig) -> None:
+    """Raise NotReweightableError when ``new`` cannot be reached from samples of ``old`` (module docstring)."""
+    if tuple(old.priors.names) != tuple(new.priors.names):
+        raise NotReweightableError(f"the free parameters differ: the run has {', '.join(old.priors.names)}, the new "
+                                   f"run file {', '.join(new.priors.names)}; rerun instead")
+    if old.priors.fixed != new.priors.fixed:
+        raise NotReweightableError(f"the fixed parameters differ: the run has {old.priors.fixed}, the new run file "
+                                   f"{new.priors.fixed}; rerun instead")
+    for name, (lo_old, hi_old), (lo_new, hi_new) in zip(new.priors.names, old.priors.bounds, new.priors.bounds,
+                                                         strict=True):
+        slack = _EDGE_TOL * max(abs(lo_old), abs(hi_old), 1.0)
+        if lo_new < lo_old - slack or hi_new > hi_old + slack:
+            raise NotReweightableError(
+                f"the prior of {name} is wider than the run's: [{lo_new:g}, {hi_new:g}] against [{lo_old:g}, "
+                f"{hi_old:g}]; the run has no samples outside its own prior; rerun instead")
+
+
+def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_ESS) -> ReweightedRun:
+    """Reweight the weighted samples of ``res`` to the prior and likelihood of ``new``."""
+    old = run_config_of(res)
+    check_reweightable(old, new)
+    ws = res.posterior["weighted_samples"].ds
+    names = list(new.priors.names)
+    samples = np.column_stack([np.asarray(ws[n], dtype=float) for n in names])
+    weights = np.asarray(ws["weights"], dtype=float)
+    keep = weights > 0
+    samples, weights = samples[keep], weights[keep]
+    logl_old = np.asarray(ws["logl"], dtype=float)[keep]
+    logp_old = np.asarray(old.priors.logpdf(samples), dtype=float)
+    logp_new = np.asarray(new.priors.logpdf(samples), dtype=float)
+    logl_new = np.full(len(samples), -np.inf)
+    inside = np.isfinite(logp_new)
+    if np.any(inside):
+        logl_new[inside] = RunModel(new).log_likelihood(samples[inside])
+    ev = res.evidence
+    logz = ev.get("logz")
+    logz = float("nan") if logz is None else float(logz)
+    result = importance_reweight(weights, logl_old, logp_old, logl_new, logp_new, logz, ev.get("logz_err"), min_ess)
+    return ReweightedRun(res.outdir, new, samples, result)
+
+
+def write_reweighted(outdir: Path, run: ReweightedRun, run_file: str, force: bool = False) -> Path:
+    """The reweighted run as a results folder (posterior.nc, summary, evidence.json, ...; COMPLETE last)."""
+    r = run.result
+    keep = r.weights > 0
+    samples = run.samples[keep]
+    info = {"stop_reason": f"importance reweighting of {run.source}", "reweighting": r.summary(),
+            "reweighted_from": str(run.source)}
+    output = SamplerOutput(names=tuple(run.config.priors.names), samples=samples, weights=r.weights[keep],
+                           logl=r.logl[keep], logz=r.logz, logz_err=None if not np.isfinite(r.logz_err) else r.logz_err,
+                           info=info, sampler="reweight")
+    blobs = compute_blobs(RunModel(run.config).problem(), samples)
+    config = run.config
+    provenance = collect_provenance(config.seed, "reweight", {}, measurement_set=config.likelihood.data,
+                                    run_file=run_file, likelihood_mode=config.likelihood.mode,
+                                    theory_options=config.theory.theory_options().as_dict(),
+                                    reweighted_from=str(run.source), reweighting=r.summary())
+    return write_results(outdir, output, blobs, config.to_dict(), provenance, force=force)
