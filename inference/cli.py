@@ -18,10 +18,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
     "fit": ("inference.cmd_fit", "maximum-likelihood point, chi^2 with pulls and the SM-only chi^2"),
     "reweight": ("inference.cmd_reweight", "a finished run reweighted to a changed prior or likelihood"),
+    "sensitivity": ("inference.cmd_sensitivity", "ln B of two runs under prior and likelihood variants"),
 }
 
 USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n\ncommands:\n" + "\n".join(
-    f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()
+    f"  {name:<11} {text}" for name, (_, text) in COMMANDS.items()
 ) + "\n\nRun 'darkportal COMMAND --help' for the options of one command."
 
 

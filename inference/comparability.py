@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Difference", "IncompatibleRunsError", "check_comparable", "differences", "tested_parameters"]
+__all__ = ["Difference", "IncompatibleRunsError", "check_comparable", "differences", "parameters_under_test"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def _params(config: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return {name: {k: v for k, v in dict(spec).items() if k != "unit"} for name, spec in params.items()}
 
 
-def tested_parameters(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, ...]:
+def parameters_under_test(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, ...]:
     """Parameters free in one run and fixed in the other (the hypothesis the pair of runs tests)."""
     pa, pb = _params(a), _params(b)
     return tuple(n for n in pa if n in pb and (("fixed" in pa[n]) != ("fixed" in pb[n])))
@@ -52,8 +52,8 @@ def tested_parameters(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, 
 
 def differences(a: Mapping[str, Any], b: Mapping[str, Any], tested: Iterable[str] | None = None) -> list[Difference]:
     """Every difference between two resolved run files outside the parameters in ``tested`` (default:
-    :func:`tested_parameters`) and outside the bookkeeping keys (name, output, seed, sampler)."""
-    skip = set(tested_parameters(a, b) if tested is None else tested)
+    :func:`parameters_under_test`) and outside the bookkeeping keys (name, output, seed, sampler)."""
+    skip = set(parameters_under_test(a, b) if tested is None else tested)
     out: list[Difference] = []
     la, lb = dict(a.get("likelihood") or {}), dict(b.get("likelihood") or {})
     for key in sorted(set(la) | set(lb)):
@@ -78,7 +78,7 @@ def differences(a: Mapping[str, Any], b: Mapping[str, Any], tested: Iterable[str
 def check_comparable(a: Mapping[str, Any], b: Mapping[str, Any], label_a: str = "A", label_b: str = "B",
                      tested: Iterable[str] | None = None) -> tuple[str, ...]:
     """Return the parameters under test, or raise :class:`IncompatibleRunsError` naming every difference."""
-    names = tuple(tested_parameters(a, b) if tested is None else tested)
+    names = tuple(parameters_under_test(a, b) if tested is None else tested)
     diffs = differences(a, b, names)
     if diffs:
         lines = "\n  ".join(d.describe(label_a, label_b) for d in diffs)

@@ -2,9 +2,10 @@
 
 What may change: any prior that stays inside the old one's support (narrower ranges, another shape on the same
 or a smaller range), and anything in the likelihood (terms on or off, another kind, the data set, the mode,
-theory options); the effective sample size decides whether the result is usable. What may not: the free
-parameters or the values of the fixed ones (the samples live in another space), and a prior wider than the
-run's (no samples there). The math is in :mod:`inference.reweight`.
+theory options) that keeps the run's hard bounds; the effective sample size decides whether the result is
+usable. What may not: the free parameters or the values of the fixed ones (the samples live in another
+space), a prior wider than the run's, and dropping or changing a hard bound of the run (0 or -inf: a cuts-mode
+term, ctau_S < 0.1 mm, ...), because the run has no samples where it fails. The math is in :mod:`inference.reweight`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from inference.model import RunModel
 from inference.results import Results, collect_provenance, write_results
 from inference.reweight import DEFAULT_MIN_ESS, NotReweightableError, Reweighting, importance_reweight
 from inference.samplers import SamplerOutput, compute_blobs
+from likelihoods import Term, TermSpec
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +44,23 @@ def run_config_of(res: Results) -> RunConfig:
     return parse_run_config(res.config, res.outdir / "run.yaml")
 
 
-def check_reweightable(old: RunConfig, new: RunConfig) -> None:
-    """Raise NotReweightableError when ``new`` cannot be reached from samples of ``old`` (module docstring)."""
+def check_reweightable(old: RunConfig, new: RunConfig, released_bounds: bool = False) -> None:
+    """Raise NotReweightableError when ``new`` cannot be reached from samples of ``old`` (module docstring).
+
+    released_bounds=True skips the hard-bound check: for callers that add the evidence of the released region
+    themselves (``inference.sensitivity`` does, by Monte Carlo over the prior)."""
     if tuple(old.priors.names) != tuple(new.priors.names):
         raise NotReweightableError(f"the free parameters differ: the run has {', '.join(old.priors.names)}, the new "
                                    f"run file {', '.join(new.priors.names)}; rerun instead")
     if old.priors.fixed != new.priors.fixed:
         raise NotReweightableError(f"the fixed parameters differ: the run has {old.priors.fixed}, the new run file "
                                    f"{new.priors.fixed}; rerun instead")
+    old_hard, new_hard = _hard_terms(old), _hard_terms(new)
+    for name, spec in old_hard.items():
+        if not released_bounds and new_hard.get(name) != spec:
+            raise NotReweightableError(
+                f"the run's likelihood has the hard bound {name!r} (zero where it fails), which the new run file "
+                "drops or changes: the run has no samples where that bound fails; rerun instead")
     for name, (lo_old, hi_old), (lo_new, hi_new) in zip(new.priors.names, old.priors.bounds, new.priors.bounds,
                                                          strict=True):
         slack = _EDGE_TOL * max(abs(lo_old), abs(hi_old), 1.0)
@@ -59,10 +70,21 @@ def check_reweightable(old: RunConfig, new: RunConfig) -> None:
                 f"{hi_old:g}]; the run has no samples outside its own prior; rerun instead")
 
 
-def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_ESS) -> ReweightedRun:
-    """Reweight the weighted samples of ``res`` to the prior and likelihood of ``new``."""
+def _hard_terms(config: RunConfig) -> dict[str, TermSpec]:
+    """Enabled terms that are 0 or -inf (hard bounds, and every unsoftened term in cuts mode)."""
+    def hard(t: Term) -> bool:
+        width = t.spec.softening if t.spec.softening is not None else t.softening
+        return t.spec.kind == "hard_bound" or (t.mode == "cuts" and not width)
+
+    return {t.name: t.spec for t in RunModel(config).likelihood.terms if hard(t)}
+
+
+def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_ESS,
+                     released_bounds: bool = False) -> ReweightedRun:
+    """Reweight the weighted samples of ``res`` to the prior and likelihood of ``new`` (see check_reweightable
+    for ``released_bounds``)."""
     old = run_config_of(res)
-    check_reweightable(old, new)
+    check_reweightable(old, new, released_bounds)
     ws = res.posterior["weighted_samples"].ds
     names = list(new.priors.names)
     samples = np.column_stack([np.asarray(ws[n], dtype=float) for n in names])
