@@ -37,6 +37,8 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "fig2_eta_d_vs_eta_c": "Fig. 2 panel: eta_d against eta_c (gaps in eta_d).",
     "fig2_g_D_vs_U_mu4": "Fig. 2 panel: g_D against |U_mu4|.",
     "fig2_kappa_vs_eta_d": "Fig. 2 panel: kappa against eta_d.",
+    "sensitivity": "ln B under prior (blue) and likelihood (orange) variants, from the baseline (black line); "
+                   "darkportal sensitivity, with each row's method and ESS in the table.",
 }
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;
@@ -108,7 +110,7 @@ def ordered_figures(figures: Mapping[str, Path]) -> list[tuple[str, Path]]:
 def _figure_html(stem: str, path: Path) -> str:
     caption = FIGURE_CAPTIONS.get(stem, stem.replace("_", " "))
     pdf = path.with_suffix(".pdf")
-    link = f' <a href="figures/{_esc(pdf.name)}">PDF</a>' if pdf.exists() else ""
+    link = f' <a href="{_esc(pdf.parent.name)}/{_esc(pdf.name)}">PDF</a>' if pdf.exists() else ""
     return f'<figure id="fig-{_esc(stem)}">{embed_png(path)}<figcaption><b>{_esc(stem)}</b>: ' \
            f"{_esc(caption)}{link}</figcaption></figure>"
 
@@ -188,11 +190,27 @@ def collect_report_data(run_dir: str | Path, others: Sequence[str | Path] = ()) 
         path = run_dir / f"{stem}.csv"
         if path.exists():
             data.tables[title] = read_csv_rows(path)
+    _add_fit_and_sensitivity(data, run_dir)
     if others:
         data.comparison, data.comparison_text = _comparison(run_dir, [Path(o) for o in others])
         data.notes.append("Figures overlay the runs " + ", ".join(
             [run_dir.name, *(Path(o).name for o in others)]) + " where they were plotted together.")
     return data
+
+
+def _add_fit_and_sensitivity(data: ReportData, run_dir: Path) -> None:
+    """The sections of `darkportal fit` and `darkportal sensitivity` where the folder has their files."""
+    from inference import report_extras
+
+    fit = report_extras.bestfit_table(run_dir)
+    if fit is not None:
+        data.tables["Best fit and SM-only chi^2 per term (darkportal fit)"] = fit[0]
+        data.notes.append(fit[1])
+    sens = report_extras.sensitivity_parts(run_dir)
+    if sens is not None:
+        data.tables["Sensitivity of ln B to the prior and the likelihood (darkportal sensitivity)"] = sens[0]
+        if sens[1] is not None:
+            data.figures["sensitivity"] = sens[1]
 
 
 def _comparison(run_dir: Path, others: Sequence[Path]) -> tuple[list[dict[str, Any]], str]:

@@ -92,6 +92,15 @@ def test_cli_writes_bestfit_json(result: Path, tmp_path: Path, capsys: pytest.Ca
     assert "Delta chi2" in capsys.readouterr().out
 
 
+def test_report_shows_the_best_fit(result: Path) -> None:
+    from inference.report import collect_report_data
+
+    assert main([str(result), "--starts", "2", "--maxfev", "500"]) == 0  # default --out: the results folder
+    data = collect_report_data(result)
+    rows = data.tables["Best fit and SM-only chi^2 per term (darkportal fit)"]
+    assert {"term", "pull", "chi2", "SM chi2"} <= set(rows[0]) and any("Delta chi2" in n for n in data.notes)
+
+
 def test_a_cuts_run_is_refused_with_the_reason(tmp_path: Path) -> None:
     run_file = quick_run_file(tmp_path, "cuts", {"likelihood": {"data": "2023", "mode": "cuts"}})
     with pytest.raises(FitError, match=r"cuts.*no maximum"):

@@ -17,6 +17,7 @@ from quickruns import quick_run
 
 from inference.cmd_sensitivity import main
 from inference.comparability import IncompatibleRunsError
+from inference.report import collect_report_data
 from inference.results import read_results
 from inference.sensitivity import default_variants, sensitivity
 
@@ -47,19 +48,23 @@ def test_rows_methods_and_errors(runs: tuple[Path, Path]) -> None:
     assert all(r.ln_b_err > 0 for r in rows)
 
 
-def test_cli_files_and_refusal(runs: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_files_report_and_refusal(runs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     import inference.sensitivity as sens
 
     keep = ("baseline", "kappa upper edge halved", "drop BR(B+->K*+nunu)")
     original = sens.default_variants
     monkeypatch.setattr(sens, "default_variants", lambda c, t=("kappa",): [v for v in original(c, t) if v.name in keep])
-    assert main([str(runs[0]), str(runs[1]), "--out", str(tmp_path), "--min-ess", "30", "--jobs", "1"]) == 0
-    with open(tmp_path / "sensitivity.csv", newline="") as fh:
+    assert main([str(runs[0]), str(runs[1]), "--min-ess", "30", "--jobs", "1"]) == 0  # -> A/sensitivity
+    out_dir = runs[0] / "sensitivity"
+    with open(out_dir / "sensitivity.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["variant"] for r in rows] == list(keep)
     assert all(r["method_A"] and r["ess_A"] for r in rows)
-    assert "| variant | ln B |" in (tmp_path / "sensitivity.md").read_text()
-    assert (tmp_path / "sensitivity.png").stat().st_size > 0 and (tmp_path / "sensitivity.pdf").exists()
+    assert "| variant | ln B |" in (out_dir / "sensitivity.md").read_text()
+    assert (out_dir / "sensitivity.png").stat().st_size > 0 and (out_dir / "sensitivity.pdf").exists()
+    data = collect_report_data(runs[0])  # the report shows the table and the tornado figure
+    assert len(data.tables["Sensitivity of ln B to the prior and the likelihood (darkportal sensitivity)"]) == 3
+    assert "sensitivity" in data.figures
     res_a, res_b = read_results(runs[0]), read_results(runs[1])
     res_b.config = copy.deepcopy(res_b.config)
     res_b.config["likelihood"]["data"] = "2025"
