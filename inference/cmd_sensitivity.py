@@ -108,14 +108,15 @@ def tornado(rows: list[dict[str, object]], path_stem: Path) -> list[Path]:
     y = np.arange(len(rest))
     delta = np.array([float(r["delta_ln_B"]) for r in rest])  # type: ignore[arg-type]
     err = np.array([float(r["ln_B_err"]) for r in rest])  # type: ignore[arg-type]
-    colours = ["tab:blue" if r["kind"] == "prior" else "tab:orange" for r in rest]
+    colours = [{"prior": "tab:blue", "likelihood": "tab:orange"}.get(str(r["kind"]), "tab:grey") for r in rest]
     ax.barh(y, delta, left=base, color=colours, alpha=0.8)
     ax.errorbar(base + delta, y, xerr=err, fmt="none", ecolor="k", elinewidth=0.8, capsize=2)
     ax.axvline(base, color="k", lw=1)
     ax.axvline(0.0, color="grey", lw=0.8, ls="--")
     ax.set_yticks(y, [str(r["variant"]) for r in rest], fontsize=7)
     ax.set_xlabel(r"$\ln B$ (A vs B)")
-    ax.set_title(f"ln B under variants (baseline {base:.2f}; blue: prior, orange: likelihood)", fontsize=9)
+    ax.set_title(f"ln B under variants (baseline {base:.2f}; blue: prior, orange: likelihood, grey: quick rerun "
+                 "of the baseline)", fontsize=8)
     fig.tight_layout()
     paths = []
     for ext in ("png", "pdf"):
