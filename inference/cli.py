@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fit": ("inference.cmd_fit", "maximum-likelihood point, chi^2 with pulls and the SM-only chi^2"),
     "reweight": ("inference.cmd_reweight", "a finished run reweighted to a changed prior or likelihood"),
     "sensitivity": ("inference.cmd_sensitivity", "ln B of two runs under prior and likelihood variants"),
+    "profile": ("inference.cmd_profile", "profile likelihoods: 1-D per parameter, 2-D for the Fig. 2 pairs"),
 }
 
 USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n\ncommands:\n" + "\n".join(

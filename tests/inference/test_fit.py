@@ -105,3 +105,18 @@ def test_a_cuts_run_is_refused_with_the_reason(tmp_path: Path) -> None:
     run_file = quick_run_file(tmp_path, "cuts", {"likelihood": {"data": "2023", "mode": "cuts"}})
     with pytest.raises(FitError, match=r"cuts.*no maximum"):
         run_fit(run_file)
+
+
+def test_profiles_lie_below_the_samples_and_above_the_best_fit(result: Path, tmp_path: Path) -> None:
+    import csv
+
+    from inference.cmd_profile import main as profile_main
+
+    assert profile_main([str(result), "--out", str(tmp_path), "--bins", "4", "--maxfev", "60"]) == 0
+    with open(tmp_path / "profile_1d.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["parameter"] for r in rows} == {"kappa", "eta_d", "eta_c", "eta_t", "g_D", "U_mu4", "m_S", "m_nu4"}
+    for r in rows:
+        assert float(r["chi2"]) <= float(r["chi2_best_sample_in_bin"]) + 1e-12  # the simplex only improves
+        assert float(r["delta_chi2"]) >= -1e-9  # the reference is the best point found anywhere
+    assert (tmp_path / "profile_2d.csv").exists() and (tmp_path / "profile_1d.png").exists()
