@@ -11,6 +11,7 @@ term, ctau_S < 0.1 mm, ...), because the run has no samples where it fails. The 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,21 @@ class ReweightedRun:
     config: RunConfig
     samples: np.ndarray
     result: Reweighting
+
+
+_MODELS: OrderedDict[str, RunModel] = OrderedDict()
+_MODELS_KEPT = 4  # the two runs' own models and the variant at hand (each holds tables and compiled code)
+
+
+def model_for(config: RunConfig) -> RunModel:
+    """A RunModel of ``config``, reused for the same configuration (a sensitivity table asks for the two runs'
+    own models once per variant; building one loads tables and the compiled likelihood, ~1 s)."""
+    key = config.to_yaml()
+    model = _MODELS.pop(key, None) or RunModel(config)
+    _MODELS[key] = model
+    while len(_MODELS) > _MODELS_KEPT:
+        _MODELS.popitem(last=False)
+    return model
 
 
 def run_config_of(res: Results) -> RunConfig:
@@ -76,7 +92,7 @@ def _hard_terms(config: RunConfig) -> dict[str, TermSpec]:
         width = t.spec.softening if t.spec.softening is not None else t.softening
         return t.spec.kind == "hard_bound" or (t.mode == "cuts" and not width)
 
-    return {t.name: t.spec for t in RunModel(config).likelihood.terms if hard(t)}
+    return {t.name: t.spec for t in model_for(config).likelihood.terms if hard(t)}
 
 
 def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_ESS,
@@ -97,7 +113,7 @@ def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_
     logl_new = np.full(len(samples), -np.inf)
     inside = np.isfinite(logp_new)
     if np.any(inside):
-        logl_new[inside] = RunModel(new).log_likelihood(samples[inside])
+        logl_new[inside] = model_for(new).log_likelihood(samples[inside])
     ev = res.evidence
     logz = ev.get("logz")
     logz = float("nan") if logz is None else float(logz)

@@ -33,7 +33,7 @@ from inference.config import RunConfig, parse_run_config
 from inference.model import RunModel
 from inference.results import Results
 from inference.reweight import DEFAULT_MIN_ESS, NotReweightableError
-from inference.reweight_results import reweight_results, run_config_of
+from inference.reweight_results import model_for, reweight_results, run_config_of
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +235,8 @@ def released_bound_estimate(res: Results, new: RunConfig, min_ess: float, n_draw
     r = run.result
     rng = np.random.default_rng(np.random.SeedSequence([new.seed, 1616]))
     x = old.priors.sample(rng, n_draws)
-    logl_old = np.asarray(RunModel(old).log_likelihood(x), dtype=float)
-    logl_new = np.asarray(RunModel(new).log_likelihood(x), dtype=float)
+    logl_old = np.asarray(model_for(old).log_likelihood(x), dtype=float)
+    logl_new = np.asarray(model_for(new).log_likelihood(x), dtype=float)
     released = ~np.isfinite(logl_old) & np.isfinite(logl_new)
     z_kept = float(np.exp(r.logz))
     values = np.where(released, np.exp(np.where(released, logl_new, -np.inf)), 0.0)

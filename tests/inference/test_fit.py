@@ -28,7 +28,7 @@ def result(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def fitted(result: Path):  # type: ignore[no-untyped-def]
-    return run_fit(result, n_starts=10, seed=1, maxfev=4000)[0]
+    return run_fit(result, n_starts=8, seed=1, maxfev=3000)[0]
 
 
 def test_minimiser_finds_a_known_minimum_in_the_box() -> None:
@@ -78,7 +78,7 @@ def test_sm_only_chi2_is_predict_at_zero_couplings_without_the_bounds_on_s(fitte
 
 def test_independent_starts_agree(result: Path, fitted) -> None:  # type: ignore[no-untyped-def]
     assert fitted.n_agree >= 2  # several polished starts end within AGREE_CHI2 of the best
-    other = run_fit(result, n_starts=10, seed=7, maxfev=4000)[0]  # other posterior draws among the starts
+    other = run_fit(result, n_starts=8, seed=7, maxfev=3000)[0]  # other posterior draws among the starts
     assert abs(other.best.chi2 - fitted.best.chi2) <= AGREE_CHI2
 
 
@@ -112,7 +112,7 @@ def test_profiles_lie_below_the_samples_and_above_the_best_fit(result: Path, tmp
 
     from inference.cmd_profile import main as profile_main
 
-    assert profile_main([str(result), "--out", str(tmp_path), "--bins", "4", "--maxfev", "60"]) == 0
+    assert profile_main([str(result), "--out", str(tmp_path), "--bins", "3", "--maxfev", "40"]) == 0
     with open(tmp_path / "profile_1d.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert {r["parameter"] for r in rows} == {"kappa", "eta_d", "eta_c", "eta_t", "g_D", "U_mu4", "m_S", "m_nu4"}
