@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 import physics
+import physics.miniboone
 from likelihoods import MEASUREMENT_SETS, MODES, JointLikelihood, LikelihoodConfigError
 from physics.params import PAPER_UNITS, PARAM_NAMES, ModelParams
 
@@ -81,6 +82,20 @@ def _num(x: Any) -> Any:
     return x
 
 
+def r_conventions(options: physics.TheoryOptions) -> dict[str, Any]:
+    """The conventions of R_MiniBooNE in force and the calibration they imply (JSON-ready).
+
+    calibration_factor: the geometric mean over BP1-BP7 of R as computed with these conventions, the number
+    the "calibrated" normalisation divides R by (``physics.miniboone.calibration_factor``, same name, same
+    value); constant_needed = 1 / calibration_factor (docs/physics/README.md item 9,
+    docs/physics/g2-scattering.md §5.5).
+    """
+    geo = physics.miniboone.calibration_factor(options)
+    return {"r_normalisation": options.r_normalisation, "nuclear_form_factor": options.nuclear_form_factor,
+            "zp_denominator": options.zp_denominator, "nucleon_ff_incoherent": options.nucleon_ff_incoherent,
+            "calibration_factor": geo, "constant_needed": 1.0 / geo}
+
+
 def evaluate_point(paper_params: Mapping[str, float], data_set: str, scenario_name: str, mode: str,
                    softening: float = 0.0) -> dict[str, Any]:
     """Everything ``predict`` shows, as a JSON-ready dict (one point)."""
@@ -106,7 +121,8 @@ def evaluate_point(paper_params: Mapping[str, float], data_set: str, scenario_na
     return {
         "params": dict(paper_params), "param_units": dict(PAPER_UNITS), "data_set": data_set,
         "scenario": scenario_name, "mode": mode, "softening": softening,
-        "r_normalisation": options.r_normalisation, "observables": observables, "constraints": constraints,
+        "r_normalisation": options.r_normalisation, "r_conventions": r_conventions(options),
+        "observables": observables, "constraints": constraints,
         "all_passed": all(c["passed"] for c in enabled), "loglike": _num(total),
     }
 
@@ -125,9 +141,11 @@ def render_text(result: Mapping[str, Any], label: str) -> str:
     lines.append("parameters: " + ", ".join(
         f"{k} = {v:g}" + ("" if result["param_units"][k] == "1" else f" {result['param_units'][k]}")
         for k, v in result["params"].items()))
-    if result["r_normalisation"] == "calibrated":
-        lines.append("R_MiniBooNE is calibrated: the Z' denominator is rescaled so that the geometric mean of R "
-                     "over BP1-BP7 is 1 (physics/README.md item 9).")
+    rc = result["r_conventions"]
+    lines.append(f"R_MiniBooNE: r_normalisation {rc['r_normalisation']} (form factor {rc['nuclear_form_factor']}, "
+                 f"Z' denominator {rc['zp_denominator']}, nucleon FF in incoherent part "
+                 f"{'on' if rc['nucleon_ff_incoherent'] else 'off'}); calibration factor (geometric mean of R over "
+                 f"BP1-BP7) {rc['calibration_factor']:.4f} (docs/physics/g2-scattering.md §5.5-5.6)")
     lines += ["", "Observables", f"{'name':<26} {'SM':>11} {'NP':>11} {'total':>11}  unit"]
     for name, o in result["observables"].items():
         lines.append(f"{name:<26} {_fmt(o['sm'])} {_fmt(o['np'])} {_fmt(o['total'])}  {o['unit']}")

@@ -8,7 +8,7 @@ Schema (paper units; unknown keys anywhere are errors; see runs/kappa_nonzero.ya
     seed: 20240215                 # required integer >= 0
     parameters: {kappa: {prior: uniform, min: 0, max: 2, unit: TeV^-1}, ...}   # omitted -> paper range
     likelihood: {data: "2023", mode: gaussian | cuts, softening: 0.0, terms: {NAME: {enabled, kind}}}
-    theory: {scenario: paper, options: {r_normalisation: calibrated}}
+    theory: {scenario: paper, options: {r_normalisation: recast}}
     sampler: {name: dynesty | emcee | scan, settings: {...}}
 
 Every error is a :class:`RunConfigError` reading ``<file>: <key.path>: <what is wrong>. <how to fix>``.

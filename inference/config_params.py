@@ -5,7 +5,7 @@ Every parameter left out gets the paper's scan range (``priors.defaults``). Besi
 prior box where the physics is undefined:
 
 * masses positive, and inside the ranges of the shipped scattering tables: m_S in [10, 150] MeV and
-  m_nu4 in [400, 700] MeV (g2-scattering.md §7, the grid of the K tables), with m_S below m_nu4;
+  m_nu4 in [400, 700] MeV (docs/physics/g2-scattering.md §7, the grid of the K tables), with m_S below m_nu4;
 * |U_mu4| in [0, 1] (a mixing-matrix element); g_D in [0, sqrt(4 pi)] (perturbativity, the paper's
   upper bound). kappa and the eta's may take either sign (as in ``physics.domain_violations``).
 """
@@ -41,7 +41,7 @@ PRIOR_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (r
 }
 
 #: masses covered by the scattering tables, in MeV: the physics layer's own bounds (physics.registry,
-#: g2-scattering.md §7), converted from GeV
+#: docs/physics/g2-scattering.md §7), converted from GeV
 TABLE_RANGES: dict[str, tuple[float, float]] = {
     name: (round(lo / PAPER_UNIT_FACTORS[name], 9), round(hi / PAPER_UNIT_FACTORS[name], 9))
     for name, (lo, hi) in (("m_S", M_S_RANGE), ("m_nu4", M_NU4_RANGE))

@@ -15,7 +15,9 @@ from typing import Any
 
 from inference.config_checks import KeyPath, Source
 from inference.errors import suggestion
+from physics.miniboone import UntabulatedOptionError, check_options
 from physics.options import SCENARIOS, TheoryOptions
+from physics.options import scenario as physics_scenario
 
 SAMPLER_NAMES: tuple[str, ...] = ("dynesty", "emcee", "scan")
 LIKELIHOOD_KEYS = ("data", "mode", "softening", "terms")
@@ -137,16 +139,25 @@ def parse_theory(raw: Any, src: Source) -> dict[str, Any]:
     raw_options = section.get("options")
     if raw_options is not None:
         opath = (*path, "options")
-        opts = src.mapping(raw_options, opath, "theory options", "{r_normalisation: calibrated}")
+        opts = src.mapping(raw_options, opath, "theory options", "{r_normalisation: recast}")
         fields = TheoryOptions.field_names()
         src.known_keys(opts, opath, fields, "theory option")
         hints = _option_types()
         for key, value in opts.items():
             options[key] = _check_option(value, (*opath, key), hints[key], src)
+    try:
+        check_options(physics_scenario(scenario, **options))
+    except UntabulatedOptionError as exc:
+        src.fail((*path, "options", exc.option), str(exc).split(";")[0],
+                 f"Use {exc.option}: {exc.tabulated:g}, or rebuild the tables for it "
+                 "(tools/generate_scattering_tables.py)")
     return {"scenario": scenario, "options": options}
 
 
 def _check_option(value: Any, path: KeyPath, hint: Any, src: Source) -> Any:
+    args = typing.get_args(hint)
+    if type(None) in args:  # "X | None": None means "the preset of r_normalisation"; a file names a value
+        hint = next(a for a in args if a is not type(None))
     if typing.get_origin(hint) is typing.Literal:
         return src.choice(value, path, [str(a) for a in typing.get_args(hint)], "value")
     if hint is bool:

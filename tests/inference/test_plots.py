@@ -87,7 +87,7 @@ def test_fig2_panels_overlay_both_cases(tmp_path, runs):
 
 
 def test_fig2_re_gsd_line_follows_the_ratio(runs):
-    """The dashed line is eta_c = r eta_t with r from physics.couplings (-27.3, flavour.md §0)."""
+    """The dashed line is eta_c = r eta_t with r from physics.couplings (-27.3, docs/physics/flavour.md §0)."""
     ratio = eta_c_cancellation_ratio()
     assert ratio == pytest.approx(-27.3, rel=0.01)
     ax = plots.fig2_panels(runs[:1], n_points=100)["eta_t_vs_eta_c"].axes[0]
