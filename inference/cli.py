@@ -18,10 +18,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("inference.cmd_plot", "corner plot and the paper's figures for finished runs"),
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
     "export": ("inference.cmd_export", "a run's samples for GetDist, anesthetic or as CSV"),
+    "fit": ("inference.cmd_fit", "maximum-likelihood point, chi^2 with pulls and the SM-only chi^2"),
+    "reweight": ("inference.cmd_reweight", "a finished run reweighted to a changed prior or likelihood"),
+    "sensitivity": ("inference.cmd_sensitivity", "ln B of two runs under prior and likelihood variants"),
+    "profile": ("inference.cmd_profile", "profile likelihoods: 1-D per parameter, 2-D for the Fig. 2 pairs"),
 }
 
 USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n       darkportal --version\n\ncommands:\n" + "\n".join(
-    f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()
+    f"  {name:<18} {text}" for name, (_, text) in COMMANDS.items()
 ) + "\n\nRun 'darkportal COMMAND --help' for the options of one command."
 
 

@@ -139,3 +139,27 @@ def require_comparable(a: Mapping[str, Any], b: Mapping[str, Any], labels: tuple
     if blocking(found):
         raise IncomparableRunsError(blocking(found), labels, hint)
     return found
+
+
+def parameters_under_test(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[str, ...]:
+    """Parameters free in one run and fixed in the other (the hypothesis a pair of runs tests)."""
+    return tuple(d.key.split(".", 1)[1] for d in comparability(a, b) if d.kind is DifferenceKind.FIXED_IN_ONE)
+
+
+def differences(a: Mapping[str, Any], b: Mapping[str, Any], tested: Sequence[str] | None = None) -> list[Difference]:
+    """The differences that keep two runs from being set side by side for a test of ``tested`` (default:
+    :func:`parameters_under_test`): every blocking one, and a parameter fixed to other values in both unless
+    it is under test."""
+    names = set(parameters_under_test(a, b) if tested is None else tested)
+    return [d for d in comparability(a, b) if d.key.split(".", 1)[-1] not in names
+            and (d.blocking or d.kind is DifferenceKind.FIXED_VALUE)]
+
+
+def check_comparable(a: Mapping[str, Any], b: Mapping[str, Any], label_a: str = "A", label_b: str = "B",
+                     tested: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The parameters under test of a pair of runs (sensitivity, reweighting), or IncomparableRunsError naming
+    every difference beyond them."""
+    found = differences(a, b, tested)
+    if found:
+        raise IncomparableRunsError(found, (label_a, label_b))
+    return tuple(tested) if tested is not None else parameters_under_test(a, b)

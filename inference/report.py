@@ -35,6 +35,8 @@ FIGURE_CAPTIONS: dict[str, str] = {
     "corner": "Posterior of the sampled parameters (paper units), 68 % and 95 % contours bounded by the prior "
               "ranges; one colour per run.",
     "term_pulls": "Likelihood terms at the highest-likelihood draw as |pull| = sqrt(-2 ln L_i).",
+    "sensitivity": "ln B under prior (blue) and likelihood (orange) variants, from the baseline (black line); "
+                   "darkportal sensitivity, with each row's method and ESS in the table.",
 }
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1150px;
@@ -245,12 +247,28 @@ def collect_report_data(run_dirs: Sequence[str | Path], out: str | Path | None =
             path = dest.table_dir(i) / f"{stem}.csv"
             if path.exists():
                 sec.tables[title] = read_csv_rows(path)
+        _add_fit_and_sensitivity(data, sec, d)
         data.runs.append(sec)
     if len(dirs) > 1:
         from inference.report_compare import comparison
 
         data.comparison, data.comparison_notes = comparison(dirs, [s.label for s in data.runs])
     return data
+
+
+def _add_fit_and_sensitivity(data: ReportData, sec: RunSection, run_dir: Path) -> None:
+    """The sections of `darkportal fit` and `darkportal sensitivity` where the run's folder has their files."""
+    from inference import report_extras
+
+    fit = report_extras.bestfit_table(run_dir)
+    if fit is not None:
+        sec.tables["Best fit and SM-only chi^2 per term (darkportal fit)"] = fit[0]
+        data.notes.append(fit[1])
+    sens = report_extras.sensitivity_parts(run_dir)
+    if sens is not None:
+        sec.tables["Sensitivity of ln B to the prior and the likelihood (darkportal sensitivity)"] = sens[0]
+        if sens[1] is not None:
+            data.figures["sensitivity"] = sens[1]
 
 
 def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
