@@ -96,8 +96,8 @@ def test_report_shows_the_best_fit(result: Path) -> None:
     from inference.report import collect_report_data
 
     assert main([str(result), "--starts", "2", "--maxfev", "500"]) == 0  # default --out: the results folder
-    data = collect_report_data(result)
-    rows = data.tables["Best fit and SM-only chi^2 per term (darkportal fit)"]
+    data = collect_report_data([result])
+    rows = data.runs[0].tables["Best fit and SM-only chi^2 per term (darkportal fit)"]
     assert {"term", "pull", "chi2", "SM chi2"} <= set(rows[0]) and any("Delta chi2" in n for n in data.notes)
 
 

@@ -8,10 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from matplotlib.collections import PathCollection
+from matplotlib.colors import to_rgb
 
 from inference import plots
 from inference.paper_claims import benchmark_verdicts, claims_markdown, eta_d_gaps, paper_claims, weighted_correlation
-from inference.plots_data import RunView
+from inference.plots_data import RunView, style_runs
 from physics import BENCHMARK_NAMES, TheoryOptions
 
 N = 4000
@@ -83,13 +84,14 @@ def test_paper_style_figures_draw_points_for_cuts_runs_and_only_contours_for_gau
     cuts = [_view(rng, False), _view(rng, True)]
     gauss = [replace(_view(rng, False), mode="gaussian", name="g_nz"), replace(_view(rng, True), mode="gaussian",
                                                                                name="g_z")]
-    fig = plots.fig2_panels([*cuts, *gauss], n_points=300)["eta_t_vs_eta_c"]
+    views = style_runs([*cuts, *gauss])  # one colour per run, as `plot` gives them
+    fig = plots.fig2_panels(views, n_points=300)["eta_t_vs_eta_c"]
     ax = fig.axes[0]
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(scatters) == 2  # the two cuts runs; the gaussian runs add contour lines only
-    assert {tuple(np.round(s.get_facecolor()[0][:3], 3)) for s in scatters} == {(0.839, 0.153, 0.157),
-                                                                                   (0.0, 0.75, 0.75)}
-    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert {tuple(np.round(s.get_facecolor()[0][:3], 3)) for s in scatters} == {
+        tuple(np.round(to_rgb(v.colour), 3)) for v in cuts}
+    labels = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
     assert sum("allowed points" in t for t in labels) == 2 and sum("68/95 %" in t for t in labels) == 2
     assert len(ax.collections) > 2  # contours were drawn
     fig3 = plots.fig3_correlations([*cuts, *gauss], n_points=300)

@@ -62,8 +62,9 @@ def test_cli_files_report_and_refusal(runs: tuple[Path, Path], monkeypatch: pyte
     assert all(r["method_A"] and r["ess_A"] for r in rows)
     assert "| variant | ln B |" in (out_dir / "sensitivity.md").read_text()
     assert (out_dir / "sensitivity.png").stat().st_size > 0 and (out_dir / "sensitivity.pdf").exists()
-    data = collect_report_data(runs[0])  # the report shows the table and the tornado figure
-    assert len(data.tables["Sensitivity of ln B to the prior and the likelihood (darkportal sensitivity)"]) == 3
+    data = collect_report_data([runs[0]])  # the report shows the table and the tornado figure
+    assert len(data.runs[0].tables["Sensitivity of ln B to the prior and the likelihood (darkportal sensitivity)"]) \
+        == 3
     assert "sensitivity" in data.figures
     res_a, res_b = read_results(runs[0]), read_results(runs[1])
     res_b.config = copy.deepcopy(res_b.config)
