@@ -317,7 +317,8 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarr
                 "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
                 if len(output.logz_resampled) > 1 else None,
                 "kish_ess": float(1.0 / np.sum((output.weights / np.sum(output.weights)) ** 2)),
-                **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason")}}
+                **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason", "evidence_method",
+                                                   "logz_batch_err", "logz_nested", "logz_err_nested")}}
     atomic_write_text(outdir / "evidence.json", json.dumps(_jsonable(evidence), indent=2) + "\n")
     atomic_write_text(outdir / "run.yaml", _dump_yaml(resolved_config))
     atomic_write_text(outdir / "provenance.json", json.dumps(prov, indent=2) + "\n")
