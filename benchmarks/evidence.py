@@ -89,7 +89,7 @@ def reference(model: RunModel, draws: float, seed: int, batch: int = 1_000_000) 
         kept_l.append(logl[keep])
     ntot = nb * batch
     logz = float(logsumexp(logs) - np.log(ntot))
-    groups = np.array_split(np.asarray(logs), 20)
+    groups = np.array_split(np.asarray(logs), min(20, nb))
     glogz = np.array([logsumexp(g) - np.log(len(g) * batch) for g in groups])
     err = float(np.std(np.exp(glogz - logz), ddof=1) / np.sqrt(len(groups)))
     logl = np.concatenate(kept_l)

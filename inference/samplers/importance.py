@@ -22,8 +22,8 @@ Estimate.  Only the final stage enters the results, from a proposal fixed before
 is unbiased; the number of its draws is set in advance from the last adaptation stage's efficiency, never
 by watching the estimate): Z = mean of w_i = L(u_i) / q(u_i) over all draws (outside the cube w = 0),
 error = standard error of that mean / Z. The draws are split into `n_batches` equal batches; the spread of
-their ln Z is reported beside the error (`batch_err`, what the error predicts for one batch divided by
-sqrt(n_batches)) as the check that the weights are not heavy-tailed. The posterior is the weighted final
+their ln Z divided by sqrt(n_batches) (`batch_err`) is the check that the weights are not heavy-tailed, and
+the quoted error is the larger of the two. The posterior is the weighted final
 draws, thinned to at most `max_samples` by Poisson sampling with probability min(1, c w_i) and weight
 w_i / p_i (unbiased; every heavy point is kept).
 """
@@ -183,7 +183,8 @@ class Refinement:
     """The result of `refine`: ln Z of the final stage, its error, the batch check, the thinned posterior."""
 
     logz: float
-    logz_err: float
+    logz_err: float  # the quoted error: max(standard_error, batch_err)
+    standard_error: float
     batch_logz: list[float]
     batch_err: float  # spread of batch_logz / sqrt(n_batches): should agree with logz_err
     ess: float
@@ -196,7 +197,8 @@ class Refinement:
     wall_time: float = 0.0
 
     def info(self) -> dict[str, Any]:
-        return {"logz": self.logz, "logz_err": self.logz_err, "batch_err": self.batch_err,
+        return {"logz": self.logz, "logz_err": self.logz_err, "standard_error": self.standard_error,
+                "batch_err": self.batch_err,
                 "batch_logz": self.batch_logz, "kish_ess": self.ess, "ndraw": self.ndraw, "ncall": self.ncall,
                 "stages": self.stages, "wall_time": self.wall_time}
 
@@ -245,7 +247,9 @@ def refine(problem: SamplingProblem, u_post: FloatArray, w_post: FloatArray, set
     u, logl, weights = thin(got, int(opts["max_samples"]), rng)
     stages.append({"stage": len(stages), "components": len(mix.frac), "draws": n, "logz": logz, "logz_err": err,
                    "kish_ess": kish(got.logw), "final": 1.0})
-    return Refinement(logz=logz, logz_err=err, batch_logz=[float(b) for b in batch], batch_err=batch_err,
+    # the quoted error is the larger of the two: a tail of rare large weights shows first in the batch spread
+    return Refinement(logz=logz, logz_err=max(err, batch_err), standard_error=err,
+                      batch_logz=[float(b) for b in batch], batch_err=batch_err,
                       ess=kish(got.logw), ndraw=n, ncall=ncall, u=u, logl=logl, weights=weights, stages=stages,
                       wall_time=time.monotonic() - t0)
 
