@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from inference.config import load_run_config  # noqa: E402
 from inference.model import RunModel  # noqa: E402
 from inference.pool import make_pool  # noqa: E402
-from inference.samplers import run_sampler  # noqa: E402
+from inference.samplers import estimate_cost, run_sampler  # noqa: E402
 
 RUNS = ("kappa_nonzero", "kappa_zero")
 PROBS = (0.16, 0.50, 0.84)
@@ -119,6 +119,17 @@ def run_candidate(model: RunModel, settings: dict[str, Any], seed: int, pool: An
             "batch_err": out.info.get("logz_batch_err")}
 
 
+def estimated_seconds(model: RunModel, settings: dict[str, Any], seed: int) -> tuple[float, str]:
+    """The total of the cost line `darkportal run` prints (parsed from its 'total ~N s|min|h')."""
+    import re
+
+    line = estimate_cost(model.problem(), {**BASE, **settings}, "dynesty", seed)
+    m = re.search(r"total ~([\d.]+) (s|min|h)", line)
+    if m is None:
+        return float("nan"), line
+    return float(m.group(1)) * {"s": 1.0, "min": 60.0, "h": 3600.0}[m.group(2)], line
+
+
 def fmt_row(label: str, rows: dict[str, list[dict[str, Any]]], refs: dict[str, dict[str, Any]],
             names: dict[str, tuple[str, ...]]) -> str:
     cells = [label]
@@ -197,15 +208,22 @@ def main(argv: list[str] | None = None) -> int:
         head += [f"{run}: ln Z (seeds); errors; vs reference", f"{run}: wall, calls, wall x err^2",
                  f"{run}: largest quantile miss"]
     table = ["| " + " | ".join(head) + " | ln B (quoted; spread) |", "|" + "---|" * (len(head) + 1)]
+    estimates = ["| run | printed cost estimate | measured wall | measured / estimate |", "|---|---|---|---|"]
     for key in args.candidates:
         label, settings = CANDIDATES[key]
         rows: dict[str, list[dict[str, Any]]] = {run: [] for run in RUNS}
         for seed in range(1, args.seeds + 1):
             for run in RUNS:
+                est = estimated_seconds(models[run], settings, seed) if seed == 1 else None
                 rows[run].append(run_candidate(models[run], settings, seed))
+                if est is not None:
+                    estimates.append(f"| `{key}` {run} (seed 1) | {est[0]:.0f} s | {rows[run][-1]['wall']:.0f} s | "
+                                     f"{rows[run][-1]['wall'] / est[0]:.2f} |")
         table.append(fmt_row(f"`{key}`: {label}", rows, refs, names))
         print(table[-1], flush=True)
     print("\n" + "\n".join(table))
+    print("\nThe cost line `darkportal run` prints, against the wall time measured right after it:\n")
+    print("\n".join(estimates))
     if args.merge_scaling:
         print("\nMerged runs of kappa_zero (nested only), one run per process, on this 2-core machine:\n")
         print("\n".join(merge_scaling(models["kappa_zero"], min(args.seeds, 3))))
