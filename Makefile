@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test venv lint typecheck clean tables bench
+.PHONY: run test venv lint typecheck clean tables bench lock
 
 venv: $(STAMP)
 
@@ -28,9 +28,9 @@ run: $(STAMP)
 	fail=0; for job in $$(jobs -p); do wait $$job || fail=1; done; \
 	[ $$fail = 0 ] || { echo "darkportal: a run failed (see above); 'make run' again resumes it"; exit 1; }; \
 	$(VENV)/bin/darkportal compare results/kappa_nonzero results/kappa_zero && \
-	$(VENV)/bin/darkportal plot results/kappa_nonzero results/kappa_zero && \
-	$(VENV)/bin/darkportal report results/kappa_nonzero results/kappa_zero && \
-	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ and report.html inside each)"
+	for r in $(RUNS); do $(VENV)/bin/darkportal report results/$$r --replot || exit 1; done && \
+	$(VENV)/bin/darkportal report results/kappa_nonzero results/kappa_zero --out results/comparison --replot && \
+	echo "darkportal: done in $$(( $$(date +%s) - start )) s; results in results/kappa_nonzero and results/kappa_zero (figures/ and report.html inside each), both runs overlaid in results/comparison"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -48,6 +48,11 @@ test: $(STAMP) lint typecheck
 tables: $(STAMP)
 	@d=$$(mktemp -d) && $(PY) -m pip download --quiet --no-deps darknews==0.4.8 -d $$d && \
 	$(PY) tools/generate_scattering_tables.py --darknews-sdist $$d/darknews-0.4.8.tar.gz; rc=$$?; rm -rf $$d; exit $$rc
+
+# requirements-lock.txt: the exact versions of every package in .venv (what each result's provenance.json records
+# under "environment"); rebuild an environment from it with the commands in its header.
+lock: $(STAMP)
+	$(PY) -m inference.environment --write requirements-lock.txt
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

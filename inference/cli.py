@@ -16,15 +16,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "compare": ("inference.compare", "evidences and Bayes factor of two runs"),
     "plot": ("inference.cmd_plot", "corner plot and the paper's figures for finished runs"),
     "report": ("inference.cmd_report", "one self-contained HTML page per run"),
+    "export": ("inference.cmd_export", "a run's samples for GetDist, anesthetic or as CSV"),
 }
 
-USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n\ncommands:\n" + "\n".join(
+USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n       darkportal --version\n\ncommands:\n" + "\n".join(
     f"  {name:<9} {text}" for name, (_, text) in COMMANDS.items()
 ) + "\n\nRun 'darkportal COMMAND --help' for the options of one command."
 
 
+def version_text() -> str:
+    """``darkportal X.Y.Z (Python A.B.C)``: the installed package's version, as pip records it."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("darkportal")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        version = "unknown (not installed; run 'make venv')"
+    return f"darkportal {version} (Python {sys.version.split()[0]})"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] in (["--version"], ["-V"]):
+        print(version_text())
+        return 0
     debug = "--debug" in args
     if debug:
         args.remove("--debug")
@@ -44,18 +59,35 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2
-    module = importlib.import_module(COMMANDS[name][0])
+    from inference.errors import DarkportalError
+    from inference.interrupt import RunInterrupted
+
     try:
+        module = importlib.import_module(COMMANDS[name][0])  # inside: Ctrl-C while importing is no traceback
         return int(module.main(rest) or 0)
     except KeyboardInterrupt:
-        print("darkportal: interrupted; a run can be continued with --resume", file=sys.stderr)
+        print(f"darkportal {name}: interrupted; a run can be continued with --resume", file=sys.stderr)
         return 130
+    except RunInterrupted as exc:
+        print(f"darkportal {name}: {exc}; a run can be continued with --resume", file=sys.stderr)
+        return exc.exit_code
+    except (DarkportalError, OSError) as exc:  # named errors carry the file and the fix: one line
+        if debug:
+            raise
+        print(f"darkportal {name}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
     except Exception as exc:  # one readable line for the user; the traceback with --debug
         if debug:
             raise
-        print(f"darkportal {name}: error: {exc}", file=sys.stderr)
-        print("(run with --debug for the traceback)", file=sys.stderr)
+        print(f"darkportal {name}: error: {_one_line(exc)} (run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc``; an OSError from outside darkportal gets its file named."""
+    if isinstance(exc, OSError) and exc.filename is not None and not str(exc).startswith(str(exc.filename)):
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
 
 
 if __name__ == "__main__":

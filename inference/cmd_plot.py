@@ -1,32 +1,37 @@
-"""`darkportal plot RUN [RUN ...]`: figures and prediction tables of finished runs.
+"""`darkportal plot RUN [RUN ...] [--out DIR]`: figures and prediction tables of finished runs.
 
-Written for each RUN folder:
+Where they go: with one RUN and no --out, into that run's folder (RUN/figures/ and the tables beside the
+run's files; nothing the run itself wrote is touched).  With several RUNs, --out DIR is required: the
+overlays of several runs belong to none of them, so no input folder is ever changed.  --out works with one
+RUN too.
 
-* ``figures/corner.{png,pdf}`` and ``figures/term_pulls.{png,pdf}`` of that run;
+Written into the output folder OUT:
+
+* ``figures/corner.{png,pdf}``: the corner plot, all runs overlaid in their colours;
 * ``figures/fig2_<panel>``, ``figures/fig2_grid`` and ``figures/fig3`` (the paper's Figs. 2 and 3) with
-  ALL the given runs overlaid (kappa != 0 red / blue, kappa = 0 cyan / green), copied into every run's
-  figures folder so that each run's report is complete;
-* ``posterior_intervals.{md,csv,tex}``: mean, median, 68 % and 95 % intervals of the parameters and of
-  the predicted unmeasured decays (SM + NP);
-* ``benchmark_predictions.{md,csv,tex}``: the Table III-style predictions at BP1-BP7 with the run's
-  theory options.
+  all the runs overlaid, each run in its own colour and with its own label;
+* ``figures/term_pulls`` (one run) or ``figures/term_pulls_<run>`` (several): the likelihood terms at the
+  highest-likelihood draw;
+* ``posterior_intervals.{md,csv,tex}`` and ``benchmark_predictions.{md,csv,tex}`` (one run), or the same
+  under ``<run>/`` (several): mean, median, 68 % and 95 % intervals of the parameters and predicted
+  unmeasured decays (SM + NP), and the Table III-style predictions at BP1-BP7 with the run's theory options.
 
-Measured values and limits in Fig. 3 come from the run's measurement set (likelihoods database).
+Measured values and limits in Fig. 3 come from the first run's measurement set (likelihoods database).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import os
-import shutil
+import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from inference import plots, tables
-from inference.plots_data import RunView, measurement_references, run_view_from_results, theory_options
+from inference.plots_data import RunView, measurement_references, run_view_from_results, style_runs, theory_options
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +39,62 @@ WANTED_OBSERVABLES: tuple[str, ...] = tuple(dict.fromkeys([*plots.FIG3_OBSERVABL
                                                            *tables.TABLE3_OBSERVABLES]))
 
 
+class PlotUsageError(ValueError):
+    """The command line names no output folder for several runs, or the output folder is a bad choice."""
+
+
+@dataclass(frozen=True)
+class PlotOutput:
+    """Where the figures of a set of runs go: OUT/figures, and per-run tables in OUT (one run) or OUT/<slug>."""
+
+    out: Path
+    slugs: tuple[str, ...]
+
+    @property
+    def figures(self) -> Path:
+        return self.out / "figures"
+
+    def table_dir(self, i: int) -> Path:
+        return self.out if len(self.slugs) == 1 else self.out / self.slugs[i]
+
+    def pulls_stem(self, i: int) -> str:
+        return "term_pulls" if len(self.slugs) == 1 else f"term_pulls_{self.slugs[i]}"
+
+
+def output_folder(run_dirs: Sequence[Path], out: Path | None, command: str = "plot") -> Path:
+    """The output folder: --out, or the run's own folder for a single run; several runs need --out."""
+    if out is not None:
+        return Path(out)
+    if len(run_dirs) == 1:
+        return Path(run_dirs[0])
+    raise PlotUsageError(
+        f"darkportal {command} with {len(run_dirs)} runs needs --out DIR (a new folder for the overlays), so that "
+        f"no input folder is changed; e.g. darkportal {command} {' '.join(map(str, run_dirs))} --out "
+        "results/comparison")
+
+
+def slugs_for(views: Sequence[RunView]) -> tuple[str, ...]:
+    """File-name-safe, distinct names of the runs (from their labels, numbered if they still collide)."""
+    out: list[str] = []
+    for v in views:
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", v.label.split(" ($")[0]).strip("_.") or "run"
+        slug, k = base, 2
+        while slug in out:
+            slug, k = f"{base}_{k}", k + 1
+        out.append(slug)
+    return tuple(out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="darkportal plot", description=__doc__.split("\n\n")[0])
     p.add_argument("runs", nargs="+", metavar="RUN", help="results folder(s) of finished runs")
+    p.add_argument("--out", type=Path, default=None,
+                   help="output folder (default: the run's own folder for one RUN; required for several)")
     p.add_argument("--data", default=None, help="measurement set drawn in Fig. 3 (default: the first run's)")
     p.add_argument("--points", type=int, default=3000, help="posterior draws per run in scatter plots")
     p.add_argument("--seed", type=int, default=0, help="seed of the equally weighted resample")
     p.add_argument("--formats", default="png,pdf", help="comma-separated figure formats (default png,pdf)")
     return p
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    tmp = dst.with_name(f".{dst.name}.tmp")
-    shutil.copyfile(src, tmp)
-    os.replace(tmp, dst)
 
 
 def run_tables(view: RunView, config: dict[str, Any], outdir: Path) -> list[Path]:
@@ -62,39 +109,40 @@ def run_tables(view: RunView, config: dict[str, Any], outdir: Path) -> list[Path
     return paths
 
 
-def make_plots(run_dirs: Sequence[str | Path], data_set: str | None = None, n_points: int = 3000,
-               seed: int = 0, formats: Sequence[str] = plots.FORMATS) -> dict[Path, list[Path]]:
-    """Every figure and table of the runs (see the module docstring); returns folder -> files written."""
+def load_views(run_dirs: Sequence[Path]) -> tuple[list[Any], list[RunView]]:
+    """The runs' results and their plot views, coloured and labelled by run."""
     from inference.results import read_results
 
-    dirs = [Path(d) for d in run_dirs]
-    results = [read_results(d) for d in dirs]
+    results = [read_results(d) for d in run_dirs]
     views = [run_view_from_results(r, WANTED_OBSERVABLES) for r in results]
-    written: dict[Path, list[Path]] = {d: [] for d in dirs}
-    for d, res, view in zip(dirs, results, views, strict=True):
-        t0 = time.monotonic()
-        fig_dir = d / "figures"
-        written[d] += plots.save_figure(plots.run_corner(view), fig_dir, "corner", formats)
+    return results, style_runs(views, list(run_dirs))
+
+
+def make_plots(run_dirs: Sequence[str | Path], data_set: str | None = None, n_points: int = 3000,
+               seed: int = 0, formats: Sequence[str] = plots.FORMATS, out: str | Path | None = None) -> PlotOutput:
+    """Every figure and table of the runs (see the module docstring); returns where they went."""
+    dirs = [Path(d) for d in run_dirs]
+    target = output_folder(dirs, Path(out) if out is not None else None)
+    if target.resolve() in {d.resolve() for d in dirs} and len(dirs) > 1:
+        raise PlotUsageError(f"--out {target} is one of the input runs; choose a new folder for the overlays")
+    results, views = load_views(dirs)
+    dest = PlotOutput(target, slugs_for(views))
+    t0 = time.monotonic()
+    plots.save_figure(plots.run_corner(views), dest.figures, "corner", formats)
+    for i, (res, view) in enumerate(zip(results, views, strict=True)):
         if view.terms:
-            written[d] += plots.save_figure(plots.term_pulls(view.best_terms(), f"{view.name}: likelihood terms "
-                                                             "at the best point"), fig_dir, "term_pulls", formats)
-        written[d] += run_tables(view, res.config, d)
-        log.info("%s: corner plot, term pulls and tables in %.0f s", d, time.monotonic() - t0)
+            plots.save_figure(plots.term_pulls(view.best_terms(), f"{view.label}: likelihood terms at the "
+                                                                  "best point"), dest.figures, dest.pulls_stem(i),
+                              formats)
+        run_tables(view, res.config, dest.table_dir(i))
     data = data_set or str((results[0].config.get("likelihood") or {}).get("data", "2023"))
-    first = dirs[0] / "figures"
-    overlays: list[Path] = []
     for stem, fig in plots.fig2_panels(views, n_points=n_points, seed=seed).items():
-        overlays += plots.save_figure(fig, first, f"fig2_{stem}", formats)
+        plots.save_figure(fig, dest.figures, f"fig2_{stem}", formats)
     refs = measurement_references(plots.FIG3_OBSERVABLES, data)
-    overlays += plots.save_figure(plots.fig3_correlations(views, refs, n_points=n_points, seed=seed), first,
-                                  "fig3", formats)
-    written[dirs[0]] += overlays
-    for d in dirs[1:]:
-        (d / "figures").mkdir(parents=True, exist_ok=True)
-        for src in overlays:
-            _copy_atomic(src, d / "figures" / src.name)
-            written[d].append(d / "figures" / src.name)
-    return written
+    plots.save_figure(plots.fig3_correlations(views, refs, n_points=n_points, seed=seed), dest.figures, "fig3",
+                      formats)
+    log.info("figures and tables of %d run(s) in %s (%.0f s)", len(dirs), target, time.monotonic() - t0)
+    return dest
 
 
 def main(argv: list[str]) -> int:
@@ -102,12 +150,9 @@ def main(argv: list[str]) -> int:
     formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
     if args.points < 1:
         raise ValueError("--points must be at least 1")
-    written = make_plots(args.runs, args.data, args.points, args.seed, formats)
-    for d, files in written.items():
-        figs = sorted({p.stem for p in files if p.parent.name == "figures"})
-        tabs = sorted({p.name for p in files if p.parent == d})
-        print(f"{d}: {len(figs)} figures in {d / 'figures'} ({', '.join(figs)})")
-        print(f"{' ' * len(str(d))}  tables: {', '.join(tabs)}")
-    if len(written) > 1:
-        print("Fig. 2 and Fig. 3 overlay all runs and are copied into each run's figures folder.")
+    dest = make_plots(args.runs, args.data, args.points, args.seed, formats, args.out)
+    figs = sorted({p.stem for p in dest.figures.glob("*.png")})
+    print(f"{len(figs)} figures in {dest.figures} ({', '.join(figs)})")
+    for i, slug in enumerate(dest.slugs):
+        print(f"tables of {slug}: {dest.table_dir(i)}/posterior_intervals.*, benchmark_predictions.*")
     return 0

@@ -9,9 +9,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
 
-from inference.config import RunConfig, validate_run_config
+from inference.config_yaml import read_yaml
 from inference.errors import RunConfigError
+
+if TYPE_CHECKING:
+    from inference.config import RunConfig
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +27,17 @@ def summary(config: RunConfig) -> str:
     mode = lik.mode + (f" (softening {lik.softening:g})" if lik.mode == "cuts" and lik.softening else "")
     return (f"{config.source}: OK: run {config.name!r}, {config.priors.ndim} free parameters "
             f"({', '.join(config.priors.names)})" + (f", fixed {fixed}" if fixed else "")
-            + f"; data {lik.data!r}, {mode} mode; scenario {config.theory.scenario!r}; "
+            + f"; data {lik.data!r}, {mode} mode" + _measurements_note(config)
+            + f"; scenario {config.theory.scenario!r}; "
             f"sampler {config.sampler.name}; output {config.output}")
+
+
+def _measurements_note(config: RunConfig) -> str:
+    m = config.likelihood.measurements
+    if m is None:
+        return ""
+    parts = [f"replaces {', '.join(m.replaced)}" if m.replaced else "", f"adds {', '.join(m.added)}" if m.added else ""]
+    return f", measurements from {m.file} ({'; '.join(p for p in parts if p)})"
 
 
 def main(argv: list[str]) -> int:
@@ -41,6 +54,9 @@ def main(argv: list[str]) -> int:
     status = 0
     for file in args.files:
         try:
+            read_yaml(file)  # a hostile file is refused before the physics is imported
+            from inference.config import validate_run_config
+
             config = validate_run_config(file)
         except RunConfigError as exc:
             if debug:

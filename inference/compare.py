@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from inference.comparability import Difference, blocking, comparability, require_comparable
 from inference.results import Results, ResultsError, read_results
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ def evidence_of(res: Results) -> dict[str, Any]:
     if logz is None or not np.isfinite(logz):
         raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.get('sampler')}); compare needs "
                            "dynesty or scan runs")
+    reason = str(ev.get("stop_reason") or "")
     return {"run": str(res.outdir), "sampler": ev.get("sampler"), "logz": float(logz),
-            "logz_err": ev.get("logz_err"), "logz_resampled_std": std, "method": ev.get("evidence_method"),
+            "logz_err": ev.get("logz_err"), "logz_resampled_std": std, "stop_reason": reason or None,
+            "converged": "NOT" not in reason, "method": ev.get("evidence_method"),
             "logz_batch_err": ev.get("logz_batch_err")}
 
 
@@ -211,15 +214,37 @@ def run_edge_density(res: Results, param: str, prior_range: tuple[float, float],
 
 
 def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "conditional",
-            prior_range: tuple[float, float] | None = None) -> dict[str, Any]:
-    """Everything `darkportal compare` reports, as a dictionary."""
+            prior_range: tuple[float, float] | None = None, force: bool = False) -> dict[str, Any]:
+    """Everything `darkportal compare` reports, as a dictionary.
+
+    Runs that differ in data set, likelihood mode, terms, theory or the prior of a shared parameter
+    (:mod:`inference.comparability`) are refused with IncomparableRunsError unless ``force``; forced, the
+    result carries the differences under "incomparable" and no Savage-Dickey estimate."""
     res_a, res_b = read_results(run_a), read_results(run_b)
+    if force:
+        differences: tuple[Difference, ...] = comparability(res_a.config, res_b.config)
+    else:
+        differences = require_comparable(res_a.config, res_b.config, (str(run_a), str(run_b)),
+                                         "Compare runs that differ only in the parameter being tested, or pass "
+                                         "--force to compare anyway (the output then says so)")
     a, b = evidence_of(res_a), evidence_of(res_b)
     out: dict[str, Any] = {"A": a, "B": b, "bayes_factor": bayes_factor(a, b)}
+    forced = blocking(differences)
+    if forced:
+        out["incomparable"] = [str(d) for d in forced]
+    out["not_converged"] = [key for key, r in (("A", a), ("B", b)) if not r["converged"]]
     ws = res_a.posterior["weighted_samples"].ds
     free_b = set(res_b.posterior["posterior"].ds.data_vars)
+    if forced:
+        out["savage_dickey"] = {"skipped": "the runs are not comparable (see above)"}
+        return out
     if param not in ws or param in free_b:
         out["savage_dickey"] = {"skipped": f"needs {param!r} free in A and fixed in B"}
+        return out
+    others = [d for d in differences if d.key != f"parameters.{param}"]
+    if others:
+        out["savage_dickey"] = {"skipped": f"B must be A with {param} fixed, but they also differ in "
+                                + "; ".join(str(d) for d in others)}
         return out
     rng_used, source = (prior_range, "command line") if prior_range else _kappa_range(res_a, param)
     fallback = ""
@@ -258,7 +283,13 @@ def format_table(result: dict[str, Any]) -> str:
     def num(v: Any, fmt: str = ".3f") -> str:
         return "-" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, fmt)
 
-    lines = [f"{'run':<4} {'ln Z':>10} {'+/-':>8} {'batch check':>12}  folder (method)"]
+    lines: list[str] = []
+    if result.get("incomparable"):
+        bar = "!" * 100
+        lines += [bar, "WARNING: THESE RUNS ARE NOT COMPARABLE; compared anyway because of --force. They differ in:"]
+        lines += [f"  - {d}" for d in result["incomparable"]]
+        lines += ["The Bayes factor below does not test one model against the other.", bar, ""]
+    lines.append(f"{'run':<4} {'ln Z':>10} {'+/-':>8} {'batch check':>12}  folder (method)")
     for key in ("A", "B"):
         r = result[key]
         lines.append(f"{key:<4} {num(r['logz']):>10} {num(r['logz_err']):>8} {num(r.get('logz_batch_err')):>12}  "
@@ -269,6 +300,9 @@ def format_table(result: dict[str, Any]) -> str:
     if bf.get("ln_B_err_resampled") is not None:
         lines.append(f"(diagnostic, not an error: spread of dynesty's re-simulated runs "
                      f"{num(bf['ln_B_err_resampled'])})")
+    for key in result.get("not_converged", []):
+        lines.append(f"WARNING: run {key} did not converge ({result[key]['stop_reason']}); its ln Z and this ln B "
+                     "are preliminary: resume or rerun it with a higher cap")
     sd = result["savage_dickey"]
     if "skipped" in sd:
         lines.append(f"Savage-Dickey: skipped ({sd['skipped']})")
@@ -285,7 +319,7 @@ def format_table(result: dict[str, Any]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `darkportal compare RUN_A RUN_B [--json] [--param kappa] [--method ...]`."""
-    parser = argparse.ArgumentParser(prog="darkportal compare", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="darkportal compare", description=__doc__.split("\n\n")[0])
     parser.add_argument("run_a", type=Path, help="results folder of model A (e.g. results/kappa_nonzero)")
     parser.add_argument("run_b", type=Path, help="results folder of model B (e.g. results/kappa_zero)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -294,11 +328,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="how the posterior density at the prior edge is estimated")
     parser.add_argument("--prior-range", nargs=2, type=float, metavar=("LO", "HI"),
                         help="uniform prior range of --param in A (default: from A's run file)")
+    parser.add_argument("--force", action="store_true",
+                        help="compare runs with different data, likelihood, theory or priors anyway (said loudly)")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     args = parser.parse_args(argv)
     try:
         result = compare(args.run_a, args.run_b, args.param, args.method,
-                         tuple(args.prior_range) if args.prior_range else None)
+                         tuple(args.prior_range) if args.prior_range else None, force=args.force)
     except (ResultsError, OSError, KeyError, ValueError) as exc:
         if args.debug:
             raise

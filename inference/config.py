@@ -7,8 +7,9 @@ Schema (paper units; unknown keys anywhere are errors; see runs/kappa_nonzero.ya
     output: results/kappa_nonzero  # optional, default results/<name>
     seed: 20240215                 # required integer >= 0
     parameters: {kappa: {prior: uniform, min: 0, max: 2, unit: TeV^-1}, ...}   # omitted -> paper range
-    likelihood: {data: "2023", mode: gaussian | cuts, softening: 0.0, terms: {NAME: {enabled, kind}}}
-    theory: {scenario: paper, options: {r_normalisation: calibrated}}
+    likelihood: {data: "2023", mode: gaussian | cuts, softening: 0.0, terms: {NAME: {enabled, kind}},
+                 measurements: my_measurements.yaml}   # optional: entries replacing or adding terms
+    theory: {scenario: paper, options: {r_normalisation: recast}}
     sampler: {name: dynesty | emcee | scan, settings: {...}}
 
 Every error is a :class:`RunConfigError` reading ``<file>: <key.path>: <what is wrong>. <how to fix>``.
@@ -29,6 +30,7 @@ import yaml
 from numpy.typing import ArrayLike
 
 from inference.config_checks import KeyPath, Source
+from inference.config_measurements import MeasurementsFile
 from inference.config_params import parse_parameters
 from inference.config_sections import (
     LikelihoodApi,
@@ -63,6 +65,12 @@ class LikelihoodConfig:
     mode: str
     softening: float | None = None
     terms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    measurements: MeasurementsFile | None = None  # the run file's own measurements file, if it names one
+
+    @property
+    def extra_entries(self) -> tuple[dict[str, Any], ...]:
+        """The user's measurement entries (empty without a measurements file)."""
+        return self.measurements.entries if self.measurements is not None else ()
 
 
 @dataclass(frozen=True)
@@ -119,6 +127,8 @@ class RunConfig:
         likelihood: dict[str, Any] = {"data": self.likelihood.data, "mode": self.likelihood.mode}
         if self.likelihood.softening is not None:
             likelihood["softening"] = self.likelihood.softening
+        if self.likelihood.measurements is not None:
+            likelihood["measurements"] = self.likelihood.measurements.to_dict()
         likelihood["terms"] = {k: dict(v) for k, v in self.likelihood.terms.items()}
         out: dict[str, Any] = {"name": self.name}
         if self.description:
@@ -162,6 +172,10 @@ def parse_run_config(data: Any, file: str | Path = "<run file>", lines: dict[Key
     src.string(description, ("description",))
     output = top.get("output", f"results/{name}")
     src.string(output, ("output",), hint="Write a folder path such as results/my_run")
+    if output.strip() in {"", ".", "./", "/"} or output != output.strip() or "\0" in output:
+        src.fail(("output",), f"output {output!r} is not a folder of its own: the results would be written into the "
+                 "current or root folder (or a name with stray spaces)",
+                 f"Write a folder path such as results/{name}, or leave output out for that default")
     if "seed" not in top or top["seed"] is None:
         src.fail(("seed",), "'seed' is required but missing",
                  "Add seed: with an integer, such as seed: 12345")
@@ -189,7 +203,9 @@ def validate_run_config(path: str | Path, api: LikelihoodApi | None = None) -> R
 
     Builds the joint likelihood (so a term override whose kind needs data the measurement lacks is
     caught) and draws 512 points from the prior (seeded with the run's seed) and asks ``physics.domain_violations``
-    about them, so a prior that reaches outside the model's domain is caught without running.
+    about them, so a prior that reaches outside the model's domain is caught without running; then evaluates
+    the likelihood there and at the corners of the prior box (``inference.config_points``), so a value where
+    the physics overflows is caught too.
     """
     data, lines = read_yaml(path)
     config = parse_run_config(data, path, lines, api)
@@ -205,6 +221,9 @@ def validate_run_config(path: str | Path, api: LikelihoodApi | None = None) -> R
             where = ", ".join(f"{n}={v:.6g}" for n, v in zip(config.priors.names, bad, strict=True))
             src.fail(("parameters",), f"the prior reaches outside the model's domain ({reason}), "
                      f"for example at {where}", "Narrow the prior ranges")
+    from inference.config_points import check_finite_likelihood
+
+    check_finite_likelihood(config, src, points)
     return config
 
 
@@ -215,7 +234,7 @@ def _check_likelihood_builds(config: RunConfig, src: Source) -> None:
     lik = config.likelihood
     try:
         JointLikelihood.from_config(lik.data, lik.mode, softening=lik.softening or 0.0, overrides=lik.terms,
-                                    options=config.theory.theory_options())
+                                    options=config.theory.theory_options(), extra_entries=lik.extra_entries)
     except LikelihoodConfigError as exc:
         named = [t for t in lik.terms if repr(t) in str(exc) or f'"{t}"' in str(exc)]
         key: KeyPath = ("likelihood", "terms", named[0]) if named else ("likelihood",)

@@ -5,9 +5,12 @@ Every parameter left out gets the paper's scan range (``priors.defaults``). Besi
 prior box where the physics is undefined:
 
 * masses positive, and inside the ranges of the shipped scattering tables: m_S in [10, 150] MeV and
-  m_nu4 in [400, 700] MeV (g2-scattering.md §7, the grid of the K tables), with m_S below m_nu4;
+  m_nu4 in [400, 700] MeV (docs/physics/g2-scattering.md §7, the grid of the K tables), with m_S below m_nu4;
 * |U_mu4| in [0, 1] (a mixing-matrix element); g_D in [0, sqrt(4 pi)] (perturbativity, the paper's
-  upper bound). kappa and the eta's may take either sign (as in ``physics.domain_violations``).
+  upper bound); |kappa| <= 100 TeV^-1 (the effective operator needs Lambda = 1/kappa above m_B). kappa and the
+  eta's may take either sign (as in ``physics.domain_violations``). Beyond these, ``config_points`` evaluates the
+  likelihood on prior draws and on the corners of the prior box, so a value where the physics overflows is
+  caught by ``validate``, not mid-run.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ PRIOR_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (r
 }
 
 #: masses covered by the scattering tables, in MeV: the physics layer's own bounds (physics.registry,
-#: g2-scattering.md §7), converted from GeV
+#: docs/physics/g2-scattering.md §7), converted from GeV
 TABLE_RANGES: dict[str, tuple[float, float]] = {
     name: (round(lo / PAPER_UNIT_FACTORS[name], 9), round(hi / PAPER_UNIT_FACTORS[name], 9))
     for name, (lo, hi) in (("m_S", M_S_RANGE), ("m_nu4", M_NU4_RANGE))
@@ -52,7 +55,27 @@ PHYSICAL_LIMITS: dict[str, tuple[float, float, str]] = {
     "U_mu4": (0.0, 1.0, "|U_mu4| is the modulus of a mixing-matrix element, so it lies in [0, 1]"),
     "g_D": (0.0, math.sqrt(4.0 * math.pi) * (1.0 + 1e-9),
             "g_D must be >= 0 and stay perturbative, g_D <= sqrt(4 pi) = 3.5449077 (the paper's bound)"),
+    # L = -(kappa/4) S F F is an effective operator, kappa = 1/Lambda: it describes B and K decays only for
+    # Lambda well above m_B ~ 5 GeV; |kappa| <= 100 TeV^-1 (Lambda >= 10 GeV) is 50 times the paper's range
+    "kappa": (-100.0, 100.0, "kappa = 1/Lambda of the effective S F F operator must keep Lambda >= 10 GeV, above the "
+              "B-meson mass, so |kappa| <= 100 TeV^-1 (the paper scans [0, 2])"),
 }
+
+
+def outside_physical_range(name: str, value: float) -> str | None:
+    """Why ``value`` (paper units) of parameter ``name`` is outside the model's physical range, or None."""
+    if not math.isfinite(value):
+        return f"{name} = {value} is not a finite number"
+    if name in TABLE_RANGES:
+        lo, hi = TABLE_RANGES[name]
+        if not lo <= value <= hi:
+            return (f"{name} = {value:g} MeV is outside the scattering tables, which cover [{lo:g}, {hi:g}] MeV "
+                    "(the neutrino-scattering ratios cannot be computed outside)")
+    if name in PHYSICAL_LIMITS:
+        lo, hi, reason = PHYSICAL_LIMITS[name]
+        if not lo <= value <= hi:
+            return f"{name} = {value:g} is outside the physical domain: {reason}"
+    return None
 
 _UNIT_FAMILIES: dict[str, dict[str, float]] = {  # unit -> factor to the paper unit of the family
     "MeV": {"MeV": 1.0, "GeV": 1e3, "keV": 1e-3, "eV": 1e-6, "TeV": 1e6},

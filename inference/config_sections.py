@@ -15,13 +15,17 @@ from typing import Any
 
 from inference.config_checks import KeyPath, Source
 from inference.errors import suggestion
+from physics.miniboone import UntabulatedOptionError, check_options
 from physics.options import SCENARIOS, TheoryOptions
+from physics.options import scenario as physics_scenario
 
 SAMPLER_NAMES: tuple[str, ...] = ("dynesty", "emcee", "scan")
-LIKELIHOOD_KEYS = ("data", "mode", "softening", "terms")
+LIKELIHOOD_KEYS = ("data", "mode", "softening", "measurements", "terms")
 TERM_KEYS = ("enabled", "kind")
 THEORY_KEYS = ("scenario", "options")
 SAMPLER_KEYS = ("name", "settings")
+#: likelihood.mode when a run file leaves it out (and ``darkportal predict``'s default)
+DEFAULT_MODE = "gaussian"
 DYNESTY_BOUNDS = ("none", "single", "multi", "balls", "cubes")
 DYNESTY_SAMPLE = ("auto", "unif", "rwalk", "slice", "rslice")
 
@@ -59,7 +63,8 @@ def likelihood_api() -> LikelihoodApi:
 
 # likelihood ---------------------------------------------------------------------------------------
 def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any]:
-    """-> {"data", "mode", "softening" (None in gaussian mode), "terms": {name: {enabled?, kind?}}}."""
+    """-> {"data", "mode", "softening" (None in gaussian mode), "terms": {name: {enabled?, kind?}},
+    "measurements": the user's measurements file (``inference.config_measurements``) or None}."""
     path: KeyPath = ("likelihood",)
     if raw is None:
         src.fail(path, "the likelihood section is missing",
@@ -74,7 +79,7 @@ def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any
     if isinstance(data, int) and not isinstance(data, bool):
         data = str(data)  # `data: 2023` without quotes is read by YAML as an integer
     data = src.choice(data, (*path, "data"), api.measurement_sets, "measurement set")
-    mode = src.choice(section.get("mode", "gaussian"), (*path, "mode"), api.modes, "likelihood mode")
+    mode = src.choice(section.get("mode", DEFAULT_MODE), (*path, "mode"), api.modes, "likelihood mode")
     softening: float | None = None
     if "softening" in section:
         if mode != "cuts":
@@ -84,16 +89,22 @@ def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any
                                hint="Use softening >= 0 (0 keeps the hard cuts of the paper)")
     elif mode == "cuts":
         softening = 0.0
-    terms = _parse_terms(section.get("terms"), (*path, "terms"), src, api, data)
-    return {"data": data, "mode": mode, "softening": softening, "terms": terms}
+    measurements = None
+    if section.get("measurements") is not None:
+        from inference.config_measurements import parse_measurements
+
+        measurements = parse_measurements(section["measurements"], src, data)
+    added = measurements.added if measurements is not None else ()
+    terms = _parse_terms(section.get("terms"), (*path, "terms"), src, api, data, added)
+    return {"data": data, "mode": mode, "softening": softening, "terms": terms, "measurements": measurements}
 
 
-def _parse_terms(raw: Any, path: KeyPath, src: Source, api: LikelihoodApi, data: str
-                 ) -> dict[str, dict[str, Any]]:
+def _parse_terms(raw: Any, path: KeyPath, src: Source, api: LikelihoodApi, data: str,
+                 added: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     if raw is None:
         return {}
     section = src.mapping(raw, path, "terms", '"BR(Bs->mumu)": {enabled: false}')
-    names = list(api.available_terms(data))
+    names = [*api.available_terms(data), *added]  # the set's terms and those the measurements file adds
     out: dict[str, dict[str, Any]] = {}
     for name, entry in section.items():
         tpath = (*path, name)
@@ -137,16 +148,25 @@ def parse_theory(raw: Any, src: Source) -> dict[str, Any]:
     raw_options = section.get("options")
     if raw_options is not None:
         opath = (*path, "options")
-        opts = src.mapping(raw_options, opath, "theory options", "{r_normalisation: calibrated}")
+        opts = src.mapping(raw_options, opath, "theory options", "{r_normalisation: recast}")
         fields = TheoryOptions.field_names()
         src.known_keys(opts, opath, fields, "theory option")
         hints = _option_types()
         for key, value in opts.items():
             options[key] = _check_option(value, (*opath, key), hints[key], src)
+    try:
+        check_options(physics_scenario(scenario, **options))
+    except UntabulatedOptionError as exc:
+        src.fail((*path, "options", exc.option), str(exc).split(";")[0],
+                 f"Use {exc.option}: {exc.tabulated:g}, or rebuild the tables for it "
+                 "(tools/generate_scattering_tables.py)")
     return {"scenario": scenario, "options": options}
 
 
 def _check_option(value: Any, path: KeyPath, hint: Any, src: Source) -> Any:
+    args = typing.get_args(hint)
+    if type(None) in args:  # "X | None": None means "the preset of r_normalisation"; a file names a value
+        hint = next(a for a in args if a is not type(None))
     if typing.get_origin(hint) is typing.Literal:
         return src.choice(value, path, [str(a) for a in typing.get_args(hint)], "value")
     if hint is bool:

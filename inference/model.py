@@ -44,7 +44,8 @@ class RunModel:
     def likelihood(self) -> JointLikelihood:
         lk = self.config.likelihood
         return JointLikelihood.from_config(lk.data, lk.mode, softening=lk.softening or 0.0,
-                                           overrides=lk.terms, options=self.config.theory.theory_options())
+                                           overrides=lk.terms, options=self.config.theory.theory_options(),
+                                           extra_entries=lk.extra_entries)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pool workers receive the model with every task (dynesty sends its likelihood along with each

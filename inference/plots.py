@@ -1,36 +1,41 @@
-"""Figures of finished runs: corner plot, the paper's Fig. 2 panels and Fig. 3, per-term pulls.
+"""Figures of finished runs: the paper's Fig. 2 panels and Fig. 3, per-term pulls (corner plots:
+:mod:`inference.plots_corner`; axes and bounded contours: :mod:`inference.plots_axes`).
 
 The paper is Datta, Marfatia, Mukherjee, PRD 109, L031701 (arXiv:2310.15136).  Fig. 2 shows the allowed
-parameter points for kappa != 0 (red) and kappa = 0 (cyan); Fig. 3 the correlations of predicted
-branching fractions for kappa != 0 (blue) and kappa = 0 (green).
+parameter points, Fig. 3 the correlations of predicted branching fractions.  Every run has one colour and
+one label in every figure (:func:`inference.plots_data.style_runs`), and each figure has one legend, outside
+the panels.
 
 Figures are built on :class:`matplotlib.figure.Figure` directly (Agg canvas, no pyplot and no global
-state), so the functions work without a screen and in threads.  Scatter plots show equally weighted
-draws (a fixed-seed resample by weight); 68 % and 95 % contours use the weights.  Every plot function
-takes plain inputs (arrays or :class:`~inference.plots_data.RunView` records) and returns the figure;
-:func:`save_figure` writes PNG and PDF atomically.
+state), so the functions work without a screen and in threads.  A 2-D panel draws, per run, equally
+weighted draws as points (:func:`draw_points`, a fixed-seed resample by weight) and weighted 68 % / 95 %
+contours bounded by the prior ranges (:func:`draw_contours`); a panel style is a choice of these layers.
+Every plot function takes plain inputs (arrays or :class:`~inference.plots_data.RunView` records) and returns
+the figure; :func:`save_figure` writes PNG and PDF atomically.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
+from inference.plots_axes import LEVELS, axis_label, bounded_contours, fit_limits, label_axis, use_log
+from inference.plots_corner import corner_plot, message_figure, run_corner
 from inference.plots_data import Reference, RunView
-from physics import REGISTRY
+
+__all__ = ["LEVELS", "axis_label", "corner_plot", "message_figure", "run_corner"]  # re-exported
 
 log = logging.getLogger(__name__)
 
-#: probability mass inside the two contours of every 2-D plot
-LEVELS = (0.68, 0.95)
 #: (y, x) parameter pairs of the Fig. 2 panels, keyed by panel name
 FIG2_PANELS: dict[str, tuple[str, str]] = {
     "eta_t_vs_eta_c": ("eta_t", "eta_c"),
@@ -50,19 +55,7 @@ FIG3_PAIRS: tuple[tuple[str, str], ...] = (
 )
 FIG3_OBSERVABLES: tuple[str, ...] = tuple(dict.fromkeys(n for pair in FIG3_PAIRS for n in pair))
 FORMATS = ("png", "pdf")
-_UNIT_TEX = {"1": "", "TeV^-1": r"TeV$^{-1}$", "MeV": "MeV", "GeV": "GeV", "mm": "mm", "ps": "ps",
-             "ps^-1": r"ps$^{-1}$", "s^-1": r"s$^{-1}$"}
 _SCATTER_POINTS = 3000
-_LOG_SPAN = 30.0  # a positive axis spanning more than this factor is drawn logarithmic
-
-
-def axis_label(name: str) -> str:
-    """LaTeX label of an observable or parameter with its unit, e.g. r'$m_S$ [MeV]'."""
-    if name not in REGISTRY:
-        return name
-    obs = REGISTRY[name]
-    unit = _UNIT_TEX.get(obs.unit, obs.unit)
-    return f"${obs.latex}$" + (f" [{unit}]" if unit else "")
 
 
 def save_figure(fig: Figure, outdir: str | Path, stem: str, formats: Sequence[str] = FORMATS,
@@ -81,117 +74,32 @@ def save_figure(fig: Figure, outdir: str | Path, stem: str, formats: Sequence[st
     return paths
 
 
-# ------------------------------------------------------------------------------------------ corner plot
-def corner_plot(samples: np.ndarray, weights: np.ndarray | None, names: Sequence[str],
-                labels: Sequence[str] | None = None, colour: str = "k", title: str = "") -> Figure:
-    """Corner plot of (n, d) samples with weighted 68 % / 95 % contours and 16/50/84 % quantiles.
-
-    Columns that do not vary (a fixed parameter such as kappa = 0) are left out and logged.
-    """
-    import corner
-
-    x = np.asarray(samples, dtype=float)
-    if x.ndim != 2 or x.shape[1] != len(names):
-        raise ValueError(f"samples must have shape (n, {len(names)}), got {x.shape}")
-    labs = list(labels) if labels is not None else [axis_label(n) for n in names]
-    keep = [j for j in range(x.shape[1]) if np.ptp(x[:, j]) > 0]
-    dropped = [names[j] for j in range(x.shape[1]) if j not in keep]
-    if dropped:
-        log.info("corner plot: constant parameters left out: %s", ", ".join(dropped))
-    if not keep:
-        raise ValueError("corner plot: every parameter is constant")
-    k = len(keep)
-    fig = Figure(figsize=(1.9 * k + 1, 1.9 * k + 1))
-    w = None if weights is None else np.asarray(weights, dtype=float)
-    corner.corner(x[:, keep], weights=w, labels=[labs[j] for j in keep], fig=fig, levels=LEVELS,
-                  quantiles=(0.16, 0.5, 0.84), smooth=1.0, bins=30, color=colour, plot_datapoints=False,
-                  fill_contours=True, label_kwargs={"fontsize": 11}, max_n_ticks=3)
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def message_figure(text: str, title: str = "") -> Figure:
-    """A small figure that says why a plot could not be drawn (keeps the report's figure list complete)."""
-    fig = Figure(figsize=(6.0, 2.0))
-    fig.text(0.5, 0.5, text, ha="center", va="center", wrap=True)
-    if title:
-        fig.suptitle(title)
-    return fig
-
-
-def run_corner(view: RunView) -> Figure:
-    """Corner plot of a run's parameters (paper units), from the raw weighted samples when available.
-
-    A posterior in which every parameter is constant (e.g. collapsed onto one point by a tiny test run)
-    gives a figure that says so instead of an error.
-    """
-    source, weights = ((view.raw_samples, view.raw_weights) if view.raw_samples and view.raw_weights is not None
-                       else (view.samples, view.weights))
-    names = list(source)
-    x = np.column_stack([source[n] for n in names])
-    if not any(np.ptp(x[:, j]) > 0 for j in range(x.shape[1])):
-        log.warning("%s: every parameter is constant in the posterior; no corner plot", view.name)
-        return message_figure("every parameter is constant in the posterior\n(one distinct point): "
-                              "no corner plot", view.label)
-    return corner_plot(x, weights, names, colour=view.colour, title=view.label)
-
-
 # ------------------------------------------------------------------------------------------- 2-D panels
-def _use_log(values: Sequence[np.ndarray]) -> bool:
-    v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in values])
-    v = v[np.isfinite(v)]
-    return v.size > 0 and bool(np.all(v > 0)) and float(v.max() / v.min()) > _LOG_SPAN
-
-
-def _contours(ax: Axes, x: np.ndarray, y: np.ndarray, w: np.ndarray, colour: str, logx: bool,
-              logy: bool) -> None:
-    """Weighted 68 % / 95 % contours (skipped when either coordinate does not vary)."""
-    import corner
-
-    if np.ptp(x) <= 0 or np.ptp(y) <= 0 or len(x) < 20:
-        return
-    scale = ["log" if logx else "linear", "log" if logy else "linear"]
-    try:
-        with warnings.catch_warnings():  # corner probes limits <= 0 on log axes; harmless
-            warnings.filterwarnings("ignore", message="Attempt to set non-positive")
-            corner.hist2d(x, y, weights=w, ax=ax, levels=LEVELS, smooth=1.0, bins=30, color=colour,
-                          plot_datapoints=False, plot_density=False, no_fill_contours=True,
-                          fill_contours=False, axes_scale=scale, new_fig=False,
-                          contour_kwargs={"colors": colour, "linewidths": 1.2})
-    except (ValueError, IndexError) as exc:  # too few distinct points for a density
-        log.info("contours skipped: %s", exc)
-
-
 def _reference_values(refs: Sequence[Reference]) -> np.ndarray:
     vals = [v for r in refs for v in (r.value - r.error_down, r.value, r.value + r.error_up)]
     return np.asarray(vals, dtype=float)
 
 
-def _fit_limits(ax: Axes, which: str, values: Sequence[np.ndarray], log_scale: bool) -> None:
-    """Axis limits covering every finite value (positive ones on a log axis), with a 5 % margin."""
-    v = np.concatenate([np.asarray(a, dtype=float).ravel() for a in values])
-    v = v[np.isfinite(v) & ((v > 0) if log_scale else True)]
-    if v.size == 0:
-        return
-    lo, hi = (float(np.log10(v.min())), float(np.log10(v.max()))) if log_scale else (float(v.min()),
-                                                                                        float(v.max()))
-    if hi > lo:
-        pad = 0.05 * (hi - lo)
-    else:  # a single value: a tenth of a decade, or 5 % of the value
-        pad = 0.1 if log_scale else (0.05 * abs(lo) or 1.0)
-    lo, hi = lo - pad, hi + pad
-    lim = (10.0**lo, 10.0**hi) if log_scale else (lo, hi)
-    (ax.set_xlim if which == "x" else ax.set_ylim)(lim)
+def draw_points(ax: Axes, run: RunView, x: np.ndarray, y: np.ndarray, n_points: int, seed: int) -> None:
+    """Equally weighted draws of one run as small points in its colour."""
+    idx = run.resample(min(n_points, run.size), seed)
+    ax.scatter(x[idx], y[idx], s=3, color=run.colour, alpha=0.35, linewidths=0, rasterized=True)
 
 
-def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_name: str, colour_attr: str,
-                   n_points: int, seed: int, extra: tuple[np.ndarray, np.ndarray] | None = None,
-                   allow_log: bool = True) -> bool:
-    """Equally weighted draws of each run as points, with weighted contours; returns True if drawn.
+def draw_contours(ax: Axes, run: RunView, x_name: str, y_name: str, x: np.ndarray, y: np.ndarray,
+                  logx: bool, logy: bool) -> None:
+    """Weighted 68 % / 95 % contours of one run, bounded by its prior ranges (observables: by the samples)."""
+    bounded_contours(ax, x, y, run.weights, run.colour, run.bounds.get(x_name), run.bounds.get(y_name), logx,
+                     logy)
+
+
+def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_name: str, n_points: int,
+                   seed: int, extra: tuple[np.ndarray, np.ndarray] | None = None, allow_log: bool = True) -> bool:
+    """Each run's draws as points with its weighted contours; returns True if anything was drawn.
 
     `extra` (x values, y values), e.g. measured values, take part in the choice of log axes and in the
-    axis limits, so that they are visible beside the points.  Limits cover every point of every run.
+    axis limits, so that they are visible beside the points.  Limits cover every point of every run and
+    stay inside the union of the runs' prior ranges.
     """
     series = []
     for run in runs:
@@ -203,27 +111,37 @@ def _scatter_panel(ax: Axes, runs: Sequence[RunView], get: str, x_name: str, y_n
     if not series:
         return False
     more = extra if extra is not None else (np.zeros(0), np.zeros(0))
-    logx = allow_log and _use_log([*(s[1] for s in series), more[0]])
-    logy = allow_log and _use_log([*(s[2] for s in series), more[1]])
-    for i, (run, x, y) in enumerate(series):
-        colour = getattr(run, colour_attr)
-        idx = run.resample(min(n_points, run.size), seed + i)
-        ax.scatter(x[idx], y[idx], s=3, color=colour, alpha=0.35, linewidths=0, rasterized=True,
-                   label=run.label)
-        _contours(ax, x, y, run.weights, colour, logx, logy)
+    logx = allow_log and use_log([*(s[1] for s in series), more[0]])
+    logy = allow_log and use_log([*(s[2] for s in series), more[1]])
     ax.set_xscale("log" if logx else "linear")
     ax.set_yscale("log" if logy else "linear")
-    # explicit limits: corner.hist2d switches autoscaling off, which would hide a later run's points
-    _fit_limits(ax, "x", [*(s[1] for s in series), more[0]], logx)
-    _fit_limits(ax, "y", [*(s[2] for s in series), more[1]], logy)
-    ax.set_xlabel(axis_label(x_name))
-    ax.set_ylabel(axis_label(y_name))
+    for i, (run, x, y) in enumerate(series):
+        draw_points(ax, run, x, y, n_points, seed + i)
+        draw_contours(ax, run, x_name, y_name, x, y, logx, logy)
+    fit_limits(ax, "x", [*(s[1] for s in series), more[0]], logx, _union([s[0] for s in series], x_name))
+    fit_limits(ax, "y", [*(s[2] for s in series), more[1]], logy, _union([s[0] for s in series], y_name))
+    label_axis(ax, "x", x_name)
+    label_axis(ax, "y", y_name)
     return True
 
 
-def _legend(ax: Axes, runs: Sequence[RunView], colour_attr: str, extra: Sequence[Line2D] = ()) -> None:
-    handles = [Line2D([], [], marker="o", ls="", color=getattr(r, colour_attr), label=r.label) for r in runs]
-    ax.legend(handles=[*handles, *extra], fontsize=8, loc="best", framealpha=0.8)
+def _union(runs: Sequence[RunView], name: str) -> tuple[float, float] | None:
+    spans = [r.bounds[name] for r in runs if name in r.bounds]
+    return (min(s[0] for s in spans), max(s[1] for s in spans)) if spans else None
+
+
+def run_handles(runs: Sequence[RunView]) -> list[Line2D]:
+    return [Line2D([], [], marker="o", ls="-", lw=1.2, ms=5, color=r.colour, label=r.label) for r in runs]
+
+
+def _figure_legend(fig: Figure, handles: Sequence[Line2D | Patch], ax: Axes | None = None) -> None:
+    """One legend per figure: in `ax` (an empty grid cell) when given, else below the panels."""
+    if ax is not None:
+        ax.legend(handles=list(handles), loc="center", fontsize=10, frameon=False)
+        return
+    wide = fig.get_figwidth() >= 9.0  # a single panel stacks the entries: a row of three would not fit
+    fig.legend(handles=list(handles), loc="outside lower center", ncols=min(3, len(handles)) if wide else 1,
+               fontsize=9, frameon=False)
 
 
 def _re_gsd_line(ax: Axes, eta_c_ratio: float) -> Line2D:
@@ -237,20 +155,20 @@ def _re_gsd_line(ax: Axes, eta_c_ratio: float) -> Line2D:
 
 
 def _fig2_axes(ax: Axes, runs: Sequence[RunView], panel: str, eta_c_ratio: float, n_points: int,
-               seed: int) -> None:
+               seed: int) -> list[Line2D]:
+    """One Fig. 2 panel; returns the extra legend handles it drew (the Re g_sd = 0 line)."""
     y_name, x_name = FIG2_PANELS[panel]
-    drawn = _scatter_panel(ax, runs, "samples", x_name, y_name, "colour", n_points, seed, allow_log=False)
-    extra = [_re_gsd_line(ax, eta_c_ratio)] if drawn and panel == "eta_t_vs_eta_c" else []
-    if drawn:
-        _legend(ax, runs, "colour", extra)
+    drawn = _scatter_panel(ax, runs, "samples", x_name, y_name, n_points, seed, allow_log=False)
+    return [_re_gsd_line(ax, eta_c_ratio)] if drawn and panel == "eta_t_vs_eta_c" else []
 
 
 def fig2_panels(runs: Sequence[RunView], eta_c_ratio: float | None = None, n_points: int = _SCATTER_POINTS,
                 seed: int = 0) -> dict[str, Figure]:
     """The paper's Fig. 2: one figure per parameter pair of FIG2_PANELS, plus "grid" with all of them.
 
-    kappa != 0 runs in red, kappa = 0 in cyan (RunView.colour).  The eta_t-eta_c panel carries the
-    line Re g_sd = 0 (eta_c = ratio eta_t; ratio from physics.couplings when not given, -27.3).
+    Each run in its colour (RunView.colour); one legend per figure (in the grid's empty sixth cell).  The
+    eta_t-eta_c panel carries the line Re g_sd = 0 (eta_c = ratio eta_t; ratio from physics.couplings when
+    not given, -27.3).
     """
     if not runs:
         raise ValueError("fig2_panels needs at least one run")
@@ -260,51 +178,67 @@ def fig2_panels(runs: Sequence[RunView], eta_c_ratio: float | None = None, n_poi
         eta_c_ratio = eta_c_cancellation_ratio()
     figs = {}
     for panel in FIG2_PANELS:
-        fig = Figure(figsize=(5.0, 4.2), layout="constrained")
-        _fig2_axes(fig.add_subplot(), runs, panel, eta_c_ratio, n_points, seed)
+        fig = Figure(figsize=(5.0, 4.6), layout="constrained")
+        extra = _fig2_axes(fig.add_subplot(), runs, panel, eta_c_ratio, n_points, seed)
+        _figure_legend(fig, [*run_handles(runs), *extra])
         figs[panel] = fig
     grid = Figure(figsize=(13.0, 8.0), layout="constrained")
     axes = grid.subplots(2, 3).ravel()
+    extra = []
     for ax, panel in zip(axes, FIG2_PANELS, strict=False):
-        _fig2_axes(ax, runs, panel, eta_c_ratio, n_points, seed)
+        extra += _fig2_axes(ax, runs, panel, eta_c_ratio, n_points, seed)
     axes[-1].set_axis_off()
+    _figure_legend(grid, [*run_handles(runs), *extra], axes[-1])
     figs["grid"] = grid
     return figs
 
 
 # ----------------------------------------------------------------------------------------------- Fig. 3
-def _draw_reference(ax: Axes, ref: Reference, vertical: bool) -> Line2D:
-    """A measurement band, an upper limit (dashed, excluded side hatched) or the SM value (dotted)."""
+REFERENCE_KEY: tuple[Line2D | Patch, ...] = (
+    Patch(facecolor="0.5", alpha=0.35, label=r"measurement ($1\sigma$)"),
+    Line2D([], [], color="k", ls="--", label="upper limit (excluded side hatched)"),
+    Line2D([], [], color="0.2", ls=":", label="SM"),
+)
+
+
+def _draw_reference(ax: Axes, ref: Reference, vertical: bool) -> None:
+    """A measurement band, an upper limit (dashed, excluded side hatched) or the SM value (dotted), named on
+    the axes next to the line, on its allowed side."""
     span, line = (ax.axvspan, ax.axvline) if vertical else (ax.axhspan, ax.axhline)
     if ref.kind == "measurement":
         span(ref.value - ref.error_down, ref.value + ref.error_up, color="0.5", alpha=0.25, lw=0)
         line(ref.value, color="0.3", lw=1.0)
-        return Line2D([], [], color="0.3", lw=4, alpha=0.5, label=ref.label or "measurement")
-    if ref.kind == "upper_limit":
+        name = ref.label or "measurement"
+    elif ref.kind == "upper_limit":
         line(ref.value, color="k", ls="--", lw=1.2)
         lim = ax.get_xlim() if vertical else ax.get_ylim()
         if lim[1] > ref.value:
             span(ref.value, lim[1], facecolor="none", edgecolor="0.4", hatch="//", lw=0)
-        return Line2D([], [], color="k", ls="--", label=ref.label or "upper limit")
-    line(ref.value, color="0.2", ls=":", lw=1.2)
-    return Line2D([], [], color="0.2", ls=":", label=ref.label or "SM")
+        name = ref.label or "upper limit"
+    else:
+        line(ref.value, color="0.2", ls=":", lw=1.2)
+        name = ref.label or "SM"
+    style: dict[str, Any] = {"fontsize": 7, "color": "0.15", "clip_on": True,
+             "bbox": {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0}}
+    if vertical:  # text along the line, on its lower-value (allowed) side, near the top of the axes
+        ax.text(ref.value, 0.97, name + " ", transform=ax.get_xaxis_transform(), rotation=90, ha="right",
+                va="top", **style)
+    else:
+        ax.text(0.02, ref.value, " " + name, transform=ax.get_yaxis_transform(), ha="left", va="top", **style)
 
 
 def _fig3_axes(ax: Axes, runs: Sequence[RunView], y_name: str, x_name: str,
                references: Mapping[str, Sequence[Reference]], n_points: int, seed: int) -> None:
     values = (_reference_values(references.get(x_name, ())), _reference_values(references.get(y_name, ())))
-    if not _scatter_panel(ax, runs, "observables", x_name, y_name, "colour_fig3", n_points, seed, values):
+    if not _scatter_panel(ax, runs, "observables", x_name, y_name, n_points, seed, values):
         ax.text(0.5, 0.5, "no predictions", ha="center", va="center", transform=ax.transAxes)
         return
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
-    extra: dict[str, Line2D] = {}
     for name, vertical in ((x_name, True), (y_name, False)):
         for ref in references.get(name, ()):
-            handle = _draw_reference(ax, ref, vertical)
-            extra.setdefault(str(handle.get_label()), handle)
+            _draw_reference(ax, ref, vertical)
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
-    _legend(ax, runs, "colour_fig3", list(extra.values()))
 
 
 def fig3_correlations(runs: Sequence[RunView], references: Mapping[str, Sequence[Reference]] | None = None,
@@ -312,21 +246,25 @@ def fig3_correlations(runs: Sequence[RunView], references: Mapping[str, Sequence
                       seed: int = 0) -> Figure:
     """The paper's Fig. 3: predicted branching fractions (SM + NP) against each other, one panel per pair.
 
-    kappa != 0 in blue, kappa = 0 in green (RunView.colour_fig3).  `references` maps an observable to the
-    measured values, limits and SM values to draw on its axis (passed in, never hard-coded here).
-    Axes spanning more than a factor 30 are logarithmic.
+    Each run in its colour; `references` maps an observable to the measured values, limits and SM values to
+    draw on its axis (passed in, never hard-coded here), each named on the panel beside its line.  One
+    legend below the panels names the runs and the line styles.  Axes spanning more than a factor 30 are
+    logarithmic.
     """
     if not runs:
         raise ValueError("fig3_correlations needs at least one run")
     refs = references or {}
     ncol = min(3, len(pairs))
     nrow = -(-len(pairs) // ncol)
-    fig = Figure(figsize=(4.6 * ncol, 4.0 * nrow), layout="constrained")
+    fig = Figure(figsize=(4.6 * ncol, 4.0 * nrow + 0.8), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrow, ncol)).ravel()
     for ax, (y_name, x_name) in zip(axes, pairs, strict=False):
         _fig3_axes(ax, runs, y_name, x_name, refs, n_points, seed)
     for ax in axes[len(pairs):]:
         ax.set_axis_off()
+    kinds = {r.kind for rs in refs.values() for r in rs}
+    key = [h for h, kind in zip(REFERENCE_KEY, ("measurement", "upper_limit", "sm"), strict=True) if kind in kinds]
+    _figure_legend(fig, [*run_handles(runs), *key])
     return fig
 
 

@@ -33,8 +33,9 @@ log = logging.getLogger(__name__)
 
 FloatArray = NDArray[np.float64]
 
-#: colours of the two cases: Fig. 2 of the paper (red / cyan), Fig. 3 (blue / green)
-CASE_COLOURS: dict[bool, tuple[str, str]] = {False: ("tab:red", "tab:blue"), True: ("c", "tab:green")}
+#: run colours, in the order the runs are given (every figure uses the same colour for the same run)
+RUN_COLOURS: tuple[str, ...] = ("tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange", "tab:brown",
+                                "tab:pink", "tab:olive", "tab:cyan", "tab:gray")
 #: relative agreement required between a stored prediction and physics.predict
 _CHECK_RTOL = 1e-6
 _CHECK_POINTS = 16
@@ -44,7 +45,8 @@ _CHECK_POINTS = 16
 class RunView:
     """One run as the plots see it.  All arrays have the same length n (one entry per sample).
 
-    name: run name (folder name); label: legend text; colour: Fig. 2 colour; colour_fig3: Fig. 3 colour.
+    name: run name (folder name); label: legend text; colour: the run's colour in every figure (see
+    :func:`style_runs`).
     samples: parameter -> values in the paper's units (kappa TeV^-1, masses MeV).
     weights: normalised sample weights (1/n for equally weighted draws).
     observables: observable -> SM + NP total prediction per sample.
@@ -52,12 +54,12 @@ class RunView:
     best: index of the sample with the largest log L.  kappa_zero: True for the kappa = 0 case.
     raw_samples, raw_weights: the sampler's raw weighted samples (nested sampling), used for the corner
     plot's weighted contours when present; None otherwise.
+    bounds: parameter -> (low, high) prior range of the free parameters (bounds the density contours).
     """
 
     name: str
     label: str
     colour: str
-    colour_fig3: str
     samples: dict[str, FloatArray]
     weights: FloatArray
     observables: dict[str, FloatArray] = field(default_factory=dict)
@@ -67,12 +69,14 @@ class RunView:
     kappa_zero: bool = False
     raw_samples: dict[str, FloatArray] | None = None
     raw_weights: FloatArray | None = None
+    bounds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, name: str, samples: Mapping[str, Any], weights: Any = None, *,
               observables: Mapping[str, Any] | None = None, terms: Mapping[str, Any] | None = None,
-              logl: Any = None, label: str | None = None, kappa_zero: bool | None = None) -> RunView:
-        """A view from plain arrays; colours follow the kappa case, the best point the largest log L."""
+              logl: Any = None, label: str | None = None, kappa_zero: bool | None = None,
+              colour: str = RUN_COLOURS[0], bounds: Mapping[str, tuple[float, float]] | None = None) -> RunView:
+        """A view from plain arrays; the best point is the one of largest log L."""
         smp = {k: np.asarray(v, dtype=float).ravel() for k, v in samples.items()}
         if not smp:
             raise ValueError(f"run {name!r}: no parameter samples")
@@ -93,11 +97,10 @@ class RunView:
             ll = np.full(n, np.nan)
         if kappa_zero is None:
             kappa_zero = "kappa" in smp and bool(np.all(smp["kappa"] == 0.0))
-        fig2, fig3 = CASE_COLOURS[kappa_zero]
         score = np.where(np.isnan(ll), -np.inf, ll)
         best = int(np.argmax(score)) if np.any(np.isfinite(score)) else int(np.argmax(w))
-        return cls(name, label or default_label(name, kappa_zero), fig2, fig3, smp, w / w.sum(), obs, trm,
-                   ll, best, kappa_zero)
+        return cls(name, label or default_label(name, kappa_zero), colour, smp, w / w.sum(), obs, trm,
+                   ll, best, kappa_zero, bounds=dict(bounds or {}))
 
     @property
     def size(self) -> int:
@@ -118,6 +121,22 @@ class RunView:
 
 def default_label(name: str, kappa_zero: bool) -> str:
     return rf"{name} ($\kappa {'=' if kappa_zero else r'\neq'} 0$)"
+
+
+def style_runs(views: list[RunView], folders: list[Path] | None = None) -> list[RunView]:
+    """Give each run its own colour (RUN_COLOURS in order) and a label that tells it from the others: the run
+    name, or, where two runs share a name, the folder path that differs (e.g. "ref/kappa_nonzero")."""
+    names = [v.name for v in views]
+    for i, v in enumerate(views):
+        v.colour = RUN_COLOURS[i % len(RUN_COLOURS)]
+        if folders is not None and names.count(v.name) > 1:
+            parts = Path(folders[i]).resolve().parts
+            others = [Path(f).resolve().parts for j, f in enumerate(folders) if j != i and names[j] == v.name]
+            depth = 1
+            while depth < len(parts) and any(o[-depth:] == parts[-depth:] for o in others):
+                depth += 1
+            v.label = default_label("/".join(parts[-depth:]), v.kappa_zero)
+    return views
 
 
 def _aligned(run: str, what: str, values: Mapping[str, Any], n: int) -> dict[str, FloatArray]:
@@ -205,8 +224,10 @@ def run_view_from_results(res: Any, wanted: Iterable[str] = (), label: str | Non
     kappa_zero = "kappa" in samples and bool(np.all(samples["kappa"] == 0.0))
     ordered = {p: samples[p] for p in PARAM_NAMES if p in samples}
     ordered.update({k: v for k, v in samples.items() if k not in ordered})
+    from inference.run_priors import prior_bounds
+
     view = RunView.build(name, ordered, None, observables=observables, terms=terms, logl=stats.get("logl"),
-                         label=label, kappa_zero=kappa_zero)
+                         label=label, kappa_zero=kappa_zero, bounds=prior_bounds(res.config))
     raw = _raw_samples(res, fixed)
     if raw is not None:
         view.raw_samples, view.raw_weights = raw

@@ -1,9 +1,10 @@
-"""One self-contained HTML page per run: figures, summary, evidence, predictions, provenance.
+"""One self-contained HTML page for one run or for several compared: figures, summaries, evidence, fit.
 
 The page needs no server and no network: figures are embedded as base64 PNG (the PDFs beside them are
 linked by relative path), styles are inline, and no script is loaded.  :func:`render_report` turns a
 :class:`ReportData` (plain data, testable without a run) into HTML; :func:`collect_report_data` reads
-a finished results folder into one.
+finished results folders and the figures of `darkportal plot` into one.  Cells show numbers to four
+significant digits, intervals as [low, high], missing values as a dash; never NaN, lists or JSON.
 """
 
 from __future__ import annotations
@@ -12,42 +13,40 @@ import base64
 import csv
 import datetime as _dt
 import html
-import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inference.report_data import RunSection, run_section
 from inference.tables import format_number
 
 log = logging.getLogger(__name__)
 
-#: figure stems in the order the report shows them, with captions; other PNGs follow, sorted
+#: figure stems shown in the report, in this order, with captions; fig2_<panel> files are only linked
 FIGURE_CAPTIONS: dict[str, str] = {
-    "fig2_grid": "The paper's Fig. 2: posterior draws (points) with 68 % and 95 % contours; kappa != 0 in "
-                 "red, kappa = 0 in cyan. The dashed line is Re g_sd = 0.",
-    "fig3": "The paper's Fig. 3: predicted branching fractions (SM + NP); kappa != 0 in blue, kappa = 0 in "
-            "green; grey bands are measurements (1 sigma), dashed lines upper limits, dotted lines SM values.",
-    "corner": "Posterior of the sampled parameters (paper units), 68 % and 95 % contours, 16/50/84 % "
-              "quantiles.",
-    "term_pulls": "Likelihood terms at the best posterior point as |pull| = sqrt(-2 ln L_i).",
-    "fig2_eta_t_vs_eta_c": "Fig. 2 panel: eta_t against eta_c with the line Re g_sd = 0.",
-    "fig2_m_S_vs_m_nu4": "Fig. 2 panel: m_S against m_nu4.",
-    "fig2_eta_d_vs_eta_c": "Fig. 2 panel: eta_d against eta_c (gaps in eta_d).",
-    "fig2_g_D_vs_U_mu4": "Fig. 2 panel: g_D against |U_mu4|.",
-    "fig2_kappa_vs_eta_d": "Fig. 2 panel: kappa against eta_d.",
+    "fig2_grid": "The paper's Fig. 2: posterior draws (points) with 68 % and 95 % contours (bounded by the "
+                 "prior ranges), one colour per run. The dashed line is Re g_sd = 0.",
+    "fig3": "The paper's Fig. 3: predicted branching fractions (SM + NP), one colour per run; grey bands are "
+            "measurements (1 sigma), dashed lines upper limits with the excluded side hatched, dotted lines "
+            "SM values.",
+    "corner": "Posterior of the sampled parameters (paper units), 68 % and 95 % contours bounded by the prior "
+              "ranges; one colour per run.",
+    "term_pulls": "Likelihood terms at the highest-likelihood draw as |pull| = sqrt(-2 ln L_i).",
 }
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1150px;
 color:#222;line-height:1.4;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin-top:1.8em}
-table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
-th,td{border:1px solid #ddd;padding:.25em .55em;text-align:right}th{background:#f3f3f3}
-td:first-child,th:first-child{text-align:left}
+table{border-collapse:collapse;margin:.6em 0;font-size:.86em}
+th,td{border:1px solid #ddd;padding:.25em .55em;text-align:right;vertical-align:top}th{background:#f3f3f3}
+td:first-child,th:first-child{text-align:left}td.text{text-align:left}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.9em;color:#555}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.82em}
-.muted{color:#777;font-size:.9em}nav a{margin-right:1em}
+figcaption{font-size:.9em;color:#555}pre{background:#f7f7f7;padding:.8em;font-size:.82em;white-space:pre-wrap;
+overflow-wrap:anywhere}.muted{color:#777;font-size:.9em}nav a{margin-right:1em}
+.ok{color:#17692b;font-weight:600}.bad{color:#a4161a;font-weight:600}.warn{color:#8a5a00}
 """
 
 
@@ -55,19 +54,17 @@ figcaption{font-size:.9em;color:#555}pre{background:#f7f7f7;padding:.8em;overflo
 class ReportData:
     """Everything a report page shows, as plain data.
 
-    figures: stem -> PNG path (embedded) ; tables: title -> rows (see inference.tables) ;
-    comparison: rows of a run comparison (run, ln Z, errors, ln B ...) or empty ; notes: free text lines.
+    figures: stem -> PNG path (embedded); linked: further figure files only linked (the single Fig. 2
+    panels); runs: one section per run; comparison: rows of the evidence comparison; comparison_notes:
+    paragraphs (the Savage-Dickey cross-check); notes: free text lines shown at the top.
     """
 
     name: str
     figures: dict[str, Path] = field(default_factory=dict)
-    summary: list[dict[str, Any]] = field(default_factory=list)
-    evidence: dict[str, Any] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
-    config_text: str = ""
-    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    linked: list[Path] = field(default_factory=list)
+    runs: list[RunSection] = field(default_factory=list)
     comparison: list[dict[str, Any]] = field(default_factory=list)
-    comparison_text: str = ""
+    comparison_notes: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -75,23 +72,41 @@ def _esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
+def format_cell(v: Any, digits: int = 4) -> str:
+    """A table cell as text: None / NaN -> a dash, +-inf -> the sign and the infinity symbol, bool -> yes /
+    no, integers as integers, (low, high) -> [low, high], other numbers to `digits` significant digits."""
+    if v is None:
+        return "–"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, tuple):
+        return "[" + ", ".join(format_cell(x, digits) for x in v) + "]"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "–"
+        if math.isinf(v):
+            return "+∞" if v > 0 else "−∞"
+        if v.is_integer() and abs(v) < 1e15 and abs(v) >= 1e4:
+            return str(int(v))
+        return format_number(v, digits)
+    return str(v)
+
+
 def html_table(rows: Sequence[Mapping[str, Any]], digits: int = 4) -> str:
-    """Rows (dicts with the same keys) as an HTML table; numbers to `digits` significant digits."""
+    """Rows (dicts with the same keys) as an HTML table (cells by :func:`format_cell`)."""
     if not rows:
         return '<p class="muted">(empty)</p>'
     cols = list(rows[0])
+
+    def cell(v: Any) -> str:
+        cls = ' class="text"' if isinstance(v, str) and len(v) > 12 else ""
+        return f"<td{cls}>{_esc(format_cell(v, digits))}</td>"
+
     head = "".join(f"<th>{_esc(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{_esc(format_number(r.get(c), digits))}</td>" for c in cols)
-                   + "</tr>" for r in rows)
+    body = "".join("<tr>" + "".join(cell(r.get(c)) for c in cols) + "</tr>" for r in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _kv_table(d: Mapping[str, Any]) -> str:
-    rows = []
-    for k, v in d.items():
-        text = json.dumps(v) if isinstance(v, dict | list) else format_number(v, 6)
-        rows.append(f"<tr><th>{_esc(k)}</th><td>{_esc(text)}</td></tr>")
-    return "<table>" + "".join(rows) + "</table>" if rows else '<p class="muted">(none)</p>'
 
 
 def embed_png(path: Path) -> str:
@@ -101,48 +116,85 @@ def embed_png(path: Path) -> str:
 
 
 def ordered_figures(figures: Mapping[str, Path]) -> list[tuple[str, Path]]:
-    known = [(s, figures[s]) for s in FIGURE_CAPTIONS if s in figures]
-    return known + sorted((s, p) for s, p in figures.items() if s not in FIGURE_CAPTIONS)
+    """Known figures first (FIGURE_CAPTIONS order; term_pulls_<run> after term_pulls), then the rest, sorted."""
+    def rank(stem: str) -> tuple[int, str]:
+        base = "term_pulls" if stem.startswith("term_pulls") else stem
+        order = list(FIGURE_CAPTIONS)
+        return (order.index(base) if base in order else len(order), stem)
+
+    return [(s, figures[s]) for s in sorted(figures, key=rank)]
 
 
-def _figure_html(stem: str, path: Path) -> str:
-    caption = FIGURE_CAPTIONS.get(stem, stem.replace("_", " "))
+def _figure_html(stem: str, path: Path, rel: str) -> str:
+    base = "term_pulls" if stem.startswith("term_pulls") else stem
+    caption = FIGURE_CAPTIONS.get(base, stem.replace("_", " "))
+    if stem.startswith("term_pulls_"):
+        caption += f" Run {stem.removeprefix('term_pulls_')}."
     pdf = path.with_suffix(".pdf")
-    link = f' <a href="figures/{_esc(pdf.name)}">PDF</a>' if pdf.exists() else ""
+    link = f' <a href="{_esc(rel)}/{_esc(pdf.name)}">PDF</a>' if pdf.exists() else ""
     return f'<figure id="fig-{_esc(stem)}">{embed_png(path)}<figcaption><b>{_esc(stem)}</b>: ' \
            f"{_esc(caption)}{link}</figcaption></figure>"
 
 
+def _run_html(sec: RunSection, several: bool) -> list[str]:
+    anchor = f"run-{sec.name}" if several else "run"
+    verdict = ('<span class="ok">converged</span>' if sec.converged else '<span class="bad">NOT converged</span>')
+    parts = [f'<h2 id="{_esc(anchor)}">Run <code>{_esc(sec.label)}</code></h2>',
+             f'<p class="muted">results folder {_esc(sec.folder)}</p>',
+             f'<h3 id="convergence">Convergence: {verdict}</h3><ul>'
+             + "".join(f"<li>{_esc(r)}</li>" for r in sec.convergence) + "</ul>",
+             '<h3 id="summary">Posterior summary</h3><p class="muted">Weighted mean, standard deviation, median and '
+             "central 68 % / 95 % intervals in the paper's units; ESS (Kish) = 1 / sum w_i^2 of the nested-sampling "
+             "or scan weights, R-hat and bulk / tail ESS over the chains for MCMC.</p>", html_table(sec.summary),
+             '<h3 id="priors">Priors</h3>', html_table(sec.priors),
+             '<h3 id="evidence">Evidence</h3>', html_table(sec.evidence)]
+    if sec.best is not None:
+        parts += [f'<h3 id="best-fit">Best fit: the highest-likelihood sample (ln L = '
+                  f"{_esc(format_cell(sec.best.logl))})</h3>", html_table(sec.best.params)]
+        if sec.best.terms:
+            parts += [f'<p class="muted">Likelihood terms at the best fit, {_esc(sec.best.source)}; pull in '
+                      "gaussian-mode sigma.</p>", html_table(sec.best.terms)]
+        else:
+            parts.append(f'<p class="warn">Likelihood terms at the best fit {_esc(sec.best.source)}.</p>')
+    parts.append('<h3 id="measurements">Measurements against posterior predictions</h3>')
+    parts.append(html_table(sec.measurements) if sec.measurements else
+                 '<p class="muted">(not available: the run file could not be rebuilt here)</p>')
+    for title, rows in sec.tables.items():
+        parts.append(f"<h3>{_esc(title)}</h3>" + html_table(rows))
+    parts += ['<h3 id="provenance">Provenance</h3>', html_table(sec.provenance)]
+    if sec.settings:
+        parts += ["<h4>Sampler settings</h4>", html_table(sec.settings)]
+    if sec.config_text:
+        parts.append(f"<h4>Resolved run file</h4><pre>{_esc(sec.config_text)}</pre>")
+    return parts
+
+
 def render_report(data: ReportData) -> str:
-    """The HTML page of one run (or of a comparison, when `data.comparison` is set)."""
+    """The HTML page of one run or of a comparison of several."""
     now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+    several = len(data.runs) > 1
+    nav = ['<a href="#figures">Figures</a>'] + (['<a href="#comparison">Comparison</a>'] if data.comparison else [])
+    nav += [f'<a href="#run-{_esc(s.name)}">{_esc(s.label)}</a>' for s in data.runs] if several else \
+        ['<a href="#run">Summary, priors, best fit</a>']
     parts = [f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>darkportal: "
              f"{_esc(data.name)}</title><style>{_CSS}</style></head><body>",
-             f"<h1>darkportal run <code>{_esc(data.name)}</code></h1>",
+             f"<h1>darkportal {'runs' if several else 'run'} <code>{_esc(data.name)}</code></h1>",
              f'<p class="muted">Dark-scalar model of Datta, Marfatia, Mukherjee (PRD 109, L031701, '
-             f"arXiv:2310.15136). Report generated {now}.</p>",
-             '<nav><a href="#summary">Summary</a><a href="#evidence">Evidence</a><a href="#figures">Figures'
-             '</a><a href="#predictions">Predictions</a><a href="#provenance">Provenance</a></nav>']
+             f"arXiv:2310.15136). Units: kappa in TeV^-1, masses in MeV, couplings and branching fractions "
+             f"dimensionless. Report generated {now}.</p>", "<nav>" + "".join(nav) + "</nav>"]
     parts += [f"<p>{_esc(n)}</p>" for n in data.notes]
-    parts.append('<h2 id="summary">Posterior summary</h2>'
-                 '<p class="muted">Parameters in the paper\'s units (kappa in TeV^-1, masses in MeV); '
-                 "q16-q84 is the 68 % and q2.5-q97.5 the 95 % central interval.</p>")
-    parts.append(html_table(data.summary))
-    parts.append('<h2 id="evidence">Evidence</h2>' + _kv_table(data.evidence))
     if data.comparison:
-        parts.append("<h3>Comparison of runs</h3>" + html_table(data.comparison))
-    if data.comparison_text:
-        parts.append(f"<pre>{_esc(data.comparison_text)}</pre>")
+        parts.append('<h2 id="comparison">Comparison of the runs</h2>' + html_table(data.comparison))
+        parts += [f"<p>{_esc(n)}</p>" for n in data.comparison_notes]
     parts.append('<h2 id="figures">Figures</h2>')
     if not data.figures:
-        parts.append('<p class="muted">No figures: run <code>darkportal plot RUN</code>.</p>')
-    parts += [_figure_html(stem, path) for stem, path in ordered_figures(data.figures)]
-    parts.append('<h2 id="predictions">Predictions</h2>')
-    for title, rows in data.tables.items():
-        parts.append(f"<h3>{_esc(title)}</h3>" + html_table(rows))
-    parts.append('<h2 id="provenance">Provenance</h2>' + _kv_table(data.provenance))
-    if data.config_text:
-        parts.append(f"<h3>Resolved run file</h3><pre>{_esc(data.config_text)}</pre>")
+        parts.append('<p class="muted">No figures: run <code>darkportal plot</code>.</p>')
+    parts += [_figure_html(stem, path, "figures") for stem, path in ordered_figures(data.figures)]
+    if data.linked:
+        parts.append('<p class="muted">The Fig. 2 panels one by one: ' + ", ".join(
+            f'<a href="figures/{_esc(p.name)}">{_esc(p.stem)}</a>' for p in data.linked) + "</p>")
+    for sec in data.runs:
+        parts += _run_html(sec, several)
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -169,67 +221,44 @@ def read_csv_rows(path: Path) -> list[dict[str, Any]]:
         return [{k: value(v) for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
-def figures_in(run_dir: Path) -> dict[str, Path]:
-    fig_dir = Path(run_dir) / "figures"
+def figures_in(folder: Path) -> dict[str, Path]:
+    fig_dir = Path(folder) / "figures"
     return {p.stem: p for p in sorted(fig_dir.glob("*.png"))} if fig_dir.is_dir() else {}
 
 
-def collect_report_data(run_dir: str | Path, others: Sequence[str | Path] = ()) -> ReportData:
-    """Read a finished run folder (and the runs it is compared with) into a :class:`ReportData`."""
-    from inference.results import read_results
+def collect_report_data(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> ReportData:
+    """Read the finished runs (and the figures and tables `darkportal plot` wrote into `out`)."""
+    from inference.cmd_plot import PlotOutput, load_views, slugs_for
 
-    run_dir = Path(run_dir)
-    res = read_results(run_dir)
-    config_path = run_dir / "run.yaml"
-    data = ReportData(name=str(res.config.get("name") or run_dir.name), figures=figures_in(run_dir),
-                      summary=res.summary, evidence=res.evidence, provenance=res.provenance,
-                      config_text=config_path.read_text(encoding="utf-8") if config_path.exists() else "")
-    for stem, title in TABLE_FILES.items():
-        path = run_dir / f"{stem}.csv"
-        if path.exists():
-            data.tables[title] = read_csv_rows(path)
-    if others:
-        data.comparison, data.comparison_text = _comparison(run_dir, [Path(o) for o in others])
-        data.notes.append("Figures overlay the runs " + ", ".join(
-            [run_dir.name, *(Path(o).name for o in others)]) + " where they were plotted together.")
+    dirs = [Path(d) for d in run_dirs]
+    target = Path(out) if out is not None else dirs[0]
+    _, views = load_views(dirs)
+    dest = PlotOutput(target, slugs_for(views))
+    figs = figures_in(target)
+    shown = {s: p for s, p in figs.items() if not (s.startswith("fig2_") and s != "fig2_grid")}
+    data = ReportData(name=", ".join(v.label.split(" ($")[0] for v in views), figures=shown,
+                      linked=[p.with_suffix(".pdf") if p.with_suffix(".pdf").exists() else p
+                              for s, p in figs.items() if s not in shown])
+    for i, (d, view) in enumerate(zip(dirs, views, strict=True)):
+        sec = run_section(d, view.label.split(" ($")[0])
+        for stem, title in TABLE_FILES.items():
+            path = dest.table_dir(i) / f"{stem}.csv"
+            if path.exists():
+                sec.tables[title] = read_csv_rows(path)
+        data.runs.append(sec)
+    if len(dirs) > 1:
+        from inference.report_compare import comparison
+
+        data.comparison, data.comparison_notes = comparison(dirs, [s.label for s in data.runs])
     return data
 
 
-def _comparison(run_dir: Path, others: Sequence[Path]) -> tuple[list[dict[str, Any]], str]:
-    """ln Z of each run and ln B against this run (inference.compare), plus its text table for the first."""
-    from inference import compare
-    from inference.results import ResultsError, read_results
-
-    rows: list[dict[str, Any]] = []
-    text = ""
-    try:
-        base = compare.evidence_of(read_results(run_dir))
-    except ResultsError as exc:
-        return [], f"no comparison: {exc}"
-    rows.append({"run": run_dir.name, "ln Z": base["logz"], "ln Z error": base["logz_err"],
-                 "ln B = ln Z(this) - ln Z(run)": None, "ln B error": None, "Jeffreys scale": ""})
-    for other in others:
-        try:
-            ev = compare.evidence_of(read_results(other))
-        except ResultsError as exc:
-            log.warning("comparison with %s skipped: %s", other, exc)
-            continue
-        bf = compare.bayes_factor(base, ev)
-        rows.append({"run": other.name, "ln Z": ev["logz"], "ln Z error": ev["logz_err"],
-                     "ln B = ln Z(this) - ln Z(run)": bf["ln_B"], "ln B error": bf["ln_B_err"],
-                     "Jeffreys scale": bf["jeffreys"].replace(" for A", f" for {run_dir.name}")
-                     .replace(" for B", f" for {other.name}")})
-    try:
-        text = compare.format_table(compare.compare(run_dir, others[0]))
-    except Exception as exc:  # the table above stays; the cross-check is optional
-        log.warning("Savage-Dickey cross-check skipped: %s", exc)
-    return rows, text
-
-
-def write_report(run_dir: str | Path, others: Sequence[str | Path] = ()) -> Path:
-    """RUN/report.html for a finished run (comparison with `others` if given), written atomically."""
+def write_report(run_dirs: Sequence[str | Path], out: str | Path | None = None) -> Path:
+    """OUT/report.html (OUT: --out, or the run's folder for one run), written atomically."""
     from inference.results import atomic_write_text
 
-    path = Path(run_dir) / "report.html"
-    atomic_write_text(path, render_report(collect_report_data(run_dir, others)))
+    target = Path(out) if out is not None else Path(run_dirs[0])
+    target.mkdir(parents=True, exist_ok=True)
+    path = target / "report.html"
+    atomic_write_text(path, render_report(collect_report_data(run_dirs, target)))
     return path

@@ -1,7 +1,7 @@
 """Prediction tables: the paper's Table III at the benchmark points, and posterior intervals.
 
 The paper (arXiv:2310.15136, Table III) lists predictions of decays that are not yet measured at its
-seven benchmark points; its numbers are not available (physics/README.md), so
+seven benchmark points; its numbers are not available (docs/physics/README.md), so
 :func:`benchmark_table` recomputes them with ``physics.predict`` at ``physics.all_benchmarks()``.
 :func:`posterior_intervals` gives the same kind of numbers from a posterior: weighted mean, median and
 the central 68 % and 95 % intervals.

@@ -3,8 +3,8 @@
 Public API::
 
     MEASUREMENT_SETS = ("2023", "2025"); MODES = ("gaussian", "cuts"); TERM_KINDS = (...)
-    available_terms(data_set) -> list[str]
-    JointLikelihood.from_config(data_set, mode, softening=0.0, overrides=None, options=None)
+    available_terms(data_set, extra=()) -> list[str]; load_measurements(data_set, extra=())
+    JointLikelihood.from_config(data_set, mode, softening=0.0, overrides=None, options=None, extra_entries=())
         .observables, .term_names, .loglike(params), .loglike_terms(params), .evaluate(params),
         .terms_from_predictions(predictions), .report(predictions), .describe()
 
@@ -13,12 +13,18 @@ Data: ``likelihoods/data/measurements.yaml`` (sources and notes per entry). Term
 """
 
 from likelihoods.database import (
+    DATA_KEYS,
+    ENTRY_KEYS,
     MEASUREMENT_SETS,
     NUMERIC_OVERRIDES,
+    REQUIRED_ENTRY_KEYS,
+    SM_KEYS,
     MeasurementEntry,
     SMValue,
     available_terms,
     load_measurements,
+    merge_entries,
+    raw_entries,
     set_description,
 )
 from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, NonFiniteLikelihoodError
@@ -26,10 +32,14 @@ from likelihoods.joint import DOMAIN_TERM, ConstraintResult, JointLikelihood
 from likelihoods.terms import MODES, TERM_KINDS, Term, TermSpec, half_normal_sigma, half_normal_z
 
 __all__ = [
+    "DATA_KEYS",
     "DOMAIN_TERM",
+    "ENTRY_KEYS",
     "MEASUREMENT_SETS",
     "MODES",
     "NUMERIC_OVERRIDES",
+    "REQUIRED_ENTRY_KEYS",
+    "SM_KEYS",
     "TERM_KINDS",
     "ConstraintResult",
     "JointLikelihood",
@@ -44,5 +54,7 @@ __all__ = [
     "half_normal_sigma",
     "half_normal_z",
     "load_measurements",
+    "merge_entries",
+    "raw_entries",
     "set_description",
 ]

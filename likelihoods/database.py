@@ -10,7 +10,7 @@ a :class:`~likelihoods.terms.TermSpec` for a chosen kind, deriving what the kind
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -32,6 +32,11 @@ _REQUIRED_KEYS = ("name", "observable", "unit", "applies_to", "kind", "data", "s
                   "paper_condition", "note", "enabled")
 _DATA_KEYS = {"central", "error", "error_up", "error_down", "limit", "cl", "low", "high"}
 _SM_KEYS = {"value", "error", "error_up", "error_down", "source"}
+#: the keys of an entry, the ones every new entry needs, and the keys of its `data` and `sm` mappings
+ENTRY_KEYS: tuple[str, ...] = tuple(sorted(_ENTRY_KEYS))
+REQUIRED_ENTRY_KEYS: tuple[str, ...] = _REQUIRED_KEYS
+DATA_KEYS: tuple[str, ...] = tuple(sorted(_DATA_KEYS))
+SM_KEYS: tuple[str, ...] = tuple(sorted(_SM_KEYS))
 # numeric fields a run file may override per term (besides "enabled" and "kind")
 NUMERIC_OVERRIDES = ("central", "error", "error_up", "error_down", "limit", "cl", "low", "high", "softening")
 
@@ -185,6 +190,21 @@ def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
     return entry
 
 
+def merge_entries(base: Sequence[Mapping[str, Any]], changes: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``base`` entries (raw YAML mappings) with ``changes`` applied: an entry whose name is already there is
+    merged key by key over it (its keys replace the base entry's), a new name is appended. The rule of a set's
+    ``base`` and of a run file's measurements file."""
+    merged = [dict(e) for e in base]
+    index = {e["name"]: i for i, e in enumerate(merged)}
+    for e in changes:
+        if e.get("name") in index:
+            merged[index[e["name"]]] = {**merged[index[e["name"]]], **e}
+        else:
+            index[e.get("name")] = len(merged)
+            merged.append(dict(e))
+    return merged
+
+
 def _resolve(name: str, sets: Mapping[str, Any], seen: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     if name in seen:
         raise MeasurementDataError(f"measurement sets: circular base {' -> '.join((*seen, name))}")
@@ -195,18 +215,12 @@ def _resolve(name: str, sets: Mapping[str, Any], seen: tuple[str, ...] = ()) -> 
     base = raw["base"]
     if base not in sets:
         raise MeasurementDataError(f"set {name!r}: unknown base {base!r}")
-    merged = _resolve(base, sets, (*seen, name))
-    index = {e["name"]: i for i, e in enumerate(merged)}
-    for e in entries_raw:
-        if e.get("name") in index:
-            merged[index[e["name"]]] = {**merged[index[e["name"]]], **e}
-        else:
-            merged.append(dict(e))
-    return merged
+    return merge_entries(_resolve(base, sets, (*seen, name)), entries_raw)
 
 
 @cache
-def _load_all() -> dict[str, tuple[MeasurementEntry, ...]]:
+def _raw_sets() -> dict[str, tuple[dict[str, Any], ...]]:
+    """The resolved raw entries of every set (bases applied), as read from the YAML."""
     text = resources.files("likelihoods.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict) or raw.get("schema") != 1 or not isinstance(raw.get("sets"), dict):
@@ -215,16 +229,26 @@ def _load_all() -> dict[str, tuple[MeasurementEntry, ...]]:
     if tuple(sets) != MEASUREMENT_SETS:
         raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: sets {list(sets)} != "
                                    f"{list(MEASUREMENT_SETS)}")
-    out: dict[str, tuple[MeasurementEntry, ...]] = {}
-    for set_name in sets:
-        entries = tuple(_parse_entry(e, f"{DATA_FILE}: set {set_name!r} entry {e.get('name', i)!r}")
-                        for i, e in enumerate(_resolve(set_name, sets)))
-        names = [e.name for e in entries]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise MeasurementDataError(f"{DATA_FILE}: set {set_name!r} has duplicate names {dupes}")
-        out[set_name] = entries
-    return out
+    return {name: tuple(_resolve(name, sets)) for name in sets}
+
+
+def _parse_set(raw_entries: Sequence[Mapping[str, Any]], where: str) -> tuple[MeasurementEntry, ...]:
+    entries = tuple(_parse_entry(e, f"{where} entry {e.get('name', i)!r}") for i, e in enumerate(raw_entries))
+    names = [e.name for e in entries]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise MeasurementDataError(f"{where} has duplicate names {dupes}")
+    return entries
+
+
+@cache
+def _load_all() -> dict[str, tuple[MeasurementEntry, ...]]:
+    return {name: _parse_set(raw, f"{DATA_FILE}: set {name!r}") for name, raw in _raw_sets().items()}
+
+
+def raw_entries(data_set: str) -> list[dict[str, Any]]:
+    """The entries of a measurement set as YAML mappings (copies), bases applied."""
+    return [dict(e) for e in _raw_sets()[check_data_set(data_set)]]
 
 
 def check_data_set(data_set: str) -> str:
@@ -237,14 +261,21 @@ def check_data_set(data_set: str) -> str:
     return ds
 
 
-def load_measurements(data_set: str) -> tuple[MeasurementEntry, ...]:
-    """All entries of a measurement set (enabled or not), in file order."""
-    return _load_all()[check_data_set(data_set)]
+def load_measurements(data_set: str, extra: Sequence[Mapping[str, Any]] = ()) -> tuple[MeasurementEntry, ...]:
+    """All entries of a measurement set (enabled or not), in file order.
+
+    extra: user entries in the schema of the data file (a run file's measurements file), merged over the set by
+    :func:`merge_entries`: a known name replaces the keys it gives, a new name adds a term (with every required
+    key). MeasurementDataError names the entry and what is wrong with it.
+    """
+    if not extra:
+        return _load_all()[check_data_set(data_set)]
+    return _parse_set(merge_entries(raw_entries(data_set), extra), f"set {data_set!r} with the user's measurements")
 
 
-def available_terms(data_set: str) -> list[str]:
-    """Names of every term of a measurement set, enabled or not."""
-    return [e.name for e in load_measurements(data_set)]
+def available_terms(data_set: str, extra: Sequence[Mapping[str, Any]] = ()) -> list[str]:
+    """Names of every term of a measurement set (with ``extra`` user entries), enabled or not."""
+    return [e.name for e in load_measurements(data_set, extra)]
 
 
 def set_description(data_set: str) -> str:

@@ -104,7 +104,8 @@ class JointLikelihood:
     @classmethod
     def from_config(cls, data_set: str, mode: str, softening: float = 0.0,
                     overrides: Mapping[str, Mapping[str, Any]] | None = None, options: Any = None,
-                    predictor: Predictor | None = None, domain: DomainFn | None = None) -> JointLikelihood:
+                    predictor: Predictor | None = None, domain: DomainFn | None = None,
+                    extra_entries: Sequence[Mapping[str, Any]] = ()) -> JointLikelihood:
         """The likelihood of measurement set ``data_set`` ("2023" | "2025") in ``mode`` ("gaussian" | "cuts").
 
         softening: ``cuts`` mode only; width of the smooth penalty beyond a cut edge as a fraction of the
@@ -116,6 +117,8 @@ class JointLikelihood:
             entry's data (an interval from a measurement's 1 sigma band, a hard bound from a limit...).
         options: ``physics.TheoryOptions`` passed to the predictor (None = the paper scenario).
         predictor, domain: stand-ins for ``physics.predict`` and ``physics.domain_violations`` (tests).
+        extra_entries: user measurement entries (the data file's schema) that replace or add terms
+            (``likelihoods.database.load_measurements``).
         Errors: LikelihoodConfigError naming the set, mode, term, kind or key, with a did-you-mean.
         """
         ds = check_data_set(data_set)
@@ -124,7 +127,7 @@ class JointLikelihood:
                                         f"choose one of {', '.join(MODES)}")
         if not np.isfinite(softening) or softening < 0:
             raise LikelihoodConfigError(f"softening must be a finite number >= 0, got {softening!r}")
-        entries = {e.name: e for e in load_measurements(ds)}
+        entries = {e.name: e for e in load_measurements(ds, extra_entries)}
         overrides = dict(overrides or {})
         for name, ov in overrides.items():
             if name not in entries:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from physics.benchmarks import BENCHMARK_NAMES, all_benchmarks, benchmark
 from physics.options import SCENARIOS, TheoryOptions, scenario
-from physics.params import PARAM_NAMES, ModelParams
+from physics.params import PARAM_NAMES, ModelParams, ParamUnitsError
 
 if TYPE_CHECKING:
     from physics.registry import REGISTRY, Observable, Prediction, domain_violations, in_domain, predict
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 _REGISTRY_NAMES = ("REGISTRY", "Observable", "Prediction", "domain_violations", "in_domain", "predict")
 
 __all__ = [
-    "BENCHMARK_NAMES", "PARAM_NAMES", "REGISTRY", "SCENARIOS", "ModelParams", "Observable", "Prediction",
+    "BENCHMARK_NAMES", "PARAM_NAMES", "REGISTRY", "SCENARIOS", "ModelParams", "Observable", "ParamUnitsError",
+    "Prediction",
     "TheoryOptions", "all_benchmarks", "benchmark", "domain_violations", "in_domain", "predict", "scenario",
 ]
 

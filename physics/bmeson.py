@@ -1,7 +1,7 @@
 """B-meson observables of the dark scalar: B -> K(*) S and B_s decays through an off-shell S.
 
-Source: flavour.md §4.1 (B -> K(*) S) and §4.3 (B_s -> mu mu, gamma gamma, nu nubar), with the factor 1/4
-in every rate from the chiral projector of L_FCNC = g_bs sbar P_R b S (physics/README.md decision 3).
+Source: docs/physics/flavour.md §4.1 (B -> K(*) S) and §4.3 (B_s -> mu mu, gamma gamma, nu nubar), with the factor 1/4
+in every rate from the chiral projector of L_FCNC = g_bs sbar P_R b S (docs/physics/README.md item 3).
 Form factors: f_0^{B->K} of Ball-Zwicky (hep-ph/0406232) and A_0^{B->K*} of Bharucha-Straub-Zwicky
 (arXiv:1503.05534, LCSR fit). All inputs in GeV units; g_bs is the complex coupling of physics.couplings.
 Outputs are branching fractions (dimensionless). Every function broadcasts over numpy arrays.
@@ -39,7 +39,7 @@ def _width_to_br(width: FloatArray, tau_s: float) -> FloatArray:
 def f0_BK(q2: ArrayLike) -> FloatArray:
     """Scalar form factor f_0^{B->K}(q^2) = f_0(0) / (1 - q^2/m_fit^2).
 
-    Ball-Zwicky hep-ph/0406232, pole fit (f_0(0) = 0.330, m_fit^2 = 37.46 GeV^2; flavour.md §2).
+    Ball-Zwicky hep-ph/0406232, pole fit (f_0(0) = 0.330, m_fit^2 = 37.46 GeV^2; docs/physics/flavour.md §2).
     q2 [GeV^2] -> dimensionless.
     """
     q2 = np.asarray(q2, dtype=float)
@@ -65,7 +65,7 @@ def A0_BKst(q2: ArrayLike) -> FloatArray:
     """A_0^{B->K*}(q^2) = [a0 + a1 (z(q^2) - z(0))] / (1 - q^2/m_R^2), BSZ expansion to first order.
 
     Bharucha-Straub-Zwicky arXiv:1503.05534 eq. (11), LCSR coefficients a0 = 0.3559, a1 = -1.044,
-    m_R = m_Bs(0-) = 5.367 GeV (flavour.md §2). The second-order term is below 1e-5 at q^2 <= 0.0225 GeV^2.
+    m_R = m_Bs(0-) = 5.367 GeV (docs/physics/flavour.md §2). The second-order term is below 1e-5 at q^2 <= 0.0225 GeV^2.
     q2 [GeV^2] -> dimensionless.
     """
     q2 = np.asarray(q2, dtype=float)
@@ -92,8 +92,8 @@ def br_B_to_K_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "+") -> FloatArra
 
     Gamma = |g_bs|^2 / (64 pi m_B^3) [(m_B^2 - m_K^2)/(m_b - m_s)]^2 f_0(m_S^2)^2
             x lambda^{1/2}(m_B^2, m_K^2, m_S^2)
-    (flavour.md §4.1; the 1/4 of P_R is included). g_bs complex, m_S [GeV] -> branching fraction.
-    m_S -> 0: B(B+ -> K+ S) = 1.157e10 |g_bs|^2 (flavour.md §10).
+    (docs/physics/flavour.md §4.1; the 1/4 of P_R is included). g_bs complex, m_S [GeV] -> branching fraction.
+    m_S -> 0: B(B+ -> K+ S) = 1.157e10 |g_bs|^2 (docs/physics/flavour.md §10).
     """
     m_B, m_K, tau = _channel(_K_CHANNELS, charge)
     g2 = np.abs(np.asarray(g_bs)) ** 2
@@ -108,9 +108,9 @@ def br_B_to_Kstar_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "0") -> Float
     """B(B -> K* S) for B0 -> K*0 S (charge "0") or B+ -> K*+ S ("+").
 
     Gamma = |g_bs|^2 / (64 pi m_B^3) A_0(m_S^2)^2 lambda^{3/2}(m_B^2, m_K*^2, m_S^2) / (m_b + m_s)^2
-    (flavour.md §4.1; 1/4 of P_R included; sum over K* polarisations |eps*.q|^2 = lambda/(4 m_K*^2)).
+    (docs/physics/flavour.md §4.1; 1/4 of P_R included; sum over K* polarisations |eps*.q|^2 = lambda/(4 m_K*^2)).
     The same A_0 (B0 -> K*0 BSZ fit) serves both charges (isospin). g_bs complex, m_S [GeV] -> BR.
-    m_S -> 0: B(B0 -> K*0 S) = 1.073e10 |g_bs|^2 (flavour.md §10).
+    m_S -> 0: B(B0 -> K*0 S) = 1.073e10 |g_bs|^2 (docs/physics/flavour.md §10).
     """
     m_B, m_V, tau = _channel(_KST_CHANNELS, charge)
     g2 = np.abs(np.asarray(g_bs)) ** 2
@@ -123,7 +123,7 @@ def br_B_to_Kstar_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "0") -> Float
 # ---------------------------------------------------------------------------- B_s through off-shell S
 
 def _bs_amp2(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """|A|^2 = |g_bs|^2 f_Bs^2 m_Bs^4 / [4 (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2]  (flavour.md §4.3), GeV^0.
+    """|A|^2 = |g_bs|^2 f_Bs^2 m_Bs^4 / [4 (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2]  (docs/physics/flavour.md §4.3), GeV^0.
 
     Amplitude for B_s -> S* per unit S coupling to the final state, with the 1/2 of P_R
     (only the gamma5 half has a B_s -> vacuum matrix element).
@@ -136,10 +136,10 @@ def _bs_amp2(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
 
 
 def br_Bs_mumu_S(g_bs: ArrayLike, eta_d: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """S-exchange part of B(B_s -> mu+ mu-); it does not interfere with the SM (flavour.md §4.3).
+    """S-exchange part of B(B_s -> mu+ mu-); it does not interfere with the SM (docs/physics/flavour.md §4.3).
 
     Gamma = |g_bs|^2 f_Bs^2 m_Bs^5 y_mu^2 beta_mu^3 / [32 pi (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2],
-    y_mu = eta_d m_mu / v. m_S -> 0: 65.9 |g_bs|^2 eta_d^2 (flavour.md §10). m_S [GeV] -> BR.
+    y_mu = eta_d m_mu / v. m_S -> 0: 65.9 |g_bs|^2 eta_d^2 (docs/physics/flavour.md §10). m_S [GeV] -> BR.
     """
     m_Bs = CONST.m_Bs
     y_mu = np.asarray(eta_d, dtype=float) * CONST.m_mu / CONST.v
@@ -149,10 +149,10 @@ def br_Bs_mumu_S(g_bs: ArrayLike, eta_d: ArrayLike, m_S: ArrayLike) -> FloatArra
 
 
 def br_Bs_gammagamma_S(g_bs: ArrayLike, kappa: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """S-exchange part of B(B_s -> gamma gamma) through L = -(kappa/4) S F F (flavour.md §4.3).
+    """S-exchange part of B(B_s -> gamma gamma) through L = -(kappa/4) S F F (docs/physics/flavour.md §4.3).
 
     Gamma = |g_bs|^2 f_Bs^2 kappa^2 m_Bs^7 / [256 pi (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2].
-    kappa [GeV^-1], m_S [GeV] -> BR; m_S -> 0: 1.29e9 |g_bs|^2 kappa^2 (flavour.md §10).
+    kappa [GeV^-1], m_S [GeV] -> BR; m_S -> 0: 1.29e9 |g_bs|^2 kappa^2 (docs/physics/flavour.md §10).
     """
     k = np.asarray(kappa, dtype=float)
     width = _bs_amp2(g_bs, m_S) * k**2 * CONST.m_Bs**3 / (64.0 * np.pi)
@@ -162,7 +162,7 @@ def br_Bs_gammagamma_S(g_bs: ArrayLike, kappa: ArrayLike, m_S: ArrayLike) -> Flo
 def _bs_to_pair(amp2: FloatArray, m1: ArrayLike, m2: ArrayLike) -> FloatArray:
     """Gamma(B_s -> f1 fbar2) / (coupling^2) = |A|^2 4(p1.p2 - m1 m2) p_cm / (8 pi m_Bs^2), GeV.
 
-    Scalar coupling to a Dirac pair (flavour.md §4.3); 4(p1.p2 - m1 m2) = 2 [M^2 - (m1 + m2)^2].
+    Scalar coupling to a Dirac pair (docs/physics/flavour.md §4.3); 4(p1.p2 - m1 m2) = 2 [M^2 - (m1 + m2)^2].
     Zero if closed.
     """
     M = CONST.m_Bs
@@ -175,7 +175,7 @@ def _bs_to_pair(amp2: FloatArray, m1: ArrayLike, m2: ArrayLike) -> FloatArray:
 
 def br_Bs_nunu(g_bs: ArrayLike, g_D: ArrayLike, U_mu4: ArrayLike, m_S: ArrayLike, m_nu4: ArrayLike,
                br_nunu: ArrayLike, mode: str = "light") -> FloatArray:
-    """B(B_s -> S* -> neutrinos) in one of three readings (flavour.md §4.3; prediction only).
+    """B(B_s -> S* -> neutrinos) in one of three readings (docs/physics/flavour.md §4.3; prediction only).
 
     The S coupling to mass eigenstates is g_D U_Di U_Dj with sum_{i<=3} U_Di^2 = |U_mu4|^2 and
     U_D4^2 = 1 - |U_mu4|^2 (paper, below eq. 3). With G_ab the summed width to the pairs (a, b):

@@ -2,7 +2,7 @@
 
 Source: PDG 2022 CKM review (R. L. Workman et al., PTEP 2022, 083C01, eqs. 12.4 and 12.5), the
 parametrisation in which rhobar + i etabar = -(V_ud V_ub^*)/(V_cd V_cb^*) holds to all orders in lambda.
-Default inputs: the PDG 2022 global fit in physics/data/constants.yaml (flavour.md §2).
+Default inputs: the PDG 2022 global fit in physics/data/constants.yaml (docs/physics/flavour.md §2).
 """
 
 from __future__ import annotations
@@ -83,15 +83,15 @@ def ckm_element(name: str, wolf: Wolfenstein | None = None) -> complex:
 
 
 def lambda_t_bs(wolf: Wolfenstein | None = None) -> complex:
-    """V_tb V_ts^*, the CKM factor of g_bs (paper eq. 5; flavour.md §1: |.| = 0.04106)."""
+    """V_tb V_ts^*, the CKM factor of g_bs (paper eq. 5; docs/physics/flavour.md §1: |.| = 0.04106)."""
     return ckm_element("tb", wolf) * np.conj(ckm_element("ts", wolf))
 
 
 def lambda_t_sd(wolf: Wolfenstein | None = None) -> complex:
-    """V_ts V_td^*, the top CKM factor of g_sd (paper eq. 6; flavour.md §1: -3.228e-4 - 1.404e-4 i)."""
+    """V_ts V_td^*, the top CKM factor of g_sd (paper eq. 6; docs/physics/flavour.md §1: -3.228e-4 - 1.404e-4 i)."""
     return ckm_element("ts", wolf) * np.conj(ckm_element("td", wolf))
 
 
 def lambda_c_sd(wolf: Wolfenstein | None = None) -> complex:
-    """V_cs V_cd^*, the charm CKM factor of g_sd (paper eq. 6; flavour.md §1: -0.21890 + 1.40e-4 i)."""
+    """V_cs V_cd^*, the charm CKM factor of g_sd (paper eq. 6; docs/physics/flavour.md §1: -0.21890 + 1.40e-4 i)."""
     return ckm_element("cs", wolf) * np.conj(ckm_element("cd", wolf))

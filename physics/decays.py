@@ -1,6 +1,6 @@
 """Decay widths of the scalar S and of the sterile neutrino nu4.
 
-Formulas: ../shared/physics/g2-scattering.md §2.1 and flavour.md §3 (Dirac neutrinos, scalar Yukawa).
+Formulas: docs/physics/g2-scattering.md §2.1 and docs/physics/flavour.md §3 (Dirac neutrinos, scalar Yukawa).
 Inputs in GeV units (kappa in GeV^-1); widths in GeV; c*tau in mm.
 """
 
@@ -23,13 +23,13 @@ def _beta3(m_f: float, m_S: FloatArray) -> FloatArray:
 def width_gammagamma(kappa: FloatArray, m_S: FloatArray) -> FloatArray:
     """Gamma(S -> gamma gamma) = kappa^2 m_S^3 / (64 pi), for L = -(kappa/4) S F F.
 
-    g2-scattering.md §2.1 (includes the 1/2 for identical photons). kappa [GeV^-1], m_S [GeV] -> GeV.
+    docs/physics/g2-scattering.md §2.1 (includes the 1/2 for identical photons). kappa [GeV^-1], m_S [GeV] -> GeV.
     """
     return kappa**2 * m_S**3 / (64.0 * np.pi)
 
 
 def width_leptons(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
-    """Gamma(S -> l+ l-) = y_l^2 m_S beta_l^3 / (8 pi), y_l = eta_d m_l / v (flavour.md §3 items 2-3).
+    """Gamma(S -> l+ l-) = y_l^2 m_S beta_l^3 / (8 pi), y_l = eta_d m_l / v (docs/physics/flavour.md §3 items 2-3).
 
     eta_d dimensionless, m_S and m_l [GeV] -> GeV; zero below threshold 2 m_l.
     """
@@ -38,7 +38,7 @@ def width_leptons(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
 
 
 def width_nunu(g_D: FloatArray, U_mu4: FloatArray, m_S: FloatArray) -> FloatArray:
-    """Gamma(S -> nu nubar), light Dirac neutrinos summed over ordered pairs (flavour.md §3 item 4).
+    """Gamma(S -> nu nubar), light Dirac neutrinos summed over ordered pairs (docs/physics/flavour.md §3 item 4).
 
     g_D^2 (sum_{i<=3} U_Di^2)^2 m_S / (8 pi) = g_D^2 |U_mu4|^4 m_S / (8 pi). GeV.
     """
@@ -85,7 +85,7 @@ class SWidths:
 
 
 def s_widths(p: ModelParams) -> SWidths:
-    """All S decay widths at the points p (g2-scattering.md §2.1). S -> nu nu4 is closed (m_S < m_nu4)."""
+    """All S decay widths at the points p (docs/physics/g2-scattering.md §2.1). S -> nu nu4 is closed (m_S < m_nu4)."""
     return SWidths(
         gg=width_gammagamma(p.kappa, p.m_S),
         ee=width_leptons(p.eta_d, p.m_S, CONST.m_e),
@@ -95,7 +95,7 @@ def s_widths(p: ModelParams) -> SWidths:
 
 
 def ctau_S(widths: SWidths) -> FloatArray:
-    """Proper decay length c*tau of S in mm: hbar c / Gamma_S (flavour.md §3 item 6). inf if Gamma = 0, and
+    """Proper decay length c*tau of S in mm: hbar c / Gamma_S (docs/physics/flavour.md §3 item 6). inf if Gamma = 0, and
     where Gamma is so small (subnormal) that the quotient overflows to inf."""
     tot = widths.total
     hbar_c_mm = CONST.hbar_c * 1e3
@@ -113,7 +113,7 @@ def tau_S(widths: SWidths) -> FloatArray:
 def width_nu4(p: ModelParams) -> FloatArray:
     """Gamma(nu4 -> nu S) = g_D^2 |U_D4|^2 |U_mu4|^2 m4 / (16 pi) (1 - m_S^2/m4^2)^2, GeV.
 
-    g2-scattering.md §2.1 (both helicities of the light Dirac neutrino; |U_D4|^2 = 1 - |U_mu4|^2).
+    docs/physics/g2-scattering.md §2.1 (both helicities of the light Dirac neutrino; |U_D4|^2 = 1 - |U_mu4|^2).
     W/Z-mediated decays (~ G_F^2 |U_mu4|^2) are negligible and omitted. Zero if m_S >= m4.
     """
     U2 = p.U_mu4**2

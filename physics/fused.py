@@ -51,7 +51,7 @@ class _FloatOps:
 
     @staticmethod
     def kmunu(eta_d: float, m_S: float, br_ee: float, cut: float) -> float:
-        return kaon.br_K_to_munu_S_point(eta_d, m_S) * br_ee if m_S > cut else 0.0
+        return kaon.br_K_to_munu_S_point(eta_d, m_S) * br_ee if m_S >= cut else 0.0
 
     yukawa = staticmethod(g2.yukawa_loop_integral_point)
 
@@ -83,7 +83,7 @@ class _ArrayOps:
     @staticmethod
     def kmunu(eta_d: FloatArray, m_S: FloatArray, br_ee: FloatArray, cut: float) -> FloatArray:
         out = np.zeros_like(m_S)
-        sel = m_S > cut
+        sel = m_S >= cut
         if sel.any():
             out[sel] = kaon.br_K_to_munu_S_fast(eta_d[sel], m_S[sel]) * br_ee[sel]
         return out
@@ -148,15 +148,14 @@ class _Fused:
         self.y_e2, self.y_mu2 = self.y_e**2, self.y_mu**2
         self.f0_BK_0, self.inv_mfit = c.f0_BK_0, 1.0 / c.f0_BK_mfit
         self.a0, self.a1, self.inv_mR2 = c.A0_BKst_a0, c.A0_BKst_a1, 1.0 / c.A0_BKst_mR**2
-        tables = miniboone.fast_table_names(options)
-        self.tables_ok = tables is not None
-        if tables is not None:
-            self.pieces2, self.pieces1 = miniboone.SplinePieces(tables[0]), miniboone.CubicPieces(tables[1])
-            r_norm = miniboone.zp_denominator(options)
-            if options.r_normalisation == "calibrated":
-                r_norm *= miniboone.calibration_factor(options)
-            self.inv_r_norm = 1.0 / r_norm
-            self.inv_charm = 1.0 / miniboone._zp_prefactor(options, options.charm_U)
+        tables = miniboone.fast_table_names(options)  # raises UntabulatedOptionError where none is shipped
+        self.tables_ok = True
+        self.pieces2, self.pieces1 = miniboone.SplinePieces(tables[0]), miniboone.CubicPieces(tables[1])
+        r_norm = miniboone.zp_denominator(options)
+        if options.r_normalisation == "calibrated":
+            r_norm *= miniboone.calibration_factor(options)
+        self.inv_r_norm = 1.0 / r_norm
+        self.inv_charm = 1.0 / miniboone._zp_prefactor(options, options.charm_U)
 
     @classmethod
     def supports(cls, names: Iterable[str], options: TheoryOptions) -> bool:
@@ -275,7 +274,7 @@ def fused_predictor(names: tuple[str, ...], options: TheoryOptions | None = None
     """The cached :class:`FusedPredictor` of these observables and options, or None where the fused kernel
     does not cover them (then use :func:`predict`)."""
     opts = options if options is not None else TheoryOptions()
-    if not _Fused.supports(names, opts) or miniboone.fast_table_names(opts) is None:
+    if not _Fused.supports(names, opts):
         return None
     return FusedPredictor(names, opts)
 

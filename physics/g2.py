@@ -1,7 +1,7 @@
 """Anomalous magnetic moments of the muon and electron from the scalar S.
 
-Delta a_l = (kappa Barr-Zee-like leading log) + (one-loop Yukawa), g2-scattering.md §1 (paper: "log enhanced
-term of the Barr-Zee diagram", Lambda = 2 TeV). Optional pieces, off in the paper scenario:
+Delta a_l = (kappa Barr-Zee-like leading log) + (one-loop Yukawa), docs/physics/g2-scattering.md §1 (paper:
+"log enhanced term of the Barr-Zee diagram", Lambda = 2 TeV). Optional pieces, off in the paper scenario:
 the MSbar finite part of the kappa loop and the two-loop Barr-Zee diagrams with the model's own fermions.
 Inputs in GeV units (kappa in GeV^-1); outputs dimensionless.
 """
@@ -30,7 +30,7 @@ def _gauss(a: float, b: float, n: int = 64) -> tuple[FloatArray, FloatArray]:
 def kappa_leading_log(kappa: FloatArray, eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
     """Delta a_l^kappa = kappa y_l m_l / (8 pi^2) ln(Lambda^2 / m_S^2), y_l = eta_d m_l / v.
 
-    g2-scattering.md §1.1 (leading log, cut-off Lambda = 2 TeV from constants.yaml); positive for
+    docs/physics/g2-scattering.md §1.1 (leading log, cut-off Lambda = 2 TeV from constants.yaml); positive for
     kappa eta_d > 0 with the signs of paper eq. (2).
     """
     y = eta_d * m_l / CONST.v
@@ -38,7 +38,8 @@ def kappa_leading_log(kappa: FloatArray, eta_d: FloatArray, m_S: FloatArray, m_l
 
 
 def kappa_finite_constant(m_S: FloatArray, m_l: float) -> FloatArray:
-    """Finite bracket constant of the exact one-loop EFT result (MSbar, mu = Lambda), g2-scattering.md §1.1:
+    """Finite bracket constant of the exact one-loop EFT result (MSbar, mu = Lambda),
+    docs/physics/g2-scattering.md §1.1:
     c = -2 int_0^1 dx int_0^{1-x} dy ln(x^2 rho + 1 - x - y), rho = m_l^2/m_S^2; c -> 3/2 for m_S >> m_l.
 
     The y integral is done in closed form, the x integral by 64-point Gauss-Legendre.
@@ -99,13 +100,14 @@ def _yukawa_quadrature(r: FloatArray) -> FloatArray:
 
 
 def yukawa_one_loop(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
-    """Delta a_l^Y = y_l^2 / (8 pi^2) I(m_S^2 / m_l^2), y_l = eta_d m_l / v (g2-scattering.md §1.2). > 0."""
+    """Delta a_l^Y = y_l^2 / (8 pi^2) I(m_S^2 / m_l^2), y_l = eta_d m_l / v (docs/physics/g2-scattering.md §1.2).
+    > 0."""
     y = eta_d * m_l / CONST.v
     return y**2 / (8.0 * np.pi**2) * yukawa_loop_integral((m_S / m_l) ** 2)
 
 
 def barr_zee_function(z: FloatArray) -> FloatArray:
-    """g(z) = int_0^1 dx (2x(1-x) - 1)/(x(1-x) - z) ln(x(1-x)/z) for z > 1/4 (g2-scattering.md §1.1).
+    """g(z) = int_0^1 dx (2x(1-x) - 1)/(x(1-x) - z) ln(x(1-x)/z) for z > 1/4 (docs/physics/g2-scattering.md §1.1).
 
     Symmetric in x <-> 1-x; computed as twice the integral over [0, 1/2] with x = t^2 to tame ln x.
     """
@@ -123,7 +125,8 @@ _BZ_FERMIONS = (("m_tau", 1, -1.0, "eta_d"), ("m_mu", 1, -1.0, "eta_d"), ("m_b",
 
 
 def barr_zee_fermion_loops(p: ModelParams, m_l: float) -> FloatArray:
-    """Two-loop Barr-Zee with the model's own fermion loops (tau, mu, b with eta_d; c; t), g2-scattering.md §1.1:
+    """Two-loop Barr-Zee with the model's own fermion loops (tau, mu, b with eta_d; c; t),
+    docs/physics/g2-scattering.md §1.1:
     Delta a_l = alpha m_l^2 / (8 pi^3 v^2) sum_f N_c Q_f^2 eta_d lambda_f z g(z), z = m_f^2 / m_S^2.
     """
     total = np.zeros_like(p.m_S)

@@ -1,8 +1,8 @@
 """Kaon observables of the dark scalar: K -> pi S (K+, K_L, K_S) and K+ -> mu+ nu S.
 
-Source: flavour.md §4.2. K -> pi S comes from L_FCNC = g_sd dbar P_R s S + h.c. with the factor 1/4 of
-P_R in the rate (physics/README.md decision 3); K+ goes with |g_sd|^2, K_L with (Re g_sd)^2 (CP-conserving
-for a CP-even S; decision 4), K_S with (Im g_sd)^2. K+ -> mu+ nu S is tree-level emission of S from the
+Source: docs/physics/flavour.md §4.2. K -> pi S comes from L_FCNC = g_sd dbar P_R s S + h.c. with the factor 1/4 of
+P_R in the rate (docs/physics/README.md item 3); K+ goes with |g_sd|^2, K_L with (Re g_sd)^2 (CP-conserving
+for a CP-even S; item 4), K_S with (Im g_sd)^2. K+ -> mu+ nu S is tree-level emission of S from the
 muon line, normalised to the PDG B(K+ -> mu+ nu). Inputs in GeV units; outputs are branching fractions.
 Every function broadcasts over numpy arrays.
 """
@@ -34,7 +34,7 @@ def _kallen(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> FloatArray:
 def f0_Kpi(q2: ArrayLike) -> FloatArray:
     """Scalar K -> pi form factor f_0^K(q^2), taken as the constant f0_Kpi = 1.
 
-    Paper: "approximately unity" (ref. [60], Marciano-Parsa); flavour.md §2. q2 [GeV^2] -> dimensionless.
+    Paper: "approximately unity" (ref. [60], Marciano-Parsa); docs/physics/flavour.md §2. q2 [GeV^2] -> dimensionless.
     """
     return np.full_like(np.asarray(q2, dtype=float), CONST.f0_Kpi)
 
@@ -44,7 +44,7 @@ def _width_K_to_pi_S(g2: FloatArray, m_S: ArrayLike, m_K: float, m_pi: float) ->
 
     Gamma = g2 / (64 pi m_K^3) [(m_K^2 - m_pi^2)/(m_s - m_d)]^2 f_0^K(m_S^2)^2
             x lambda^{1/2}(m_K^2, m_pi^2, m_S^2)
-    (flavour.md §4.2; the 1/4 of P_R is included). m_S [GeV] -> GeV.
+    (docs/physics/flavour.md §4.2; the 1/4 of P_R is included). m_S [GeV] -> GeV.
     Zero where the channel is closed.
     """
     q2 = np.asarray(m_S, dtype=float) ** 2
@@ -54,9 +54,9 @@ def _width_K_to_pi_S(g2: FloatArray, m_S: ArrayLike, m_K: float, m_pi: float) ->
 
 
 def br_Kp_to_pip_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """B(K+ -> pi+ S), proportional to |g_sd|^2 (flavour.md §4.2).
+    """B(K+ -> pi+ S), proportional to |g_sd|^2 (docs/physics/flavour.md §4.2).
 
-    g_sd complex, m_S [GeV] -> BR; m_S -> 0: 1.113e15 |g_sd|^2 (flavour.md §10).
+    g_sd complex, m_S [GeV] -> BR; m_S -> 0: 1.113e15 |g_sd|^2 (docs/physics/flavour.md §10).
     """
     g2 = np.abs(np.asarray(g_sd)) ** 2
     width = _width_K_to_pi_S(g2, m_S, CONST.m_Kp, CONST.m_pip)
@@ -64,10 +64,10 @@ def br_Kp_to_pip_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
 
 
 def br_KL_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike, convention: KLConvention = "re") -> FloatArray:
-    """B(K_L -> pi0 S) with K_L ~ (K0 + K0bar)/sqrt2 (flavour.md §4.2).
+    """B(K_L -> pi0 S) with K_L ~ (K0 + K0bar)/sqrt2 (docs/physics/flavour.md §4.2).
 
     convention "re" (default, physical): (Re g_sd)^2 -- the scalar density is CP-even, so K_L -> pi0 S is
-    CP-conserving; "im": (Im g_sd)^2 and "abs": |g_sd|^2 are for comparison only (flavour.md §4.2 table).
+    CP-conserving; "im": (Im g_sd)^2 and "abs": |g_sd|^2 are for comparison only (docs/physics/flavour.md §4.2 table).
     Neutral masses m_K0, m_pi0 and tau_KL. g_sd complex, m_S [GeV] -> BR; m_S -> 0: 4.81e15 (Re g_sd)^2.
     """
     g = np.asarray(g_sd)
@@ -84,7 +84,7 @@ def br_KL_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike, convention: KLConvention = "
 
 
 def br_KS_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """B(K_S -> pi0 S), proportional to (Im g_sd)^2 (flavour.md §4.2).
+    """B(K_S -> pi0 S), proportional to (Im g_sd)^2 (docs/physics/flavour.md §4.2).
 
     Neutral masses and tau_KS. g_sd complex, m_S [GeV] -> BR; m_S -> 0: 8.42e12 (Im g_sd)^2.
     """
@@ -108,7 +108,7 @@ def kmunus_msq_t_integrated(s: FloatArray, m_S: FloatArray) -> FloatArray:
     Muon-line emission: M = C y_mu ubar_nu (1 + gamma5)(m_mu k-slash - m_mu^2 - s) v_mu / (s - m_mu^2) with
     C = G_F V_us f_K / sqrt2, k = p_S. The spin sum is
     sum|M|^2 = (C y)^2 8 p_nu.Y / (s - m_mu^2)^2,  Y = (a^2 - m_mu^2 m_S^2) p_mu + 2 m_mu^2 (k.p_mu + a) k,
-    a = m_mu^2 + s (equal to the form of flavour.md §4.2 last bullet). It is linear in t = (p_nu + k)^2,
+    a = m_mu^2 + s (equal to the form of docs/physics/flavour.md §4.2 last bullet). It is linear in t = (p_nu + k)^2,
     so the t-integral over the Dalitz range is (t+ - t-) times the value at the midpoint.
     """
     m2, mK2, mS2 = CONST.m_mu**2, CONST.m_Kp**2, m_S**2
@@ -127,13 +127,13 @@ def kmunus_msq_t_integrated(s: FloatArray, m_S: FloatArray) -> FloatArray:
 
 
 def br_K_to_munu_S(eta_d: ArrayLike, m_S: ArrayLike, nodes: int = _KMUNUS_NODES) -> FloatArray:
-    """B(K+ -> mu+ nu S), S radiated from the muon line (flavour.md §4.2 last bullet; tree level).
+    """B(K+ -> mu+ nu S), S radiated from the muon line (docs/physics/flavour.md §4.2 last bullet; tree level).
 
     Gamma = int ds dt sum|M|^2 / ((2 pi)^3 32 m_K^3), normalised to the PDG B(K+ -> mu+ nu):
     B = B(K -> mu nu)_PDG Gamma(mu nu S) / Gamma_tree(mu nu), with
     Gamma_tree(mu nu) = C^2 m_mu^2 m_K (1 - m_mu^2/m_K^2)^2 / (4 pi), C = G_F V_us f_K / sqrt2 (C cancels).
     The s-integral runs over log(s - m_mu^2) on a fixed Gauss-Legendre grid (vectorised over points).
-    Only needed for m_S > 140 MeV (the NA48/2 cut m_ee > 140 MeV); reference 1.31e-9 eta_d^2 at 141 MeV.
+    Only needed for m_S > 140 MeV (the NA48/2 region m_ee >= 140 MeV); reference 1.31e-9 eta_d^2 at 141 MeV.
     eta_d dimensionless, m_S [GeV] -> BR; zero for m_S <= 0 (outside the model) or m_S >= m_K - m_mu.
     """
     eta = np.asarray(eta_d, dtype=float)

@@ -270,7 +270,7 @@ def evaluate(v: FloatArray, c: FloatArray, t2: FloatArray, x2: FloatArray, y2: F
     out[26], out[27] = g_Sp, g_Sn
     # K+ -> mu+ nu S (S -> ee) above the m_ee cut: Clenshaw sum of the Chebyshev form (kaon.py)
     kmunu = 0.0
-    if m_S > c[_C_KMUNU_CUT]:
+    if m_S >= c[_C_KMUNU_CUT]:
         t = 2.0 * (2.0 * m_S - (c[_C_CHEB_LO] + c[_C_CHEB_HI])) / (c[_C_CHEB_HI] - c[_C_CHEB_LO])
         b1 = 0.0
         b2 = 0.0

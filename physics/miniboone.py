@@ -1,15 +1,19 @@
 """MiniBooNE ratio R (paper eq. 7) and the CHARM-II ratio (paper eq. 8).
 
-Source: ``shared/physics/g2-scattering.md`` §5 (MiniBooNE), §6 (CHARM-II), §7 (factorisation and
-tables); physics/README.md items 7-10. Everything is vectorised over the N points of a ModelParams.
+Source: ``docs/physics/g2-scattering.md`` §5 (MiniBooNE), §5.6 (the recast conventions), §6 (CHARM-II),
+§7 (factorisation and tables); docs/physics/README.md items 7-10. Everything is vectorised over the N
+points of a ModelParams.
 
 R = g_eff^2 BR_vis [g_SA(C12)^2 K_C + 8 g_Sp^2 K_p + 6 g_Sn^2 K_n] / D_Z',
-D_Z' = g_eff'^2 e^2 eps^2 (J_C + 8 J_p) B(Z'->ee), per CH2 molecule, with the coupling-stripped flux
+D_Z' = g_eff'^2 e^2 eps^2 (J_C [+ 8 J_p]) B(Z'->ee), per CH2 molecule, with the coupling-stripped flux
 integrals K_t(m_S, m_nu4) and the Z' integrals J_t read from ``physics/data/scattering_tables.npz``
 (written by tools/generate_scattering_tables.py) and interpolated by a bicubic spline of ln K in
 (ln m_S, m_nu4); table and direct quadrature agree to <= 1e-5 in K and R (the tests assert 1e-4).
-Z' integrals at options that differ from the tabulated ones are computed by direct quadrature once
-and cached.
+The conventions (nuclear form factor, Z' denominator coherent or coherent + incoherent, nucleon form
+factor in the scalar's incoherent part) are fields of TheoryOptions; every combination has its tables.
+The MiniBooNE Z' integrals at a Z' benchmark mass other than the tabulated one are computed by direct
+quadrature once (a constant) and cached; CHARM-II options the tables do not cover raise
+:class:`UntabulatedOptionError` naming the option.
 
 Domain semantics: the table functions (:func:`r_miniboone`, :func:`r_charm2`) raise ``ValueError``
 naming the parameter and the domain when any point lies outside the table domain (m_S in [10, 150] MeV,
@@ -23,7 +27,7 @@ import bisect
 import json
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -53,16 +57,45 @@ LOG = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
 TABLE_FILE = "scattering_tables.npz"
 
-# targets per CH2 molecule (g2-scattering.md §5.1): C12 coherent; 8 protons (6 bound + 2 free); 6 neutrons
+# targets per CH2 molecule (docs/physics/g2-scattering.md §5.1): C12 coherent; 8 protons (6 bound + 2 free); 6 neutrons
 N_PROTONS_CH2 = 8
 N_NEUTRONS_CH2 = 6
-# glass as SiO2 (g2-scattering.md §6)
+# glass as SiO2 (docs/physics/g2-scattering.md §6)
 N_O_SIO2 = 2
 _REL_TOL = 1e-9  # relative tolerance on the domain edges (rounding of MeV -> GeV)
 
 
+class UntabulatedOptionError(ValueError):
+    """A theory option whose value the shipped scattering tables do not cover (carries the option)."""
+
+    def __init__(self, option: str, value: float, tabulated: float):
+        self.option, self.value, self.tabulated = option, value, tabulated
+        super().__init__(
+            f"theory option {option} = {value:g} is not covered by the shipped scattering tables (tabulated: "
+            f"{tabulated:g}); use {option}: {tabulated:g}, or rebuild the tables for it with "
+            "tools/generate_scattering_tables.py after changing its grid")
+
+
+def _ff_suffix(nuclear_ff: str) -> str:
+    """Table-name suffix of a nuclear form factor model ("" for the Lewin-Smith tables written first)."""
+    return "" if nuclear_ff == "lewin_smith" else f"_{nuclear_ff}"
+
+
+def _require_tabulated(options: TheoryOptions) -> None:
+    """Raise UntabulatedOptionError if CHARM-II needs a table the shipped file does not hold."""
+    meta = load_tables().metadata
+    for option in ("charm_E", "zp_m_Zp"):
+        if getattr(options, option) != meta[option]:
+            raise UntabulatedOptionError(option, getattr(options, option), meta[option])
+
+
+def check_options(options: TheoryOptions) -> None:
+    """Raise UntabulatedOptionError for options the shipped tables do not cover (for run-file validation)."""
+    _require_tabulated(options)
+
+
 def _g_SA(target: Target, g_Sp: FloatArray, g_Sn: FloatArray) -> FloatArray:
-    """Scalar-nucleus coupling g_SA = Z g_Sp + (A - Z) g_Sn (g2-scattering.md §3)."""
+    """Scalar-nucleus coupling g_SA = Z g_Sp + (A - Z) g_Sn (docs/physics/g2-scattering.md §3)."""
     return np.asarray(target.Z * g_Sp + (target.A - target.Z) * g_Sn, dtype=np.float64)
 
 
@@ -128,28 +161,43 @@ def _zp_prefactor(options: TheoryOptions, U: float) -> float:
 
 
 @cache
-def _zp_miniboone_integrals(m4: float, m_Zp: float) -> tuple[float, float]:
-    """(J_C12, J_p) [GeV^-2 nu/cm^2/POT]: tabulated at the default point, else direct quadrature."""
+def _zp_miniboone_integrals(m4: float, m_Zp: float, nuclear_ff: str) -> tuple[float, float]:
+    """(J_C12, J_p) [GeV^-2 nu/cm^2/POT]: tabulated at the default Z' point, else direct quadrature
+    (one constant per option set, cached)."""
     t = load_tables()
     if m4 == t.metadata["zp_m4"] and m_Zp == t.metadata["zp_m_Zp"]:
-        return t.scalars["zp_K_C12"], t.scalars["zp_K_p"]
+        return t.scalars["zp_K_C12" + _ff_suffix(nuclear_ff)], t.scalars["zp_K_p"]
     LOG.info("Z' MiniBooNE integrals at m4 = %g GeV, m_Zp = %g GeV by direct quadrature", m4, m_Zp)
-    return float(flux_folded("zp", m4, m_Zp, CARBON12)[0]), float(flux_folded("zp", m4, m_Zp, PROTON)[0])
+    return (float(flux_folded("zp", m4, m_Zp, CARBON12, nuclear_ff=nuclear_ff)[0]),
+            float(flux_folded("zp", m4, m_Zp, PROTON)[0]))
+
+
+def _zp_targets(J_C: float, J_p: float, options: TheoryOptions) -> float:
+    """J_C (coherent only) or J_C + 8 J_p (coherent + incoherent), per CH2 (§5.1, §5.6 convention 1)."""
+    if options.zp_denominator == "coherent":
+        return J_C
+    if options.zp_denominator == "coherent+incoherent":
+        return J_C + N_PROTONS_CH2 * J_p
+    raise ValueError(f"unknown zp_denominator {options.zp_denominator!r}; "
+                     "choose 'coherent' or 'coherent+incoherent'")
 
 
 def zp_denominator(options: TheoryOptions | None = None, flux: Flux | None = None) -> float:
-    """D_Z' = g_eff'^2 e^2 eps^2 (J_C + 8 J_p) B(Z'->ee) [GeV^-2 nu/cm^2/POT per CH2], B = 1.
+    """D_Z' = g_eff'^2 e^2 eps^2 (J_C [+ 8 J_p]) B(Z'->ee) [GeV^-2 nu/cm^2/POT per CH2], B = 1.
 
-    g2-scattering.md §5.1, §5.3 (4.889e-22 at m4 = 420 MeV, |U_mu4|^2 = 9e-7). With ``flux`` given, the
+    docs/physics/g2-scattering.md §5.1, §5.3, §5.6: coherent + incoherent with the Lewin-Smith form
+    factor, 4.889e-22 at m4 = 420 MeV, |U_mu4|^2 = 9e-7; ``options.zp_denominator`` = "coherent" keeps
+    J_C only; ``options.nuclear_form_factor`` selects the Helm parametrisation. With ``flux`` given, the
     integrals are computed directly with that flux (no table, no cache).
     """
     opts = options or TheoryOptions()
+    ff = str(opts.nuclear_form_factor)
     if flux is None:
-        J_C, J_p = _zp_miniboone_integrals(opts.zp_m4, opts.zp_m_Zp)
+        J_C, J_p = _zp_miniboone_integrals(opts.zp_m4, opts.zp_m_Zp, ff)
     else:
-        J_C = float(flux_folded("zp", opts.zp_m4, opts.zp_m_Zp, CARBON12, flux)[0])
+        J_C = float(flux_folded("zp", opts.zp_m4, opts.zp_m_Zp, CARBON12, flux, nuclear_ff=ff)[0])
         J_p = float(flux_folded("zp", opts.zp_m4, opts.zp_m_Zp, PROTON, flux)[0])
-    return _zp_prefactor(opts, float(np.sqrt(opts.zp_U2))) * (J_C + N_PROTONS_CH2 * J_p)
+    return _zp_prefactor(opts, float(np.sqrt(opts.zp_U2))) * _zp_targets(J_C, J_p, opts)
 
 
 def _scalar_numerator(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions,
@@ -161,29 +209,36 @@ def _scalar_numerator(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions,
 
 
 def _normalise(R_abs: FloatArray, options: TheoryOptions) -> FloatArray:
-    if options.r_normalisation == "absolute":
+    if options.r_normalisation in ("recast", "absolute"):
         return R_abs
     if options.r_normalisation == "calibrated":
         return np.asarray(R_abs / calibration_factor(options), dtype=np.float64)
     raise ValueError(f"unknown r_normalisation {options.r_normalisation!r}; "
-                     "choose 'absolute' or 'calibrated'")
+                     "choose 'recast', 'absolute' or 'calibrated'")
+
+
+def miniboone_table_names(options: TheoryOptions) -> tuple[str, str, str]:
+    """Names of the K_C12, K_p, K_n tables at these conventions."""
+    nff = "" if options.nucleon_ff_incoherent else "_noff"
+    return "K_C12" + _ff_suffix(str(options.nuclear_form_factor)), "K_p" + nff, "K_n" + nff
 
 
 def r_miniboone(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None = None) -> FloatArray:
     """MiniBooNE ratio R of paper eq. (7) from the tables, per point (dimensionless, shape (N,)).
 
-    g2-scattering.md §5.1, §7. br_vis = BR(S->ee) + BR(S->gamma gamma) (from physics.decays).
-    ``options.r_normalisation``: "absolute" or "calibrated" (R divided by :func:`calibration_factor`).
-    ``options.nucleon_ff_incoherent`` selects the tables with or without the nucleon dipole.
+    docs/physics/g2-scattering.md §5.1, §5.6, §7. br_vis = BR(S->ee) + BR(S->gamma gamma) (from
+    physics.decays). ``options.r_normalisation``: "recast" or "absolute" (as computed) or "calibrated"
+    (R divided by :func:`calibration_factor`); the nuclear form factor, the Z' denominator and the nucleon
+    form factor of the incoherent part are options too (:class:`TheoryOptions`).
     Raises ValueError outside the table domain (see the module docstring).
     """
     opts = options or TheoryOptions()
     _require_domain(p)
     t = load_tables()
-    suffix = "" if opts.nucleon_ff_incoherent else "_noff"
-    K_C = t.K("K_C12", p.m_S, p.m_nu4)
-    K_p = t.K("K_p" + suffix, p.m_S, p.m_nu4)
-    K_n = t.K("K_n" + suffix, p.m_S, p.m_nu4)
+    name_C, name_p, name_n = miniboone_table_names(opts)
+    K_C = t.K(name_C, p.m_S, p.m_nu4)
+    K_p = t.K(name_p, p.m_S, p.m_nu4)
+    K_n = t.K(name_n, p.m_S, p.m_nu4)
     R_abs = _scalar_numerator(p, br_vis, opts, K_C, K_p, K_n) / zp_denominator(opts)
     return _normalise(R_abs, opts)
 
@@ -197,8 +252,8 @@ def r_miniboone_direct(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions
     The "calibrated" normalisation divides by the table-based :func:`calibration_factor`.
     """
     opts = options or TheoryOptions()
-    ff = opts.nucleon_ff_incoherent
-    K_C = flux_folded("scalar", p.m_nu4, p.m_S, CARBON12, flux)
+    ff, nff = bool(opts.nucleon_ff_incoherent), str(opts.nuclear_form_factor)
+    K_C = flux_folded("scalar", p.m_nu4, p.m_S, CARBON12, flux, nuclear_ff=nff)
     K_p = flux_folded("scalar", p.m_nu4, p.m_S, PROTON, flux, nucleon_ff=ff)
     K_n = flux_folded("scalar", p.m_nu4, p.m_S, NEUTRON, flux, nucleon_ff=ff)
     R_abs = _scalar_numerator(p, br_vis, opts, K_C, K_p, K_n) / zp_denominator(opts, flux)
@@ -213,37 +268,63 @@ def _calibration(options: TheoryOptions) -> float:
 
 
 def calibration_factor(options: TheoryOptions | None = None) -> float:
-    """Geometric mean of the absolute R over BP1-BP7 (cached per options).
+    """Geometric mean over BP1-BP7 of R as computed (no constant) with these options' conventions
+    (cached per options).
 
-    physics/README.md item 9: the "calibrated" R divides the absolute R by this number, i.e. the Z'
-    denominator D_Z' is rescaled to D_Z' * calibration_factor so that the geometric mean of R over the
-    seven benchmark points of the paper's Table II is 1. Computed from the BPs, never typed in.
+    docs/physics/README.md item 9: the "calibrated" R divides the R as computed by this number, i.e. the
+    Z' denominator D_Z' is rescaled to D_Z' * calibration_factor so that the geometric mean of R over
+    the seven benchmark points of the paper's Table II is 1. Computed from the BPs, never typed in, and
+    reported under every convention (1 / calibration_factor is the constant R would need; about 1.01
+    under "recast", 1.75 under "absolute").
     """
-    opts = (options or TheoryOptions()).with_(r_normalisation="absolute")
-    return _calibration(opts)
+    opts = options or TheoryOptions()
+    # the same conventions with no constant: replace() keeps them (with_ would reset them to a preset)
+    return _calibration(replace(opts, r_normalisation="absolute"))
+
+
+def _charm_names(options: TheoryOptions) -> tuple[tuple[str, str], tuple[str, str]]:
+    """((scalar Si28, scalar O16), (Z' Si28, Z' O16)) table names at these options' form factor."""
+    sfx = _ff_suffix(str(options.nuclear_form_factor))
+    return ((f"charm_S_{SILICON28.name}{sfx}", f"charm_S_{OXYGEN16.name}{sfx}"),
+            (f"charm_Zp_{SILICON28.name}{sfx}", f"charm_Zp_{OXYGEN16.name}{sfx}"))
 
 
 def _charm_zp_sigma(target: Target, m4: FloatArray, options: TheoryOptions) -> FloatArray:
-    t = load_tables()
-    if options.charm_E == t.metadata["charm_E"] and options.zp_m_Zp == t.metadata["zp_m_Zp"]:
-        return np.asarray(np.exp(t.charm_zp[f"charm_Zp_{target.name}"](m4)), dtype=np.float64)
-    return sigma_at_energy("zp", options.charm_E, m4, options.zp_m_Zp, target)
+    _require_tabulated(options)
+    name = _charm_names(options)[1][0 if target is SILICON28 else 1]
+    return np.asarray(np.exp(load_tables().charm_zp[name](m4)), dtype=np.float64)
 
 
 def _charm_scalar_sigma(target: Target, p: ModelParams, options: TheoryOptions) -> FloatArray:
-    t = load_tables()
-    if options.charm_E == t.metadata["charm_E"]:
-        return t.K(f"charm_S_{target.name}", p.m_S, p.m_nu4)
-    return sigma_at_energy("scalar", options.charm_E, p.m_nu4, p.m_S, target)
+    _require_tabulated(options)
+    name = _charm_names(options)[0][0 if target is SILICON28 else 1]
+    return load_tables().K(name, p.m_S, p.m_nu4)
+
+
+def r_charm2_direct(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None = None) -> FloatArray:
+    """CHARM-II ratio of eq. (8) by direct quadrature at options.charm_E (slow reference, no tables)."""
+    opts = options or TheoryOptions()
+    nff = str(opts.nuclear_form_factor)
+    ge, g_Sp, g_Sn = _couplings(p, opts)
+    sig = {t.name: (sigma_at_energy("scalar", opts.charm_E, p.m_nu4, p.m_S, t, nuclear_ff=nff),
+                    sigma_at_energy("zp", opts.charm_E, p.m_nu4, opts.zp_m_Zp, t, nuclear_ff=nff))
+           for t in (SILICON28, OXYGEN16)}
+    num = _g_SA(SILICON28, g_Sp, g_Sn) ** 2 * sig["Si28"][0] + N_O_SIO2 * _g_SA(OXYGEN16, g_Sp, g_Sn) ** 2 \
+        * sig["O16"][0]
+    den = sig["Si28"][1] + N_O_SIO2 * sig["O16"][1]
+    return np.asarray(ge**2 * np.asarray(br_vis, dtype=np.float64) * num
+                      / (_zp_prefactor(opts, opts.charm_U) * den), dtype=np.float64)
 
 
 def r_charm2(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None = None) -> FloatArray:
     """CHARM-II ratio of paper eq. (8) at E_nu = options.charm_E, per point (dimensionless, shape (N,)).
 
-    g2-scattering.md §6: coherent scattering on glass as SiO2 (Si28 + 2 O16, Helm form factors),
+    docs/physics/g2-scattering.md §6: coherent scattering on glass as SiO2 (Si28 + 2 O16, Helm form factors
+    of ``options.nuclear_form_factor``, as MiniBooNE's R),
     r = g_eff^2 BR_vis sum_t n_t g_SA,t^2 sigma_S,t / [g_eff'^2 e^2 eps^2 sum_t n_t sigma_Z',t], the Z'
     reference with |U_mu4| = options.charm_U and its m4 tied to the point's m_nu4. Never calibrated.
-    Raises ValueError outside the table domain.
+    Raises ValueError outside the table domain, UntabulatedOptionError for charm_E or zp_m_Zp other than
+    the tabulated ones (:func:`r_charm2_direct` computes those).
     """
     opts = options or TheoryOptions()
     _require_domain(p)
@@ -353,12 +434,9 @@ class CubicPieces:
         return [((c0 * d + c1) * d + c2) * d + c3 for c0, c1, c2, c3 in self._coef_list[i]]
 
 
-def fast_table_names(options: TheoryOptions) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def fast_table_names(options: TheoryOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Names of the 2-D tables (MiniBooNE K_C12, K_p, K_n; CHARM-II Si28, O16) and of the 1-D CHARM-II Z'
-    tables the fast path reads at these options; None if CHARM-II needs a direct quadrature there."""
-    t = load_tables()
-    if options.charm_E != t.metadata["charm_E"] or options.zp_m_Zp != t.metadata["zp_m_Zp"]:
-        return None
-    suffix = "" if options.nucleon_ff_incoherent else "_noff"
-    return (("K_C12", "K_p" + suffix, "K_n" + suffix, f"charm_S_{SILICON28.name}", f"charm_S_{OXYGEN16.name}"),
-            (f"charm_Zp_{SILICON28.name}", f"charm_Zp_{OXYGEN16.name}"))
+    tables the fast path reads at these options; raises UntabulatedOptionError where none is shipped."""
+    _require_tabulated(options)
+    charm_S, charm_Zp = _charm_names(options)
+    return (*miniboone_table_names(options), *charm_S), charm_Zp

@@ -1,8 +1,8 @@
 """Meson mixing from tree-level S exchange: Delta M_Bs and Delta M_K.
 
-Source: flavour.md §5. Integrating out S gives the Delta F = 2 operator (g^2/2)(qbar P_R q')^2/(m_S^2 - q^2)
-(SLL/SRR "Q_2"; there is no LR operator since L_FCNC has only P_R). Its matrix element
-<Mbar|(qbar P_R q')^2|M> = -(5/12) [m_M/(m_q + m_q')]^2 m_M^2 f_M^2 B_2 (Gabbiani et al. hep-ph/9604387,
+Source: docs/physics/flavour.md §5. Integrating out S gives the Delta F = 2 operator
+(g^2/2)(qbar P_R q')^2/(m_S^2 - q^2) (SLL/SRR "Q_2"; there is no LR operator since L_FCNC has only P_R). Its matrix
+element <Mbar|(qbar P_R q')^2|M> = -(5/12) [m_M/(m_q + m_q')]^2 m_M^2 f_M^2 B_2 (Gabbiani et al. hep-ph/9604387,
 Becirevic et al. hep-lat/0110091 normalisation). The S momentum in this annihilation-type contraction is
 q^2 = m_M^2, so the propagator is 1/(m_M^2 - m_S^2) (not the local 1/m_S^2). Delta M^NP = 2 |M_12|.
 """
@@ -22,7 +22,7 @@ _HBAR_GEV_PS = CONST.hbar * 1e12  # hbar in GeV ps
 def _delta_m(g: ArrayLike, m_S: ArrayLike, m_M: float, f_M: float, bag: float, m_q_sum: float) -> FloatArray:
     """Delta M = 2|M_12| = |g|^2 (5/12) [m_M/m_q_sum]^2 m_M^2 f_M^2 B_2 / (2 m_M |m_M^2 - m_S^2|), GeV.
 
-    |M_12| = (|g|^2/2)(5/12)[m_M/(m_q+m_q')]^2 m_M^2 f_M^2 B_2 / [2 m_M |m_M^2 - m_S^2|] (flavour.md §5).
+    |M_12| = (|g|^2/2)(5/12)[m_M/(m_q+m_q')]^2 m_M^2 f_M^2 B_2 / [2 m_M |m_M^2 - m_S^2|] (docs/physics/flavour.md §5).
     """
     g2 = np.abs(np.asarray(g)) ** 2
     m2 = np.asarray(m_S, dtype=float) ** 2
@@ -31,17 +31,17 @@ def _delta_m(g: ArrayLike, m_S: ArrayLike, m_M: float, f_M: float, bag: float, m
 
 
 def delta_m_bs(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """New-physics Delta M_Bs from S exchange, in ps^-1 (flavour.md §5).
+    """New-physics Delta M_Bs from S exchange, in ps^-1 (docs/physics/flavour.md §5).
 
     m_M = m_Bs, f_Bs (FLAG 2021), B_2^{Bs} = 0.806 (FNAL/MILC 2016), m_b(m_b) + m_s(2 GeV).
-    g_bs complex, m_S [GeV] -> ps^-1; m_S -> 0: 3.98e9 |g_bs|^2 ps^-1 (flavour.md §10).
+    g_bs complex, m_S [GeV] -> ps^-1; m_S -> 0: 3.98e9 |g_bs|^2 ps^-1 (docs/physics/flavour.md §10).
     """
     dm = _delta_m(g_bs, m_S, CONST.m_Bs, CONST.f_Bs, CONST.B2_Bs, CONST.m_b + CONST.m_s)
     return np.asarray(dm / _HBAR_GEV_PS, dtype=float)
 
 
 def delta_m_k(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """New-physics Delta M_K from S exchange, in s^-1 (flavour.md §5).
+    """New-physics Delta M_K from S exchange, in s^-1 (docs/physics/flavour.md §5).
 
     m_M = m_K0, f_K (FLAG 2021), B_2^K = 0.46 (FLAG 2021, MSbar 3 GeV), m_s + m_d at 2 GeV.
     g_sd complex, m_S [GeV] -> s^-1 (1.4-8.6 s^-1 at the benchmark points).

@@ -110,8 +110,8 @@ def _param(name: str) -> Callable[[Context], FloatArray]:
     return get
 
 
-_F = "flavour.md"
-_G = "g2-scattering.md"
+_F = "docs/physics/flavour.md"
+_G = "docs/physics/g2-scattering.md"
 # (name, compute, unit, latex, source, description)
 _DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, str]] = [
     # B decays
@@ -158,7 +158,7 @@ _DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, st
     ("BR(K+->pi+gammagamma)", lambda c: c.kp_pip_s * c.widths.br_gg, "1",
      r"\mathcal{B}(K^+\to\pi^+\gamma\gamma)", f"{_F} §4.2", "NP = B(K+ -> pi+ S) B(S -> gamma gamma)"),
     ("BR(K+->mu+nuee)[mee>140]",
-     lambda c: kaon.br_K_to_munu_S(c.p.eta_d, c.p.m_S) * c.widths.br_ee * (c.p.m_S > KMUNUEE_MEE_MIN), "1",
+     lambda c: kaon.br_K_to_munu_S(c.p.eta_d, c.p.m_S) * c.widths.br_ee * (c.p.m_S >= KMUNUEE_MEE_MIN), "1",
      r"\mathcal{B}(K^+\to\mu^+\nu e^+e^-)_{m_{ee}>140}", f"{_F} §4.2",
      "NP = B(K+ -> mu+ nu S) B(S -> ee), only for m_S > 140 MeV"),
     # mixing

@@ -1,6 +1,6 @@
 """Upscattering nu_mu + target -> nu4 + target through a scalar S or the reference Z'.
 
-Source: ``shared/physics/g2-scattering.md`` §4 (kinematics §4.2, scalar §4.3, Z' §4.4, form factors
+Source: ``docs/physics/g2-scattering.md`` §4 (kinematics §4.2, scalar §4.3, Z' §4.4, form factors
 §4.5) and §7 (coupling-stripped flux integrals K_t). Units: GeV everywhere; cross sections in natural
 units (GeV^-2, dsigma/dT in GeV^-3); multiply by ``CONST.GeV2_to_cm2`` for cm^2.
 
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -59,7 +60,7 @@ NEUTRON = Target("n", CONST.m_n, 1, 0, False)
 # ---------------------------------------------------------------------------------------------------
 
 def threshold_energy(m4: ArrayLike, M: float) -> FloatArray:
-    """E_th = m4 + m4^2/(2M) [GeV] for nu + M -> nu4 + M, target at rest (g2-scattering.md §4.2)."""
+    """E_th = m4 + m4^2/(2M) [GeV] for nu + M -> nu4 + M, target at rest (docs/physics/g2-scattering.md §4.2)."""
     m4 = np.asarray(m4, dtype=np.float64)
     return np.asarray(m4 + m4**2 / (2.0 * M), dtype=np.float64)
 
@@ -67,7 +68,7 @@ def threshold_energy(m4: ArrayLike, M: float) -> FloatArray:
 def recoil_range(E: ArrayLike, m4: ArrayLike, M: float) -> tuple[FloatArray, FloatArray]:
     """(T_min, T_max) [GeV] of the target recoil kinetic energy at neutrino energy E [GeV].
 
-    g2-scattering.md §4.2: s = M^2 + 2ME, p_i = (s-M^2)/(2 sqrt s), E4* = (s+m4^2-M^2)/(2 sqrt s),
+    docs/physics/g2-scattering.md §4.2: s = M^2 + 2ME, p_i = (s-M^2)/(2 sqrt s), E4* = (s+m4^2-M^2)/(2 sqrt s),
     Q^2_max = 2 p_i (E4* + p_f) - m4^2, T = Q^2/(2M). Q^2_min is taken from the product
     Q^2_min Q^2_max = m4^4 M^2 / s (exact), which avoids the cancellation at high E. Below threshold
     both are set to the threshold value (zero width).
@@ -83,16 +84,37 @@ def recoil_range(E: ArrayLike, m4: ArrayLike, M: float) -> tuple[FloatArray, Flo
     return Q2_min / (2.0 * M), Q2_max / (2.0 * M)
 
 
-def helm_form_factor(q: ArrayLike, A: int) -> FloatArray:
-    """Helm form factor F(q) = 3 j1(qR)/(qR) exp(-q^2 s^2 / 2), q [GeV], dimensionless.
+NuclearFormFactor = Literal["lewin_smith", "engel"]
+NUCLEAR_FORM_FACTORS: tuple[str, ...] = ("lewin_smith", "engel")
 
-    R^2 = c^2 + (7/3) pi^2 a^2 - 5 s^2, c = 1.23 A^(1/3) - 0.60 fm, a = 0.52 fm, s = 0.9 fm
-    (Helm, PR 104, 1466 (1956); Lewin-Smith 1996; g2-scattering.md §4.5). F(0) = 1.
+
+def helm_radii(A: int, model: str = "lewin_smith") -> tuple[float, float]:
+    """(R0, s) [fm] of the Helm form factor of a nucleus of mass number A in one of two parametrisations.
+
+    docs/physics/g2-scattering.md §4.5 and §5.6:
+    * "lewin_smith": R0^2 = c^2 + (7/3) pi^2 a^2 - 5 s^2, c = 1.23 A^(1/3) - 0.60 fm, a = 0.52 fm,
+      s = 0.9 fm (Lewin-Smith, Astropart. Phys. 6, 87 (1996), eq. 4.11); R0 = 2.66 fm for C12.
+    * "engel": R0^2 = R^2 - 5 s^2, R = 1.2 A^(1/3) fm, s = 1 fm (Engel, PLB 264, 114 (1991); GENIE's
+      EngelFormFactor, used by its Bertuzzo et al. upscattering); R0 = 1.60 fm for C12.
+    """
+    if model == "lewin_smith":
+        c = CONST.helm_c_slope * A ** (1.0 / 3.0) + CONST.helm_c_offset
+        a, sk = CONST.helm_a, CONST.helm_s
+        return float(np.sqrt(c**2 + (7.0 / 3.0) * np.pi**2 * a**2 - 5.0 * sk**2)), float(sk)
+    if model == "engel":
+        R, sk = CONST.engel_r_slope * A ** (1.0 / 3.0), CONST.engel_s
+        return float(np.sqrt(R**2 - 5.0 * sk**2)), float(sk)
+    raise ValueError(f"unknown nuclear form factor {model!r}; choose one of {', '.join(NUCLEAR_FORM_FACTORS)}")
+
+
+def helm_form_factor(q: ArrayLike, A: int, model: str = "lewin_smith") -> FloatArray:
+    """Helm form factor F(q) = 3 j1(q R0)/(q R0) exp(-q^2 s^2 / 2), q [GeV], dimensionless, F(0) = 1.
+
+    Helm, PR 104, 1466 (1956); R0 and s from :func:`helm_radii` for the named parametrisation
+    (docs/physics/g2-scattering.md §4.5, §5.6).
     """
     q_fm = np.asarray(q, dtype=np.float64) / FM_PER_INV_GEV
-    c = CONST.helm_c_slope * A ** (1.0 / 3.0) + CONST.helm_c_offset
-    a, sk = CONST.helm_a, CONST.helm_s
-    R = np.sqrt(c**2 + (7.0 / 3.0) * np.pi**2 * a**2 - 5.0 * sk**2)
+    R, sk = helm_radii(A, model)
     x = q_fm * R
     small = x < 1e-3
     x_safe = np.where(small, 1.0, x)
@@ -102,12 +124,12 @@ def helm_form_factor(q: ArrayLike, A: int) -> FloatArray:
 
 def dipole_form_factor(Q2: ArrayLike) -> FloatArray:
     """Nucleon dipole G_D = (1 + Q^2/M_V^2)^-2, M_V = CONST.M_dipole = 0.843 GeV; Q^2 in GeV^2
-    (g2-scattering.md §4.4-4.5, as in DarkNews 0.4.8)."""
+    (docs/physics/g2-scattering.md §4.4-4.5, as in DarkNews 0.4.8)."""
     return np.asarray((1.0 + np.asarray(Q2, dtype=np.float64) / CONST.M_dipole**2) ** -2, dtype=np.float64)
 
 
-def _coherent_ff2(T: FloatArray, target: Target) -> FloatArray:
-    return helm_form_factor(np.sqrt(2.0 * target.mass * T), target.A) ** 2
+def _coherent_ff2(T: FloatArray, target: Target, model: str) -> FloatArray:
+    return helm_form_factor(np.sqrt(2.0 * target.mass * T), target.A, model) ** 2
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -121,17 +143,18 @@ def propagator(T: ArrayLike, m_med: ArrayLike, target: Target) -> FloatArray:
 
 
 def scalar_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target,
-                     nucleon_ff: bool = True) -> FloatArray:
+                     nucleon_ff: bool = True, nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Scalar upscattering numerator [GeV^1]: dsigma_S/dT = g_eff^2 g_t^2 * this * propagator.
 
-    g2-scattering.md §4.3: spin-0 nucleus F^2 M (m4^2 + 2MT) / (8 pi E^2) with the Helm F;
+    docs/physics/g2-scattering.md §4.3: spin-0 nucleus F^2 M (m4^2 + 2MT) / (8 pi E^2) with the Helm F;
     nucleon G_D^2 m_N (m4^2 + 2 m_N T)(1 + T/(2 m_N)) / (8 pi E^2), G_D dropped if not nucleon_ff.
+    ``nuclear_ff`` names the Helm parametrisation of the nucleus (:func:`helm_radii`).
     """
     E, T, m4 = (np.asarray(x, dtype=np.float64) for x in (E, T, m4))
     M = target.mass
     base = M * (m4**2 + 2.0 * M * T) / (8.0 * np.pi * E**2)
     if target.coherent:
-        return np.asarray(base * _coherent_ff2(T, target), dtype=np.float64)
+        return np.asarray(base * _coherent_ff2(T, target, nuclear_ff), dtype=np.float64)
     spin = 1.0 + T / (2.0 * M)
     ff2 = dipole_form_factor(2.0 * M * T) ** 2 if nucleon_ff else 1.0
     return np.asarray(base * spin * ff2, dtype=np.float64)
@@ -146,11 +169,12 @@ def _lh_spin0(E: FloatArray, T: FloatArray, m4: FloatArray, M: float) -> FloatAr
     return 2.0 * (2.0 * kpP * kP - P2 * kk)
 
 
-def zp_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target) -> FloatArray:
+def zp_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target,
+                 nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Z' (kinetic mixing) upscattering numerator [GeV]: dsigma_Z'/dT = g_eff'^2 e^2 eps^2 * this *
     propagator.
 
-    g2-scattering.md §4.4. Nucleus: Z^2 F^2 L.H / (32 pi M E^2) with the spin-0 L.H and the Helm F.
+    docs/physics/g2-scattering.md §4.4. Nucleus: Z^2 F^2 L.H / (32 pi M E^2) with the spin-0 L.H and the Helm F.
     Proton: L.H = (F1^2 + tau F2^2) L.PP + (F1+F2)^2 (m4^2 + Q^2)(2Q^2 - m4^2), tau = Q^2/(4 m_p^2),
     F1 = (G_E + tau G_M)/(1+tau), F2 = (G_M - G_E)/(1+tau), G_E = G_D, G_M = mu_p G_D; divided by
     32 pi m_p E^2. Neutrons are neglected (F1 ~ 0; as in DarkNews and Bertuzzo et al.).
@@ -159,10 +183,10 @@ def zp_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target) -> F
     M = target.mass
     lh0 = _lh_spin0(E, T, m4, M)
     if target.coherent:
-        out = target.Z**2 * _coherent_ff2(T, target) * lh0 / (32.0 * np.pi * M * E**2)
+        out = target.Z**2 * _coherent_ff2(T, target, nuclear_ff) * lh0 / (32.0 * np.pi * M * E**2)
         return np.asarray(out, dtype=np.float64)
     if target.Z == 0:
-        raise ValueError("Z' scattering on neutrons is neglected (g2-scattering.md §4.4)")
+        raise ValueError("Z' scattering on neutrons is neglected (docs/physics/g2-scattering.md §4.4)")
     Q2 = 2.0 * M * T
     tau = Q2 / (4.0 * M**2)
     G_E = dipole_form_factor(Q2)
@@ -176,19 +200,20 @@ def zp_numerator(E: ArrayLike, T: ArrayLike, m4: ArrayLike, target: Target) -> F
 Numerator = Callable[[FloatArray, FloatArray, FloatArray], FloatArray]
 
 
-def numerator_for(kind: str, target: Target, nucleon_ff: bool = True) -> Numerator:
+def numerator_for(kind: str, target: Target, nucleon_ff: bool = True,
+                  nuclear_ff: str = "lewin_smith") -> Numerator:
     """The numerator function (E, T, m4) -> GeV for kind "scalar" or "zp" on a target."""
     if kind == "scalar":
-        return lambda E, T, m4: scalar_numerator(E, T, m4, target, nucleon_ff)
+        return lambda E, T, m4: scalar_numerator(E, T, m4, target, nucleon_ff, nuclear_ff)
     if kind == "zp":
-        return lambda E, T, m4: zp_numerator(E, T, m4, target)
+        return lambda E, T, m4: zp_numerator(E, T, m4, target, nuclear_ff)
     raise ValueError(f"unknown mediator kind {kind!r}; choose 'scalar' or 'zp'")
 
 
 def dsigma_dT(kind: str, E: ArrayLike, T: ArrayLike, m4: ArrayLike, m_med: ArrayLike, target: Target,
-              nucleon_ff: bool = True) -> FloatArray:
+              nucleon_ff: bool = True, nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Coupling-stripped dsigma/dT [GeV^-3] (kernel = numerator * propagator), §4.3-4.4."""
-    num = numerator_for(kind, target, nucleon_ff)
+    num = numerator_for(kind, target, nucleon_ff, nuclear_ff)
     E, T, m4 = (np.asarray(x, dtype=np.float64) for x in (E, T, m4))
     return np.asarray(num(E, T, m4) * propagator(T, m_med, target), dtype=np.float64)
 
@@ -226,14 +251,15 @@ def recoil_grid(E: ArrayLike, m4: ArrayLike, target: Target, n_T: int) -> tuple[
 
 
 def sigma_at_energy(kind: str, E: ArrayLike, m4: ArrayLike, m_med: ArrayLike, target: Target,
-                    nucleon_ff: bool = True, n_T: int = N_T_SINGLE_E) -> FloatArray:
+                    nucleon_ff: bool = True, n_T: int = N_T_SINGLE_E,
+                    nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Coupling-stripped total cross section sigma(E) = int dT dsigma/dT [GeV^-2] at fixed E [GeV].
 
     Vectorised over broadcast E, m4, m_med; zero below threshold (§4.2-4.4).
     """
     E, m4, m_med = np.broadcast_arrays(*(np.asarray(x, dtype=np.float64) for x in (E, m4, m_med)))
     T, w = recoil_grid(E, m4, target, n_T)
-    k = dsigma_dT(kind, E[..., None], T, m4[..., None], m_med[..., None], target, nucleon_ff)
+    k = dsigma_dT(kind, E[..., None], T, m4[..., None], m_med[..., None], target, nucleon_ff, nuclear_ff)
     out = np.sum(k * w, axis=-1)
     return np.asarray(np.where(E > threshold_energy(m4, target.mass), out, 0.0), dtype=np.float64)
 
@@ -290,17 +316,17 @@ def flux_folded_grid(m4: ArrayLike, target: Target, flux: Flux, n_E: int = N_E_D
 
 def flux_folded(kind: str, m4: ArrayLike, m_med: ArrayLike, target: Target, flux: Flux | None = None,
                 nucleon_ff: bool = True, n_E: int = N_E_DEFAULT, n_T: int = N_T_DEFAULT,
-                chunk: int = 8) -> FloatArray:
+                chunk: int = 8, nuclear_ff: str = "lewin_smith") -> FloatArray:
     """Direct flux-folded integral K = int dE phi(E) int dT dsigma/dT (couplings stripped) per point.
 
-    g2-scattering.md §7 (K_t for the scalar; the Z' analogue with e^2 eps^2 g'^2 stripped).
+    docs/physics/g2-scattering.md §7 (K_t for the scalar; the Z' analogue with e^2 eps^2 g'^2 stripped).
     In: m4, m_med [GeV] broadcast to N points; flux in nu/cm^2/POT/GeV (default: MiniBooNE nu_mu).
     Out: (N,) in GeV^-2 nu/cm^2/POT. Vectorised over points, in chunks of ``chunk`` to bound memory.
     """
     flux = flux or miniboone_flux()
     m4, m_med = np.broadcast_arrays(np.atleast_1d(np.asarray(m4, dtype=np.float64)),
                                     np.atleast_1d(np.asarray(m_med, dtype=np.float64)))
-    num = numerator_for(kind, target, nucleon_ff)
+    num = numerator_for(kind, target, nucleon_ff, nuclear_ff)
     out = np.empty(m4.shape, dtype=np.float64)
     for start in range(0, m4.size, chunk):
         sl = slice(start, start + chunk)

@@ -1,5 +1,5 @@
 """Comparison with reference numbers printed to a given number of significant figures
-(the tables of ../shared/physics/*.md)."""
+(the tables of docs/physics/*.md)."""
 
 import numpy as np
 
@@ -9,7 +9,7 @@ def ref_tol(ref: str) -> tuple[float, float]:
 
     Three or more significant figures: 1 %. Two (or one): the rounding of the printed number (half a unit in
     its last digit) plus the 1 % agreement expected with the unrounded number, since several printed values
-    sit on a rounding boundary (e.g. 1.547e-10 printed as 1.6e-10 in flavour.md §7).
+    sit on a rounding boundary (e.g. 1.547e-10 printed as 1.6e-10 in docs/physics/flavour.md §7).
     """
     value = float(ref)
     mantissa, _, exponent = ref.lower().partition("e")
@@ -27,7 +27,7 @@ def assert_refs(computed: np.ndarray, refs: list[str]) -> None:
         assert abs(c - value) <= tol, f"BP{i + 1}: computed {c:.4g}, reference {r} (tolerance {tol:.2g})"
 
 
-# g2-scattering.md §7 "Reference K values" (K_C, K_p, K_n) [GeV^-2 nu/cm^2/POT]
+# docs/physics/g2-scattering.md §7 "Reference K values" (K_C, K_p, K_n) [GeV^-2 nu/cm^2/POT]
 K_REF = np.array([
     [3.6249e-11, 1.0008e-10, 1.0011e-10],
     [1.4841e-11, 5.9703e-11, 5.9719e-11],

@@ -6,11 +6,13 @@ Reads the BNB nu_mu flux (MiniBooNE, arXiv:0806.1449) as shipped by the pip pack
 an installed DarkNews or from its sdist (``pip download --no-deps darknews==0.4.8 -d DIR``), and writes
 
 * ``physics/data/miniboone_numu_flux.csv``: E [GeV], phi_numu [nu/cm^2/POT/GeV];
-* ``physics/data/scattering_tables.npz``: the flux integrals K_t(m_S, m_nu4) of g2-scattering.md §7 for
-  C12 (coherent), p and n (with and without the nucleon dipole form factor) on a grid in
-  (ln m_S, m_nu4); the CHARM-II coherent scalar cross sections on Si28 and O16 at E = charm_E on the same
-  grid; the CHARM-II Z' cross sections as 1-D tables in m4; the MiniBooNE Z' integrals at the default Z'
-  point; and the grid metadata (generator, flux sha256, grid spec).
+* ``physics/data/scattering_tables.npz``: the flux integrals K_t(m_S, m_nu4) of
+  docs/physics/g2-scattering.md §7 for C12 (coherent, with each Helm parametrisation of §4.5/§5.6), p and
+  n (with and without the nucleon dipole form factor) on a grid in (ln m_S, m_nu4); the CHARM-II coherent
+  scalar cross sections on Si28 and O16 at E = charm_E on the same grid; the CHARM-II Z' cross sections
+  as 1-D tables in m4; the MiniBooNE Z' integrals at the default Z' point; and the grid metadata
+  (generator, flux sha256, grid spec). Tables of the Lewin-Smith form factor carry no suffix, the others
+  ``_<model>`` (``K_C12_engel``).
 
 The CHARM-II comparison (paper eq. 8) is at a single energy, so no CHARM-II flux is read.
 
@@ -40,6 +42,7 @@ from physics.scattering import (
     N_T_DEFAULT,
     N_T_SINGLE_E,
     NEUTRON,
+    NUCLEAR_FORM_FACTORS,
     OXYGEN16,
     PROTON,
     SILICON28,
@@ -61,7 +64,7 @@ FLUX_UNITS_HEADER = "# nus/cm^2/POT/GeV"
 FLUX_SOURCE = ("MiniBooNE BNB nu_mu flux, neutrino mode, Aguilar-Arevalo et al., PRD 79, 072002 (2009), "
                "arXiv:0806.1449; file include/fluxes/MiniBooNE_FHC.dat of DarkNews 0.4.8 (column 2)")
 
-# domain the tables must cover [GeV] (physics/README.md; prior ranges of the paper), and the grid
+# domain the tables must cover [GeV] (docs/physics/README.md; prior ranges of the paper), and the grid
 DOMAIN_M_S = (0.010, 0.150)
 DOMAIN_M_NU4 = (0.400, 0.700)
 GRID_M_S = (0.009, 0.165, 49)  # log-spaced, slightly beyond the domain so the spline has no edge effect
@@ -106,23 +109,28 @@ def write_flux_csv(path: Path, E: np.ndarray, phi: np.ndarray, sha256: str) -> N
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def suffix(model: str) -> str:
+    """Table-name suffix of a nuclear form factor model (the Lewin-Smith tables carry none)."""
+    return "" if model == "lewin_smith" else f"_{model}"
+
+
 def miniboone_tables(m_S: np.ndarray, m4: np.ndarray, flux: Flux) -> dict[str, np.ndarray]:
     """K_t(m_S, m4) [GeV^-2 nu/cm^2/POT] on the grid; one quadrature grid per (target, m4) serves all
-    m_S because only the propagator depends on m_S (g2-scattering.md §7)."""
-    variants: dict[str, tuple[Target, list[tuple[str, bool]]]] = {
-        "C12": (CARBON12, [("K_C12", True)]),
-        "p": (PROTON, [("K_p", True), ("K_p_noff", False)]),
-        "n": (NEUTRON, [("K_n", True), ("K_n_noff", False)]),
+    m_S because only the propagator depends on m_S (docs/physics/g2-scattering.md §7)."""
+    variants: dict[str, tuple[Target, list[tuple[str, bool, str]]]] = {
+        "C12": (CARBON12, [("K_C12" + suffix(ff), True, ff) for ff in NUCLEAR_FORM_FACTORS]),
+        "p": (PROTON, [("K_p", True, "lewin_smith"), ("K_p_noff", False, "lewin_smith")]),
+        "n": (NEUTRON, [("K_n", True, "lewin_smith"), ("K_n_noff", False, "lewin_smith")]),
     }
-    out = {name: np.empty((m_S.size, m4.size)) for _, v in variants.values() for name, _ in v}
+    out = {name: np.empty((m_S.size, m4.size)) for _, v in variants.values() for name, _, _ in v}
     for j, m in enumerate(m4):
         for target, names in variants.values():
             E, T, w = (a.ravel() for a in flux_folded_grid(m, target, flux, N_E_DEFAULT, N_T_DEFAULT))
-            A = np.stack([w * numerator_for("scalar", target, ff)(E, T, np.full_like(E, m))
-                          for _, ff in names])
+            A = np.stack([w * numerator_for("scalar", target, ff, nff)(E, T, np.full_like(E, m))
+                          for _, ff, nff in names])
             prop = 1.0 / (2.0 * target.mass * T[None, :] + m_S[:, None] ** 2) ** 2
             K = prop @ A.T
-            for k, (name, _) in enumerate(names):
+            for k, (name, _, _) in enumerate(names):
                 out[name][:, j] = K[:, k]
     return out
 
@@ -132,10 +140,13 @@ def charm_tables(m_S: np.ndarray, m4: np.ndarray, E: float, m_Zp: float) -> dict
     out: dict[str, np.ndarray] = {}
     for target in (SILICON28, OXYGEN16):
         T, w = recoil_grid(np.full(m4.size, E), m4, target, N_T_SINGLE_E)  # (n4, nT)
-        num = numerator_for("scalar", target)(np.full_like(T, E), T, np.broadcast_to(m4[:, None], T.shape))
         prop = 1.0 / (2.0 * target.mass * T[None, :, :] + m_S[:, None, None] ** 2) ** 2
-        out[f"charm_S_{target.name}"] = np.sum(prop * (w * num)[None], axis=-1)
-        out[f"charm_Zp_{target.name}"] = sigma_at_energy("zp", E, m4, m_Zp, target)
+        for nff in NUCLEAR_FORM_FACTORS:
+            num = numerator_for("scalar", target, True, nff)(np.full_like(T, E), T,
+                                                             np.broadcast_to(m4[:, None], T.shape))
+            out[f"charm_S_{target.name}{suffix(nff)}"] = np.sum(prop * (w * num)[None], axis=-1)
+            out[f"charm_Zp_{target.name}{suffix(nff)}"] = sigma_at_energy("zp", E, m4, m_Zp, target,
+                                                                          nuclear_ff=nff)
     return out
 
 
@@ -147,8 +158,10 @@ def build(flux: Flux, flux_sha256: str) -> dict[str, np.ndarray]:
     tables = miniboone_tables(m_S, m4, flux)
     LOG.info("MiniBooNE tables: %.1f s", time.perf_counter() - t0)
     tables |= charm_tables(m_S, m4, opts.charm_E, opts.zp_m_Zp)
-    for name, target in (("zp_K_C12", CARBON12), ("zp_K_p", PROTON)):
-        tables[name] = np.array(flux_folded("zp", opts.zp_m4, opts.zp_m_Zp, target, flux)[0])
+    for nff in NUCLEAR_FORM_FACTORS:
+        tables["zp_K_C12" + suffix(nff)] = np.array(
+            flux_folded("zp", opts.zp_m4, opts.zp_m_Zp, CARBON12, flux, nuclear_ff=nff)[0])
+    tables["zp_K_p"] = np.array(flux_folded("zp", opts.zp_m4, opts.zp_m_Zp, PROTON, flux)[0])
     meta = {
         "generator": GENERATOR,
         "flux_file": FLUX_FILE,
@@ -161,6 +174,7 @@ def build(flux: Flux, flux_sha256: str) -> dict[str, np.ndarray]:
                            "n": GRID_M_NU4[2]}},
         "domain": {"m_S": list(DOMAIN_M_S), "m_nu4": list(DOMAIN_M_NU4)},
         "quadrature": {"n_E": N_E_DEFAULT, "n_T": N_T_DEFAULT, "n_T_single_E": N_T_SINGLE_E},
+        "nuclear_form_factors": list(NUCLEAR_FORM_FACTORS),
         "charm_E": opts.charm_E,
         "zp_m_Zp": opts.zp_m_Zp,
         "zp_m4": opts.zp_m4,

@@ -42,6 +42,8 @@ class SamplerOutput:
     logz / logz_err: ln evidence and its error (NaN / None where the sampler gives none).
     logz_resampled: ln Z of re-simulated runs (dynesty) or of bootstrap batches (scan).
     info: ncall, niter, efficiency, stop_reason, autocorr times, wall_time, settings, ...
+    per_sample: further arrays with one entry per sample, stored beside the weights (nested sampling:
+    logl_birth, nlive, log_volume, what a nested-sampling post-processor such as anesthetic needs).
     """
 
     names: tuple[str, ...]
@@ -54,6 +56,7 @@ class SamplerOutput:
     logz_resampled: list[float] = field(default_factory=list)
     chains: int = 1
     sampler: str = ""
+    per_sample: dict[str, FloatArray] = field(default_factory=dict)
 
 
 def check_settings(sampler: str, settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,22 +71,6 @@ def check_settings(sampler: str, settings: Mapping[str, Any], defaults: Mapping[
         raise SamplerSettingsError(
             f"unknown {sampler} setting {key!r}.{hint} Known settings: {', '.join(sorted(defaults))}")
     return {**defaults, **settings}
-
-
-class ProgressLog:
-    """Throttled progress lines through `logging` (no tqdm in the environment), at most one per `every` s."""
-
-    def __init__(self, label: str, every: float = 5.0) -> None:
-        self.label = label
-        self.every = every
-        self._last = -np.inf
-        self.start = time.monotonic()
-
-    def __call__(self, message: str, force: bool = False) -> None:
-        now = time.monotonic()
-        if force or now - self._last >= self.every:
-            self._last = now
-            log.info("%s [%.0f s] %s", self.label, now - self.start, message)
 
 
 def run_sampler(name: str, problem: SamplingProblem, settings: Mapping[str, Any], outdir: Path, seed: int,
@@ -128,12 +115,15 @@ def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 20
     """Evaluate `problem.blobs` on the rows of `samples` in vectorised batches (empty without blobs)."""
     if problem.blobs is None or len(samples) == 0:
         return {}
-    progress = ProgressLog("predictions for the samples")
+    from inference.progress import Progress
+
+    progress = Progress("predictions for the samples", total=len(samples), unit="samples", every=5.0)
     parts: dict[str, list[FloatArray]] = {}
     for start in range(0, len(samples), batch):
         for key, value in problem.blobs(samples[start:start + batch]).items():
             parts.setdefault(key, []).append(np.asarray(value, dtype=float))
-        progress(f"{min(start + batch, len(samples))}/{len(samples)} samples")
+        progress.update(min(start + batch, len(samples)))
+    progress.close()
     return {key: np.concatenate(chunks) for key, chunks in parts.items()}
 
 

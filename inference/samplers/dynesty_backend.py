@@ -1,10 +1,13 @@
 """dynesty adapter: static nested sampling with checkpoint and resume (dynesty 3.1 API), optionally several
 independent runs merged, optionally refined by importance sampling.
 
-The checkpoint `outdir/dynesty.save` is the pickled sampler (written by dynesty to a temporary file and
-renamed, so a kill never leaves a half-written checkpoint).  Resume restores it with
-`NestedSampler.restore` and continues with `run_nested(resume=True)`; the random state is part of the
-checkpoint, so a resumed run continues exactly as the uninterrupted run would have.
+The checkpoint `outdir/dynesty.save` is the pickled sampler, signed with this user's key
+(`inference.checkpoint_auth`: a file this user's darkportal did not write is never unpickled) and written
+to a temporary file and renamed, so a kill never leaves a half-written checkpoint. It is saved between
+iterations, every `checkpoint_every` seconds, at the end, and when Ctrl-C or SIGTERM asks the run to stop
+(`inference.interrupt`). Resume verifies and restores it and continues with `run_nested(resume=True)`; the
+random state is part of the checkpoint, so a resumed run continues exactly as the uninterrupted run would
+have.
 
 The evidence error is dynesty's own estimate (from the information H); in addition `n_resample`
 re-simulated runs (`jitter_run` of `resample_run`, i.e. statistical plus sampling scatter) give a
@@ -33,9 +36,12 @@ import dynesty
 import numpy as np
 from dynesty import utils as dyfunc
 
+from inference import interrupt
+from inference.checkpoint_auth import CheckpointError, dump_signed, load_signed
 from inference.pool import PoolHandle
 from inference.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
-from inference.samplers import ProgressLog, SamplerOutput, SamplerSettingsError, check_settings, importance
+from inference.progress import Progress, nested_sampling_total
+from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, importance
 
 log = logging.getLogger(__name__)
 
@@ -87,13 +93,12 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
               else f"remaining evidence estimate below dlogz = {opts['dlogz']}")
     out.info.update(stop_reason=reason, nested_wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
                     settings=opts, checkpoint=checkpoint, nruns=nruns, evidence_method="nested sampling")
-    progress = ProgressLog("dynesty", float(opts["progress_every"]))
-    progress(f"nested sampling done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f}, {out.info['ncall']} calls",
-             force=True)
+    log.info("dynesty: nested sampling done: ln Z = %.3f +/- %.3f, %d calls", out.logz, out.logz_err,
+             out.info["ncall"])
     if opts["refine"] == "importance":
         out = _refined(problem, res, out, opts, seed, pool)
-        progress(f"importance refinement done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f} (batch spread "
-                 f"{out.info['logz_batch_err']:.3f}), ESS {out.info['kish_ess']:.0f}", force=True)
+        log.info("dynesty: importance refinement done: ln Z = %.3f +/- %.3f (batch spread %.3f), ESS %.0f",
+                 out.logz, out.logz_err, out.info["logz_batch_err"], out.info["kish_ess"])
     out.info["wall_time"] = time.monotonic() - t0
     return out
 
@@ -105,20 +110,22 @@ def _one_run(problem: SamplingProblem, opts: dict[str, Any], checkpoint: Path, s
     lean = _LeanPool(pool) if pool is not None and use_pool else None
     if resume and checkpoint.exists():
         log.info("dynesty: resuming from %s", checkpoint)
-        sampler = dynesty.NestedSampler.restore(str(checkpoint), pool=lean)
+        sampler = restore(checkpoint, lean)
         resumed_at: int | None = int(sampler.it) - 1
     else:
         if resume:
             log.info("dynesty: no checkpoint %s yet; starting from the beginning", checkpoint)
         sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
-    progress = ProgressLog(f"dynesty {checkpoint.stem}", float(opts["progress_every"]))
-    with warnings.catch_warnings():
+    progress = Progress("dynesty", unit="it", every=float(opts["progress_every"]), estimated=True)
+    saver = _Saver(sampler, checkpoint, float(opts["checkpoint_every"]))
+    with warnings.catch_warnings(), interrupt.deferred():
         warnings.filterwarnings("ignore", message="You are resuming a finished static run")
         sampler.run_nested(dlogz=opts["dlogz"], maxcall=opts["maxcall"], maxiter=opts["maxiter"],
-                           print_progress=True, print_func=_ProgressPrinter(progress),
-                           checkpoint_file=str(checkpoint), checkpoint_every=float(opts["checkpoint_every"]),
+                           print_progress=True, print_func=_ProgressPrinter(progress, int(sampler.nlive), saver),
                            resume=resumed_at is not None)
+        saver.save()
+    progress.close(f"{checkpoint.name}: nested sampling done")
     return sampler.results, resumed_at
 
 
@@ -235,10 +242,32 @@ def _output(problem: SamplingProblem, res: Any, opts: dict[str, Any], seed: int)
         "kish_ess": float(1.0 / np.sum(weights**2)),
         "logz_resampled_std": float(np.std(resampled, ddof=1)) if len(resampled) > 1 else None,
     }
+    logl = np.asarray(res["logl"], dtype=float)
     return SamplerOutput(names=problem.names, samples=np.asarray(res["samples"], dtype=float),
-                         weights=weights, logl=np.asarray(res["logl"], dtype=float),
+                         weights=weights, logl=logl,
                          logz=float(res["logz"][-1]), logz_err=float(res["logzerr"][-1]), info=info,
-                         logz_resampled=resampled)
+                         logz_resampled=resampled, per_sample=nested_bookkeeping(res))
+
+
+def nested_bookkeeping(res: Any) -> dict[str, np.ndarray]:
+    """Birth contour, live-point count and ln prior volume of each dead point of a static run.
+
+    dynesty records for each sample the iteration it was drawn at (`samples_it`); a point drawn at iteration
+    k > 0 replaced the k-th dead point, so its birth contour is that point's log L; the initial live points
+    (k = 0) were drawn from the whole prior (-inf).  The live-point count is nlive for the niter dead points,
+    then nlive, nlive - 1, ..., 1 for the final live points dynesty adds.  These are the columns a
+    PolyChord-style post-processor (anesthetic's NestedSamples) rebuilds the run from.
+    """
+    logl = np.asarray(res["logl"], dtype=float)
+    it = np.asarray(res["samples_it"], dtype=int)
+    birth = np.where(it > 0, logl[np.clip(it - 1, 0, None)], -np.inf)
+    niter, nlive = int(res["niter"]), int(res["nlive"])
+    out = {"logl_birth": birth, "log_volume": np.asarray(res["logvol"], dtype=float)}
+    if len(logl) == niter + nlive:
+        out["nlive"] = np.concatenate([np.full(niter, nlive), np.arange(nlive, 0, -1)]).astype(float)
+    elif len(logl) == niter:
+        out["nlive"] = np.full(niter, float(nlive))
+    return out
 
 
 def _resampled_logz(res: Any, n: int, seed: int) -> list[float]:
@@ -250,16 +279,63 @@ def _resampled_logz(res: Any, n: int, seed: int) -> list[float]:
                 for _ in range(n)]
 
 
-class _ProgressPrinter:
-    """dynesty print_func that sends throttled progress lines to logging instead of stderr."""
+RESTART = "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)"
 
-    def __init__(self, progress: ProgressLog) -> None:
+
+def restore(path: Path, pool: Any = None) -> Any:
+    """The sampler in a signed checkpoint, with ``pool`` attached as dynesty's own restore does; a file this
+    user's darkportal did not write is refused before anything is unpickled (CheckpointError)."""
+    saved = load_signed(path, "dynesty checkpoint", RESTART)
+    sampler = saved.get("sampler") if isinstance(saved, dict) else None
+    if not isinstance(sampler, dynesty.sampler.Sampler):
+        raise CheckpointError(path, "the dynesty checkpoint holds no nested sampler", RESTART)
+    old = int(getattr(sampler, "queue_size", 1) or 1)
+    mapper, queue_size = (map, 1) if pool is None else (pool.map, int(pool.size))
+    if queue_size != old and old != 1:  # dynesty's restore keeps the queue the run started with
+        queue_size = old
+    sampler.mapper, sampler.pool, sampler.queue_size = mapper, pool, queue_size
+    return sampler
+
+
+class _Saver:
+    """Writes the signed checkpoint between iterations: every ``every`` seconds, at the end, and when a stop
+    was requested (dynesty's own checkpointing is not used: it writes unsigned pickles)."""
+
+    def __init__(self, sampler: Any, path: Path, every: float) -> None:
+        self.sampler, self.path, self.every = sampler, path, every
+        self.last = time.monotonic()
+
+    def save(self) -> None:
+        dump_signed({"sampler": self.sampler, "version": dynesty.__version__, "format_version": 1}, self.path)
+        self.last = time.monotonic()
+
+    def between_iterations(self) -> None:
+        interrupt.checkpoint_point(self.save)
+        if time.monotonic() - self.last >= self.every:
+            self.save()
+
+
+class _ProgressPrinter:
+    """dynesty print_func: iterations done of the expected total (``nested_sampling_total`` from the remaining
+    dlogz; while the final live points are added, exactly nlive more), the calls, ln Z and the remaining dlogz;
+    and the signed checkpoint (it is called between iterations, where dynesty itself would checkpoint)."""
+
+    def __init__(self, progress: Progress, nlive: int, saver: _Saver | None = None) -> None:
         self.progress = progress
+        self.nlive = nlive
+        self.saver = saver
 
     def __call__(self, results: Any, niter: int, ncall: int, add_live_it: int | None = None,
                  dlogz: float | None = None, **_: Any) -> None:
+        if self.saver is not None and not add_live_it:  # adding the final live points is not resumable
+            self.saver.between_iterations()
         delta = results.delta_logz if results.delta_logz < 1e6 else np.inf
         logz = results.logz if results.logz > -1e6 else -np.inf
-        phase = f"adding live point {add_live_it}" if add_live_it else f"iteration {niter}"
-        self.progress(f"{phase}, {ncall} calls, eff {results.eff:.1f} %, ln Z {logz:.3f}, "
-                      f"remaining dlogz {delta:.3f} (stop at {dlogz})")
+        if add_live_it:
+            total: float | None = niter - add_live_it + self.nlive
+            phase = f"adding the final live points, {ncall:,} calls"
+        else:
+            left = nested_sampling_total(niter, self.nlive, float(delta), float(dlogz or 0.0))
+            total = None if left is None else left + self.nlive
+            phase = f"{ncall:,} calls, eff {results.eff:.1f} %"
+        self.progress.update(niter, f"{phase}, ln Z {logz:.3f}, dlogz {delta:.3f} (stop at {dlogz})", total=total)

@@ -30,9 +30,12 @@ from typing import Any
 import emcee
 import numpy as np
 
+from inference import interrupt
+from inference.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.pool import ChunkedFunction, PoolHandle
 from inference.problem import SamplingProblem, VectorLogPosterior, evaluate_log_posterior
-from inference.samplers import ProgressLog, SamplerOutput, check_settings
+from inference.progress import Progress
+from inference.samplers import SamplerOutput, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ class _BufferedBackend(emcee.backends.HDFBackend):
         self._random_state = state.random_state
         if time.monotonic() - self._last_flush > self.flush_every:
             self.flush()
+        interrupt.checkpoint_point(self.flush)  # Ctrl-C / SIGTERM: keep every finished step, then stop
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
@@ -117,7 +121,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     path = outdir / CHAIN
     t0 = time.monotonic()
     flush_every = float(opts["flush_every"])
-    backend = _open_backend(path, flush_every) if resume and path.exists() else None
+    backend = _open_backend(path, flush_every) if resume and _chain_files(path) else None
     start_iteration = int(backend.iteration) if backend is not None else 0
     if backend is None or start_iteration == 0:
         if resume:
@@ -127,8 +131,8 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         initial: np.ndarray | None = _initial_walkers(problem, nwalkers, seed)
     else:
         if backend.shape != (nwalkers, d):
-            raise ValueError(f"emcee: {path} holds {backend.shape[0]} walkers x {backend.shape[1]} parameters, "
-                             f"the run asks for {nwalkers} x {d}; use --force to start again")
+            raise CheckpointError(path, f"the chain holds {backend.shape[0]} walkers x {backend.shape[1]} parameters, "
+                                  f"the run asks for {nwalkers} x {d}", RESTART)
         log.info("emcee: resuming %s at step %d", path, start_iteration)
         initial = None
     logprob = ChunkedFunction(VectorLogPosterior(problem), pool)
@@ -136,7 +140,8 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     if initial is not None:
         seq = np.random.SeedSequence([seed, 2])
         sampler.random_state = np.random.RandomState(np.random.MT19937(seq)).get_state()
-    stop_reason, tau = _run_chain(sampler, backend, initial, opts, path)
+    with interrupt.deferred():
+        stop_reason, tau = _run_chain(sampler, backend, initial, opts, path)
     out = _output(problem, backend, tau, nwalkers)
     out.info.update(stop_reason=stop_reason, wall_time=time.monotonic() - t0,
                     resumed_from_step=start_iteration if initial is None else None, settings=opts,
@@ -148,7 +153,7 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
                opts: dict[str, Any], path: Path) -> tuple[str, np.ndarray]:
     max_steps, every = int(opts["max_steps"]), int(opts["check_every"])
     factor, rtol = float(opts["tau_factor"]), float(opts["tau_rtol"])
-    progress = ProgressLog("emcee", float(opts["progress_every"]))
+    progress = Progress("emcee", total=max_steps, unit="steps", every=float(opts["progress_every"]), estimated=True)
     last_backup = time.monotonic()
     state = initial
     schedule = check_steps(every, max_steps)
@@ -168,8 +173,9 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
                 tau = emcee.autocorr.integrated_time(backend.get_chain(), tol=0)
             reason = f"stopped at the step cap max_steps = {max_steps}: NOT converged (max tau {np.max(tau):.1f})"
             break
-        progress(f"step {it}/{max_steps}, max tau {np.max(tau):.1f}, needs > {factor:g} tau steps, "
-                 f"acceptance {np.mean(backend.accepted) / max(it, 1):.2f}")
+        progress.update(it, f"max tau {np.max(tau):.1f}, needs > {factor:g} tau steps (cap {max_steps:,}), "
+                        f"acceptance {np.mean(backend.accepted) / max(it, 1):.2f}",
+                        total=expected_steps(it, tau, factor, max_steps))
         target = next((c for c in schedule if c > it), max_steps)
         sampler.run_mcmc(state, target - it, progress=False)
         state = None
@@ -177,9 +183,19 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
             backend.flush()
             _backup(path)
             last_backup = time.monotonic()
-    progress(reason, force=True)
+    progress.close(reason)
     _backup(path)
     return reason, tau
+
+
+def expected_steps(it: int, tau: np.ndarray, factor: float, max_steps: int) -> int:
+    """Steps the chain is expected to need: ``factor`` times the largest autocorrelation time estimated so far
+    (an underestimate while tau still grows), at least the steps done, at most ``max_steps``; ``max_steps``
+    before the first estimate."""
+    tau_max = float(np.max(tau)) if np.size(tau) else float("nan")
+    if not np.isfinite(tau_max):
+        return max_steps
+    return int(min(max_steps, max(it, np.ceil(factor * tau_max))))
 
 
 def _check(backend: Any, it: int, schedule: list[int], tau_at: dict[int, np.ndarray], factor: float,
@@ -215,8 +231,17 @@ def _initial_walkers(problem: SamplingProblem, nwalkers: int, seed: int, tries: 
                        f"posterior, fewer than the {nwalkers} walkers; widen the prior or use the scan sampler")
 
 
+RESTART = "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)"
+
+
+def _chain_files(path: Path) -> list[Path]:
+    return [p for p in (path, path.with_name(path.name + ".bak")) if p.exists()]
+
+
 def _open_backend(path: Path, flush_every: float) -> Any:
-    """The HDF5 backend at `path`, or its backup copy if a kill corrupted the file."""
+    """The HDF5 backend at `path`, or its backup copy if a kill corrupted the file; CheckpointError when
+    neither can be read."""
+    problems: list[str] = []
     for candidate in (path, path.with_name(path.name + ".bak")):
         if not candidate.exists():
             continue
@@ -230,9 +255,12 @@ def _open_backend(path: Path, flush_every: float) -> Any:
                 shutil.copyfile(candidate, path)
                 backend = _BufferedBackend(str(path), flush_every=flush_every)
             return backend
-        except (OSError, KeyError, ValueError) as exc:
-            log.warning("emcee: cannot read %s (%s)", candidate, exc)
-    return None
+        except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+            why = hdf5_reason(exc)
+            log.warning("emcee: cannot read %s (%s)", candidate, why)
+            problems.append(f"{candidate.name}: {why}")
+    names = " and ".join(p.name for p in _chain_files(path))
+    raise CheckpointError(path, f"the emcee chain cannot be read ({names}: {'; '.join(problems)})", RESTART)
 
 
 def _backup(path: Path) -> None:

@@ -41,6 +41,7 @@ import logging
 import os
 import time
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,12 @@ from scipy.cluster.vq import kmeans2
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 
+from inference import interrupt
+from inference.checkpoint_auth import CheckpointError
 from inference.pool import PoolHandle, map_chunked
 from inference.problem import SamplingProblem, evaluate_log_posterior
-from inference.samplers import ProgressLog, SamplerOutput, check_settings
+from inference.progress import Progress
+from inference.samplers import SamplerOutput, check_settings
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +165,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     else:
         state, rng = _new_state(problem.ndim, opts), np.random.default_rng(np.random.SeedSequence([seed, 4]))
     fn = _LogLikelihoodChunk(problem)
-    progress = ProgressLog("scan", float(opts["progress_every"]))
+    progress = Progress("scan", total=float(opts["n_eff"]), unit="ESS", every=float(opts["progress_every"]))
     while True:
         ess = _kish(_posterior_logw(state, opts))
         if ess >= float(opts["n_eff"]):
@@ -170,14 +174,16 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         if state["ncall"] >= int(opts["max_calls"]):
             reason = f"stopped at max_calls = {opts['max_calls']} with effective sample size {ess:.0f}"
             break
-        progress(f"{int(state['batch_n'].sum())} draws, {state['ncall']} likelihood calls, "
-                 f"{len(state['logl'])} accepted, ESS {ess:.0f}/{opts['n_eff']}, {len(state['prop_n'])} proposals")
-        _batch(state, problem, fn, opts, rng, pool)
-        _save(path, state, rng)
+        progress.update(ess, f"{int(state['batch_n'].sum()):,} draws, {state['ncall']:,} likelihood calls, "
+                        f"{len(state['logl']):,} accepted, {len(state['prop_n'])} proposals")
+        with interrupt.deferred():
+            _batch(state, problem, fn, opts, rng, pool)
+            _save(path, state, rng)
+            interrupt.checkpoint_point(lambda: None)  # Ctrl-C / SIGTERM: the batch is saved; stop here
     if len(state["logl"]) == 0:
         raise RuntimeError(f"scan: no allowed point in {state['ncall']} likelihood calls; the allowed region "
                            "is empty or below the resolution of the prior draws")
-    progress(reason, force=True)
+    progress.close(reason)
     return _output(problem, state, opts, seed, reason, time.monotonic() - t0)
 
 
@@ -274,7 +280,16 @@ def _save(path: Path, state: dict[str, Any], rng: np.random.Generator) -> None:
 
 
 def _load(path: Path) -> tuple[dict[str, Any], np.random.Generator]:
-    with np.load(path) as data:
+    try:
+        return _load_arrays(path)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile):  # np.load never unpickles here
+        why = "it is empty" if path.stat().st_size == 0 else "damaged, truncated or not a scan checkpoint"
+        raise CheckpointError(path, f"the scan checkpoint cannot be read ({why})",
+                              "Start the run again with 'darkportal run RUN.yaml --force' (without --resume)") from None
+
+
+def _load_arrays(path: Path) -> tuple[dict[str, Any], np.random.Generator]:
+    with np.load(path, allow_pickle=False) as data:
         state: dict[str, Any] = {k: data[k] for k in _ARRAYS}
         state["ncall"] = int(data["ncall"])
         rng = np.random.default_rng()

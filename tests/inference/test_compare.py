@@ -90,7 +90,7 @@ def test_main_table_json_and_errors(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "straight-line" in data["savage_dickey"]["method"]
     assert main([str(a), str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err
-    assert "no finished run" in err and "Traceback" not in err
+    assert "does not exist" in err and "finished run" in err and "Traceback" not in err
 
 
 def test_conditional_edge_density_is_exact_for_a_gaussian():

@@ -222,3 +222,28 @@ def test_run_config_pickles_for_pools_and_checkpoints(tmp_path: Path) -> None:
     assert clone.to_dict() == config.to_dict() and clone.priors == config.priors
     x = config.priors.sample(config.rng(), 5)
     np.testing.assert_array_equal(clone.priors.logpdf(x), config.priors.logpdf(x))
+
+
+def test_r_conventions_from_the_run_file(tmp_path: Path) -> None:
+    """Each convention of R is its own option; a new r_normalisation brings its preset, explicit fields win
+    (docs/physics/g2-scattering.md §5.6)."""
+    base = MINIMAL + "theory:\n  scenario: paper\n  options: {r_normalisation: calibrated, zp_denominator: coherent}\n"
+    opts = load_run_config(write(tmp_path, base)).theory.theory_options()
+    assert (opts.r_normalisation, opts.nuclear_form_factor, opts.zp_denominator, opts.nucleon_ff_incoherent) \
+        == ("calibrated", "lewin_smith", "coherent", True)
+    assert load_run_config(write(tmp_path, MINIMAL)).theory.theory_options() == TheoryOptions()
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("nuclear_form_factor", "engle", "Did you mean 'engel'"),
+    ("zp_denominator", "incoherent", "unknown value 'incoherent'"),
+    ("charm_E", 25, "charm_E = 25 is not covered by the shipped scattering tables"),
+])
+def test_bad_r_convention_options_name_file_and_key(tmp_path: Path, option: str, value: object,
+                                                    message: str) -> None:
+    text = MINIMAL + f"theory:\n  options: {{{option}: {value}}}\n"
+    path = write(tmp_path, text)
+    with pytest.raises(RunConfigError) as err:
+        load_run_config(path)
+    assert str(path) in str(err.value) and f"theory.options.{option}" in str(err.value)
+    assert message in str(err.value)

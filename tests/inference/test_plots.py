@@ -8,7 +8,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from inference import plots
-from inference.plots_data import Reference, RunView, measurement_references, sm_references
+from inference.plots_axes import axis_label, bounded_contours, label_axis, scale_power
+from inference.plots_data import Reference, RunView, measurement_references, sm_references, style_runs
 from physics import PARAM_NAMES
 from physics.couplings import eta_c_cancellation_ratio
 
@@ -36,8 +37,9 @@ def runs() -> list[RunView]:
     for kappa_zero in (False, True):
         terms = {"BR(B+->K+nunu)": -0.5 * rng.chisquare(1, N), "Delta_a_mu": -0.5 * rng.chisquare(1, N)}
         out.append(RunView.build("kappa_zero" if kappa_zero else "kappa_nonzero", _samples(rng, kappa_zero),
-                                 rng.uniform(0.1, 1.0, N), observables=_observables(rng), terms=terms))
-    return out
+                                 rng.uniform(0.1, 1.0, N), observables=_observables(rng), terms=terms,
+                                 bounds={"eta_d": (0.0, 1.0), "m_nu4": (400.0, 700.0)}))
+    return style_runs(out)
 
 
 def _assert_written(paths: list, stem: str) -> None:
@@ -68,26 +70,73 @@ def test_corner_plot_rejects_bad_shape():
         plots.corner_plot(np.zeros((10, 2)), None, ["a", "b", "c"])
 
 
-def test_fig2_panels_overlay_both_cases(tmp_path, runs):
+def _legends(fig: Figure) -> list:
+    return [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+
+
+def test_fig2_panels_overlay_the_runs_with_one_legend(tmp_path, runs):
     figs = plots.fig2_panels(runs, n_points=200)
     assert set(figs) == {*plots.FIG2_PANELS, "grid"}
     assert all(isinstance(f, Figure) for f in figs.values())
     for stem in ("grid", "eta_t_vs_eta_c"):  # writing every panel would only repeat the same code path
         _assert_written(plots.save_figure(figs[stem], tmp_path, f"fig2_{stem}"), f"fig2_{stem}")
-    ax = figs["eta_t_vs_eta_c"].axes[0]
-    # red for kappa != 0 and cyan for kappa = 0, as in the paper's Fig. 2
-    assert [r.colour for r in runs] == ["tab:red", "c"]
-    legend = ax.get_legend()
-    assert legend is not None
-    labels = [t.get_text() for t in legend.get_texts()]
+    assert [r.colour for r in runs] == ["tab:red", "tab:blue"]  # by run, in the order given
+    for fig in figs.values():  # one legend per figure, not one per panel
+        assert len(_legends(fig)) == 1
+    labels = [t.get_text() for t in _legends(figs["grid"])[0].get_texts()]
     assert any("kappa_nonzero" in t for t in labels) and any("kappa_zero" in t for t in labels)
     assert any(r"{\rm Re}\,g_{sd}=0" in t for t in labels)
+    ax = figs["eta_t_vs_eta_c"].axes[0]
     assert ax.get_xlabel() == r"$\eta_c$" and ax.get_ylabel() == r"$\eta_t$"
     assert figs["m_S_vs_m_nu4"].axes[0].get_ylabel() == "$m_S$ [MeV]"
+    assert figs["g_D_vs_U_mu4"].axes[0].get_xlabel() == r"$|U_{\mu 4}|$ [$10^{-3}$]"  # scaled, no offset text
+
+
+def test_runs_of_the_same_case_get_their_own_colour_and_label(runs, tmp_path):
+    twins = [RunView.build("kappa_nonzero", runs[0].samples, runs[0].weights) for _ in range(3)]
+    style_runs(twins, [tmp_path / "mine" / "kappa_nonzero", tmp_path / "ref" / "kappa_nonzero",
+                       tmp_path / "kappa_nonzero"])
+    assert len({v.colour for v in twins}) == 3
+    assert len({v.label for v in twins}) == 3
+    assert twins[0].label.startswith("mine/kappa_nonzero") and twins[1].label.startswith("ref/kappa_nonzero")
+
+
+def test_contours_stay_inside_the_prior_box():
+    """Samples piled against a prior edge (eta_d near 0, kappa near 0): no contour vertex outside the box."""
+    from matplotlib.figure import Figure as Fig
+
+    rng = np.random.default_rng(3)
+    x, y = np.abs(rng.normal(0.0, 0.15, 4000)), rng.uniform(0.0, 1.0, 4000) ** 3
+    ax = Fig().add_subplot()
+    assert bounded_contours(ax, x, y, np.ones_like(x), "k", (0.0, 1.0), (0.0, 1.0))
+    verts = np.concatenate([p.vertices for c in ax.collections for p in c.get_paths() if len(p.vertices)])
+    assert len(verts) > 10
+    assert verts[:, 0].min() >= 0.0 and verts[:, 1].min() >= 0.0 and verts.max() <= 1.0
+    assert verts[:, 0].min() == 0.0  # the density does not vanish at the edge: the contour runs up to it
+
+
+def test_scaled_axis_labels():
+    assert scale_power(0.0, 0.006) == -3 and scale_power(0.0, 3.5) == 0 and scale_power(1e-5, 4e-5) == -5
+    assert axis_label("m_S", 3) == "$m_S$ [$10^{3}$ MeV]"
+    from matplotlib.figure import Figure as Fig
+
+    ax = Fig().add_subplot()
+    ax.set_xlim(1e-5, 4e-5)
+    label_axis(ax, "x", "BR(B+->K+nunu)")
+    assert ax.get_xlabel().endswith("[$10^{-5}$]")
+    assert ax.xaxis.get_major_formatter()(2e-5, 0) == "2"
+
+
+def test_corner_overlays_several_runs(runs):
+    fig = plots.run_corner(runs)
+    assert len(fig.legends) == 1 and len(fig.legends[0].get_texts()) == 2
+    colours = {tuple(np.round(c.get_edgecolor()[0][:3], 3)) for ax in fig.axes for c in ax.collections
+               if len(c.get_edgecolor())}
+    assert len(colours) >= 2
 
 
 def test_fig2_re_gsd_line_follows_the_ratio(runs):
-    """The dashed line is eta_c = r eta_t with r from physics.couplings (-27.3, flavour.md §0)."""
+    """The dashed line is eta_c = r eta_t with r from physics.couplings (-27.3, docs/physics/flavour.md §0)."""
     ratio = eta_c_cancellation_ratio()
     assert ratio == pytest.approx(-27.3, rel=0.01)
     ax = plots.fig2_panels(runs[:1], n_points=100)["eta_t_vs_eta_c"].axes[0]
@@ -107,11 +156,12 @@ def test_fig3_correlations_draws_references(tmp_path, runs):
     assert isinstance(fig, Figure)
     drawn = [ax for ax in fig.axes if ax.axison]
     assert len(drawn) == len(pairs)
-    legends = [ax.get_legend() for ax in drawn]
-    legend_text = {t.get_text() for lg in legends if lg is not None for t in lg.get_texts()}
-    assert {"Belle II", "KOTO", "SM"} <= legend_text
-    # blue for kappa != 0, green for kappa = 0 (paper's Fig. 3)
-    assert [r.colour_fig3 for r in runs] == ["tab:blue", "tab:green"]
+    # the references are named on the panels beside their lines; one legend below names runs and styles
+    names = {t.get_text().strip() for ax in drawn for t in ax.texts}
+    assert {"Belle II", "KOTO", "SM"} <= names
+    assert all(ax.get_legend() is None for ax in drawn) and len(fig.legends) == 1
+    legend_text = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_text[:2] == [r.label for r in runs] and any("upper limit" in t for t in legend_text)
     _assert_written(plots.save_figure(fig, tmp_path, "fig3"), "fig3")
 
 
@@ -155,6 +205,7 @@ def test_axis_labels_use_registry_latex_and_units():
     assert plots.axis_label("BR(B+->K+nunu)") == r"$\mathcal{B}(B^+\to K^+\nu\bar\nu)$"
     assert plots.axis_label("m_nu4") == r"$m_{\nu_4}$ [MeV]"
     assert plots.axis_label("not an observable") == "not an observable"
+    assert plots.axis_label("eta_t", -3) == r"$\eta_t$ [$10^{-3}$]"
 
 
 def test_fig2_panels_cover_every_parameter():

@@ -18,6 +18,7 @@ from inference.results import (
     IncompleteResultsError,
     ResultsExistError,
     collect_provenance,
+    compute_summary,
     prepare_outdir,
     print_summary_table,
     read_results,
@@ -81,8 +82,9 @@ def test_round_trip_nested(tmp_path: Path) -> None:
     assert json.loads(r.posterior.attrs["provenance"])["seed"] == 7
     row = {s["parameter"]: s for s in r.summary}["kappa"]
     mean = float(np.sum(out.weights * out.samples[:, 0]))
-    assert row["mean"] == pytest.approx(mean) and np.isnan(row["r_hat"])
-    assert row["ess_bulk"] == pytest.approx(1 / np.sum(out.weights**2))
+    assert row["mean"] == pytest.approx(mean)
+    assert "r_hat" not in row and "ess_bulk" not in row and "ess_tail" not in row  # no chains: no R-hat
+    assert row["ess_kish"] == pytest.approx(1 / np.sum(out.weights**2))
     assert row["q2.5"] < row["q16"] < row["median"] < row["q84"] < row["q97.5"]
 
 
@@ -93,8 +95,10 @@ def test_mcmc_summary_has_rhat_and_ess(tmp_path: Path) -> None:
     for row in r.summary:
         assert 0.98 < row["r_hat"] < 1.02  # independent normal draws: R-hat ~ 1
         assert row["ess_bulk"] > 800 and row["ess_tail"] > 500
+        assert "ess_kish" not in row
     table = print_summary_table(r.summary)
-    assert "R-hat" in table and table.count("\n") == 3
+    assert "R-hat" in table and "ESS bulk" in table and table.count("\n") == 3
+    assert "ESS (Kish)" in print_summary_table(compute_summary(nested_output()))
 
 
 def test_weighted_quantiles() -> None:
@@ -118,10 +122,11 @@ def test_interrupted_write_does_not_look_complete(tmp_path: Path, monkeypatch: p
     real = res_mod.atomic_write_text
 
     def failing(path: Path, text: str) -> None:
-        if path.name == "provenance.json":
+        if path.name.startswith(".provenance.json"):  # staged before anything replaces the folder's files
             raise KeyboardInterrupt("killed while writing")
         real(path, text)
 
+    prepare_outdir(tmp_path, CONFIG)  # as `darkportal run` does before sampling
     monkeypatch.setattr(res_mod, "atomic_write_text", failing)
     with pytest.raises(KeyboardInterrupt):
         write(tmp_path, nested_output())
@@ -151,9 +156,10 @@ def test_finished_run_is_not_overwritten(tmp_path: Path) -> None:
         prepare_outdir(tmp_path, CONFIG)
     write(tmp_path, nested_output(seed=1), force=True)
     assert read_results(tmp_path).evidence["logz"] == -3.25
-    # `darkportal run --force` into the finished folder starts afresh (it once failed deleting COMPLETE twice)
+    # `darkportal run --force` into the finished folder starts afresh beside the finished result, which stays
+    # until the new one is written (issue 12)
     assert prepare_outdir(tmp_path, CONFIG, force=True) is False
-    assert not (tmp_path / COMPLETE).exists() and not (tmp_path / "posterior.nc").exists()
+    assert (tmp_path / COMPLETE).exists() and read_results(tmp_path).evidence["logz"] == -3.25
 
 
 def test_prepare_outdir_resume_and_changed_config(tmp_path: Path) -> None:
@@ -167,7 +173,13 @@ def test_prepare_outdir_resume_and_changed_config(tmp_path: Path) -> None:
         prepare_outdir(tmp_path, changed, resume=True)
     message = str(err.value)
     assert "-    nlive: 100" in message and "+    nlive: 200" in message and "--force" in message
-    assert prepare_outdir(tmp_path, changed, resume=True, force=True) is True
+    # nlive is fixed by the checkpoint: even --force cannot resume it with another value (issue 12)
+    with pytest.raises(ConfigChangedError, match="without --resume"):
+        prepare_outdir(tmp_path, changed, resume=True, force=True)
+    looser = {**CONFIG, "sampler": {"name": "dynesty", "settings": {"nlive": 100, "dlogz": 1.0}}}
+    with pytest.raises(ConfigChangedError, match="--resume --force"):
+        prepare_outdir(tmp_path, looser, resume=True)
+    assert prepare_outdir(tmp_path, looser, resume=True, force=True) is True
     # --force without --resume starts again: the checkpoint is removed
     assert prepare_outdir(tmp_path, CONFIG, force=True) is False
     assert not (tmp_path / "dynesty.save").exists()

@@ -11,7 +11,7 @@ import pytest
 from inference import tables
 from physics import BENCHMARK_NAMES
 
-# flavour.md §7 ("BP evaluation" table), SM + NP totals where the row says so; compared at 1 %
+# docs/physics/flavour.md §7 (benchmark-point table), SM + NP totals where the row says so; compared at 1 %
 FLAVOUR_MD_S7 = {
     "BR(K+->pi+nunu)": [7.88e-9, 8.23e-9, 9.63e-9, 8.32e-9, 7.59e-9, 8.71e-9, 1.10e-8],
     "BR(B+->K+nunu)": [1.86e-5, 2.07e-5, 2.31e-5, 1.94e-5, 2.02e-5, 1.99e-5, 2.51e-5],
@@ -46,7 +46,7 @@ def test_benchmark_table_sm_column(bench):
     by_name = {r["observable"]: r for r in bench}
     assert by_name["BR(K+->pi+nunu)"]["SM"] == pytest.approx(8.4e-11)  # Table I, arXiv:1503.02693
     assert by_name["BR(Bs->invisible)"]["SM"] is None
-    # kappa = 0 at BP6 and BP7: no S -> gamma gamma, so no K -> pi gamma gamma from S (flavour.md §7)
+    # kappa = 0 at BP6 and BP7: no S -> gamma gamma, so no K -> pi gamma gamma from S (docs/physics/flavour.md §7)
     assert by_name["BR(KS->pi0gammagamma)"]["BP6"] == 0.0 and by_name["BR(KS->pi0gammagamma)"]["BP7"] == 0.0
 
 

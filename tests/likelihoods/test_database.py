@@ -53,7 +53,7 @@ def test_2023_set_has_every_table_i_row_and_the_extra_conditions():
                   "R_MiniBooNE window", "R_CHARMII < 1", "|U_mu4| lepton universality"):
         assert entries[extra].enabled
     assert not entries["NA62 K+->pi+X(invisible)"].enabled  # off in the paper's set
-    # flavour.md §6 readings
+    # docs/physics/flavour.md §6 readings
     assert entries["BR(B+->K+nunu)"].applies_to == "total"
     assert entries["BR(B0->K*0nunu)"].applies_to == "np"
     assert entries["BR(KL->pi0nunu)"].applies_to == "total"

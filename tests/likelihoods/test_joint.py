@@ -23,7 +23,8 @@ class FakePrediction(NamedTuple):
     total: np.ndarray
 
 
-# NP parts and SM values of BP2 (flavour.md §7, g2-scattering.md §1.3, calibrated R); every term passes
+# NP parts and SM values of BP2 (docs/physics/flavour.md §7, docs/physics/g2-scattering.md §1.3, calibrated R);
+# every term passes
 BP2_LIKE = {
     "BR(B+->K+nunu)": (2.07e-5 - 5.58e-6, 5.58e-6), "BR(B0->K*0nunu)": (1.40e-5, 9.2e-6),
     "BR(B+->K*+nunu)": (1.52e-5, 9.921e-6), "BR(B0->K*0ee)[0.03,1]": (3.5e-8, 2.43e-7),

@@ -109,7 +109,7 @@ def test_gaussian_matches_scipy_up_to_constant():
 def test_gaussian_cuts_mode_is_one_sigma_window():
     t = Term(spec(kind="gaussian", central=2.3e-5, error_up=0.7e-5, error_down=0.7e-5), "cuts")
     lo, hi = t.spec.cut_edges()
-    assert (lo, hi) == pytest.approx((1.6e-5, 3.0e-5), rel=1e-12)  # flavour.md §6, B+ -> K+ nu nu
+    assert (lo, hi) == pytest.approx((1.6e-5, 3.0e-5), rel=1e-12)  # docs/physics/flavour.md §6, B+ -> K+ nu nu
     np.testing.assert_array_equal(t.loglike(np.array([1.59e-5, 1.86e-5, 3.01e-5])), [-np.inf, 0, -np.inf])
 
 

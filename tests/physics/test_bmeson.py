@@ -1,4 +1,4 @@
-"""B -> K(*) S and B_s modes against flavour.md §4.1, §4.3, §10 and the §7 benchmark table."""
+"""B -> K(*) S and B_s modes against docs/physics/flavour.md §4.1, §4.3, §10 and the §7 benchmark table."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ SM = load_sm_predictions()
 
 def test_form_factors_at_zero_and_slope() -> None:
     """f_0(0) = 0.330 (BZ05), A_0(0) = a0 = 0.3559 (BSZ LCSR); q^2 dependence below 0.2 % up to
-    q^2 = 0.0225 GeV^2 (flavour.md §2)."""
+    q^2 = 0.0225 GeV^2 (docs/physics/flavour.md §2)."""
     assert f0_BK(0.0) == pytest.approx(0.330, rel=1e-12)
     assert A0_BKst(0.0) == pytest.approx(0.3559, rel=1e-12)
     q2 = 0.150**2
@@ -67,7 +67,7 @@ def test_kallen() -> None:
 # ---------------------------------------------------------------------------- B -> K(*) S
 
 def test_handy_coefficients_mS_to_zero() -> None:
-    """flavour.md §10/§4.1: B(B+ -> K+ S) = 1.157e10 |g_bs|^2 = 0.492 eta_t^2; B(B0 -> K*0 S) = 1.073e10
+    """docs/physics/flavour.md §10/§4.1: B(B+ -> K+ S) = 1.157e10 |g_bs|^2 = 0.492 eta_t^2; B(B0 -> K*0 S) = 1.073e10
     |g_bs|^2 = 0.456 eta_t^2; their ratio 0.93 (2 figures: rounding)."""
     assert br_B_to_K_S(1.0, 0.0) == pytest.approx(1.157e10, rel=0.01)
     assert br_B_to_Kstar_S(1.0, 0.0) == pytest.approx(1.073e10, rel=0.01)
@@ -77,7 +77,7 @@ def test_handy_coefficients_mS_to_zero() -> None:
 
 
 def test_mass_dependence_follows_kallen() -> None:
-    """flavour.md §10: multiply by lambda^{1/2} (K) or lambda^{3/2} (K*) over its m_S -> 0 value, times the
+    """docs/physics/flavour.md §10: multiply by lambda^{1/2} (K) or lambda^{3/2} (K*) over its m_S -> 0 value, times the
     form-factor ratio."""
     m_S = np.array([0.01, 0.1, 0.15])
     q2 = m_S**2
@@ -101,7 +101,7 @@ def test_charges_use_their_own_masses_and_lifetimes() -> None:
 
 
 def test_b_to_k_s_at_benchmarks(bp) -> None:
-    """flavour.md §7 rows B(B+ -> K+ S), B(B0 -> K*0 S); all far below the 10 % width condition."""
+    """docs/physics/flavour.md §7 rows B(B+ -> K+ S), B(B0 -> K*0 S); all far below the 10 % width condition."""
     p, gb, _ = bp
     k = br_B_to_K_S(gb, p.m_S, charge="+")
     kst = br_B_to_Kstar_S(gb, p.m_S, charge="0")
@@ -111,7 +111,7 @@ def test_b_to_k_s_at_benchmarks(bp) -> None:
 
 
 def test_nunu_modes_at_benchmarks(bp) -> None:
-    """flavour.md §7: B+ -> K+ nu nu = SM 5.58e-6 + NP inside [1.6, 3.0]e-5; K*0 nu nu NP only and SM+NP;
+    """docs/physics/flavour.md §7: B+ -> K+ nu nu = SM 5.58e-6 + NP inside [1.6, 3.0]e-5; K*0 nu nu NP only and SM+NP;
     K*+ nu nu NP only. BR(S -> nu nu) from physics.decays."""
     p, gb, w = bp
     sm_k = SM["BR(B+->K+nunu)"].value
@@ -119,7 +119,7 @@ def test_nunu_modes_at_benchmarks(bp) -> None:
     k_nunu = sm_k + br_B_to_K_S(gb, p.m_S, charge="+") * w.br_nunu
     assert_refs(k_nunu, ["1.86e-05", "2.07e-05", "2.31e-05", "1.94e-05", "2.02e-05", "1.99e-05", "2.51e-05"])
     assert np.all((k_nunu >= 1.6e-5) & (k_nunu <= 3.0e-5))
-    # The NP-only reading fails: flavour.md §4.1/§8 says BP1, BP4, BP6, but its own §7 numbers
+    # The NP-only reading fails: docs/physics/flavour.md §4.1/§8 says BP1, BP4, BP6, but its own §7 numbers
     # (SM + NP minus 5.58e-6) put BP2 (1.51e-5) and BP5 (1.46e-5) below 1.6e-5 too: five of seven fail.
     assert list(np.flatnonzero(k_nunu - sm_k < 1.6e-5) + 1) == [1, 2, 4, 5, 6]
     kst0_np = br_B_to_Kstar_S(gb, p.m_S, charge="0") * w.br_nunu
@@ -134,8 +134,8 @@ def test_nunu_modes_at_benchmarks(bp) -> None:
 
 
 def test_bp7_sits_on_the_kstar_edge(bp) -> None:
-    """flavour.md §0/§7: BP7 gives B(B0 -> K*0 S) BR_nunu = 1.806e-5, 0.35 % above the 1.8e-5 limit (the only
-    failing condition); BPs 1-6 pass. With CKMfitter inputs BP7 gives 1.75e-5 and passes."""
+    """docs/physics/flavour.md §0/§7: BP7 gives B(B0 -> K*0 S) BR_nunu = 1.806e-5, 0.35 % above the 1.8e-5 limit
+    (the only failing condition); BPs 1-6 pass. With CKMfitter inputs BP7 gives 1.75e-5 and passes."""
     p, gb, w = bp
     kst0_np = br_B_to_Kstar_S(gb, p.m_S, charge="0") * w.br_nunu
     assert kst0_np[6] == pytest.approx(1.806e-5, rel=1e-3)  # 4 figures quoted; 0.1 % keeps it above the limit
@@ -149,8 +149,8 @@ def test_bp7_sits_on_the_kstar_edge(bp) -> None:
 
 
 def test_kstar_ee_window_at_benchmarks(bp) -> None:
-    """flavour.md §7: B(B0 -> K*0 ee)[0.03,1] = 2.43e-7 (SM) + B(B0 -> K*0 S) BR_ee if 30 MeV <= m_S <= 1 GeV
-    (no NP for BP6, m_S = 24 MeV); all inside [2.22, 4.04]e-7."""
+    """docs/physics/flavour.md §7: B(B0 -> K*0 ee)[0.03,1] = 2.43e-7 (SM) + B(B0 -> K*0 S) BR_ee if
+    30 MeV <= m_S <= 1 GeV (no NP for BP6, m_S = 24 MeV); all inside [2.22, 4.04]e-7."""
     p, gb, w = bp
     in_window = (p.m_S >= 0.03) & (p.m_S <= 1.0)
     total = SM["BR(B0->K*0ee)[0.03,1]"].value + br_B_to_Kstar_S(gb, p.m_S) * w.br_ee * in_window
@@ -161,7 +161,7 @@ def test_kstar_ee_window_at_benchmarks(bp) -> None:
 # ---------------------------------------------------------------------------- B_s modes
 
 def test_bs_handy_coefficients() -> None:
-    """flavour.md §10/§4.3 (m_S -> 0): B(Bs -> mu mu)_S = 65.9 |g_bs|^2 eta_d^2, B(Bs -> gamma gamma)_S =
+    """docs/physics/flavour.md §10/§4.3 (m_S -> 0): B(Bs -> mu mu)_S = 65.9 |g_bs|^2 eta_d^2, B(Bs -> gamma gamma)_S =
     1.29e9 |g_bs|^2 kappa^2, B(Bs -> nu_D nu_D) = 3.58e8 |g_bs|^2 g_D^2 (massless, all pairs)."""
     assert br_Bs_mumu_S(1.0, 1.0, 0.0) == pytest.approx(65.9, rel=0.01)
     assert br_Bs_gammagamma_S(1.0, 1.0, 0.0) == pytest.approx(1.29e9, rel=0.01)
@@ -169,7 +169,7 @@ def test_bs_handy_coefficients() -> None:
 
 
 def test_bs_modes_at_benchmarks(bp) -> None:
-    """flavour.md §7 rows (2 significant figures: rounding tolerance, except where 3 are given)."""
+    """docs/physics/flavour.md §7 rows (2 significant figures: rounding tolerance, except where 3 are given)."""
     p, gb, w = bp
     gg = br_Bs_gammagamma_S(gb, p.kappa, p.m_S)
     # BP5 is a rounding-boundary case: 2.746e-12 here, 1.29e9 |g_bs|^2 kappa^2 = 2.75e-12 from the doc's §10

@@ -1,4 +1,4 @@
-"""CKM matrix and the FCNC couplings g_bs, g_sd against flavour.md §1, §4.2 and the §7 table."""
+"""CKM matrix and the FCNC couplings g_bs, g_sd against docs/physics/flavour.md §1, §4.2 and the §7 table."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from physics.benchmarks import all_benchmarks
 from physics.ckm import Wolfenstein, ckm_element, ckm_matrix, lambda_c_sd, lambda_t_bs, lambda_t_sd
 from physics.couplings import eta_c_cancellation_ratio, g_bs, g_sd
 
-# flavour.md §7 table (PDG 2022 CKM, pole m_t, m_c(m_c)); Re g_sd of BP2, BP3 have 2 significant figures
+# docs/physics/flavour.md §7 table (PDG 2022 CKM, pole m_t, m_c(m_c)); Re g_sd of BP2, BP3 have 2 significant figures
 ABS_G_BS = ["3.52e-08", "6.78e-08", "5.48e-08", "3.78e-08", "8.54e-08", "3.52e-08", "4.11e-08"]
 RE_G_SD = ["-7.24e-13", "-1.5e-13", "4.6e-13", "-7.62e-13", "-7.22e-13", "-7.24e-13", "-9.15e-13"]
 IM_G_SD = ["-2.69e-12", "-5.19e-12", "-4.19e-12", "-2.89e-12", "-6.53e-12", "-2.69e-12", "-3.14e-12"]
@@ -41,7 +41,7 @@ def test_ckm_reproduces_wolfenstein_definitions() -> None:
 
 
 def test_ckm_products_match_flavour_md() -> None:
-    """flavour.md §1: |V_tb V_ts^*| = 0.04106, V_ts V_td^* = -3.228e-4 - 1.404e-4 i,
+    """docs/physics/flavour.md §1: |V_tb V_ts^*| = 0.04106, V_ts V_td^* = -3.228e-4 - 1.404e-4 i,
     V_cs V_cd^* = -0.21890 + 1.40e-4 i (1 %)."""
     assert abs(lambda_t_bs()) == pytest.approx(0.04106, rel=0.01)
     assert lambda_t_sd().real == pytest.approx(-3.228e-4, rel=0.01)
@@ -54,7 +54,7 @@ def test_ckm_products_match_flavour_md() -> None:
 
 
 def test_coupling_coefficients() -> None:
-    """flavour.md §1: |g_bs| = 6.52e-6 eta_t;
+    """docs/physics/flavour.md §1: |g_bs| = 6.52e-6 eta_t;
     g_sd = eta_t (-1.145e-9 - 4.98e-10 i) + eta_c (-4.20e-11 + 2.7e-14 i)."""
     assert abs(g_bs(1.0)) == pytest.approx(6.52e-6, rel=0.01)
     top = complex(g_sd(1.0, 0.0))
@@ -66,7 +66,7 @@ def test_coupling_coefficients() -> None:
 
 
 def test_g_sd_is_dimensionless_with_one_over_v() -> None:
-    """Eq. (6) as printed lacks 1/v (flavour.md §0); with it, g_sd/g_bs = (m_s/m_b) x the CKM ratio."""
+    """Eq. (6) as printed lacks 1/v (docs/physics/flavour.md §0); with it, g_sd/g_bs = (m_s/m_b) x the CKM ratio."""
     ratio = g_sd(1.0, 0.0) / g_bs(1.0)
     assert abs(ratio) == pytest.approx(93.4e-3 / 4.18 * abs(lambda_t_sd() / lambda_t_bs()), rel=1e-12)
 
@@ -83,7 +83,7 @@ def test_couplings_at_benchmarks() -> None:
 
 
 def test_eta_c_cancellation_of_re_g_sd() -> None:
-    """flavour.md §0: Re g_sd = 0 at eta_c/eta_t = -27.3; Im g_sd stays ~ eta_t x 5e-10 (not small)."""
+    """docs/physics/flavour.md §0: Re g_sd = 0 at eta_c/eta_t = -27.3; Im g_sd stays ~ eta_t x 5e-10 (not small)."""
     r = eta_c_cancellation_ratio()
     assert r == pytest.approx(-27.3, rel=0.01)
     eta_t = np.array([0.005, 0.01])
@@ -93,7 +93,8 @@ def test_eta_c_cancellation_of_re_g_sd() -> None:
 
 
 def test_cancellation_ratio_depends_on_ckm_inputs() -> None:
-    """flavour.md §0: CKMfitter gives -26.5, UTfit -27.5 (approximate fit values; 1 %, 3 figures quoted)."""
+    """docs/physics/flavour.md §0: CKMfitter gives -26.5, UTfit -27.5 (approximate fit values; 1 %, 3 figures
+    quoted)."""
     ckmfitter = Wolfenstein(0.22500, 0.8132, 0.1566, 0.3475)
     utfit = Wolfenstein(0.22519, 0.828, 0.160, 0.346)
     assert eta_c_cancellation_ratio(ckmfitter) == pytest.approx(-26.5, rel=0.01)

@@ -1,4 +1,5 @@
-"""S and nu4 decays at the benchmark points against g2-scattering.md §2.2 and flavour.md §7."""
+"""S and nu4 decays at the benchmark points against docs/physics/g2-scattering.md §2.2 and
+docs/physics/flavour.md §7."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from physics.benchmarks import all_benchmarks
 from physics.decays import ctau_S, s_widths, tau_S, width_nu4
 
-# g2-scattering.md §2.2 table (3 significant figures -> 1 % tolerance; 2-figure BRs -> rounding)
+# docs/physics/g2-scattering.md §2.2 table (3 significant figures -> 1 % tolerance; 2-figure BRs -> rounding)
 GAMMA_GG = [4.06e-13, 1.44e-12, 5.86e-12, 4.49e-13, 3.81e-12, 0.0, 0.0]
 GAMMA_EE = [1.88e-16, 1.44e-15, 7.04e-16, 3.02e-16, 4.59e-15, 3.18e-15, 4.10e-14]
 GAMMA_NUNU = [4.01e-12, 5.74e-13, 5.99e-12, 2.28e-12, 8.01e-13, 4.48e-12, 1.91e-11]
@@ -51,7 +52,7 @@ def test_nu4_width():
 def test_width_scalings():
     """Gamma_nunu ~ |U|^4 and Gamma_nu4 ~ |U|^2 (paper: lifetimes ~ |U|^-4 and |U|^-2)."""
     p = all_benchmarks()
-    p2 = type(p)(**{**{n: getattr(p, n) for n in p.__dataclass_fields__}, "U_mu4": 2 * p.U_mu4})
+    p2 = type(p)(**{**{n: getattr(p, n) for n in p.__dataclass_fields__}, "U_mu4": 2 * p.U_mu4}, units="GeV")
     np.testing.assert_allclose(s_widths(p2).nunu / s_widths(p).nunu, 16.0, rtol=1e-12)
     u1, u2 = p.U_mu4**2, p2.U_mu4**2
     np.testing.assert_allclose(width_nu4(p2) / width_nu4(p), u2 * (1 - u2) / (u1 * (1 - u1)), rtol=1e-12)

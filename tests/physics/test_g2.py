@@ -1,4 +1,4 @@
-"""Delta a_mu and Delta a_e against g2-scattering.md §1.3 and the limits stated in §1.1-§1.2."""
+"""Delta a_mu and Delta a_e against docs/physics/g2-scattering.md §1.3 and the limits stated in §1.1-§1.2."""
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ from physics.g2 import (
 )
 
 P = all_benchmarks()
-# g2-scattering.md §1.3 table
+# docs/physics/g2-scattering.md §1.3 table
 A_MU_KAPPA = [2.592e-9, 2.064e-9, 2.914e-9, 2.540e-9, 2.617e-9, 0.0, 0.0]
 A_MU_YUK = [6.04e-11, 1.153e-10, 5.65e-11, 7.85e-11, 1.829e-10, 1.900e-9, 2.049e-9]
 A_MU_TOTAL = [2.652e-9, 2.179e-9, 2.970e-9, 2.618e-9, 2.800e-9, 1.900e-9, 2.049e-9]

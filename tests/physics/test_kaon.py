@@ -1,4 +1,4 @@
-"""K -> pi S and K+ -> mu+ nu S against flavour.md §4.2, §10 and the §7 benchmark table."""
+"""K -> pi S and K+ -> mu+ nu S against docs/physics/flavour.md §4.2, §10 and the §7 benchmark table."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def bp():
 
 
 def test_handy_coefficients_mS_to_zero() -> None:
-    """flavour.md §10: B(K+ -> pi+ S) = 1.113e15 |g_sd|^2, B(K_L -> pi0 S) = 4.81e15 (Re g_sd)^2,
+    """docs/physics/flavour.md §10: B(K+ -> pi+ S) = 1.113e15 |g_sd|^2, B(K_L -> pi0 S) = 4.81e15 (Re g_sd)^2,
     B(K_S -> pi0 S) = 8.42e12 (Im g_sd)^2 (m_S -> 0)."""
     assert br_Kp_to_pip_S(1.0, 0.0) == pytest.approx(1.113e15, rel=0.01)
     assert br_KL_to_pi0_S(1.0, 0.0) == pytest.approx(4.81e15, rel=0.01)
@@ -42,7 +42,7 @@ def test_handy_coefficients_mS_to_zero() -> None:
 
 
 def test_kp_to_pip_s_at_benchmarks(bp) -> None:
-    """flavour.md §7 rows B(K+ -> pi+ S) and B(K+ -> pi+ nu nu) = 8.4e-11 (SM) + NP (prediction)."""
+    """docs/physics/flavour.md §7 rows B(K+ -> pi+ S) and B(K+ -> pi+ nu nu) = 8.4e-11 (SM) + NP (prediction)."""
     p, gs, w = bp
     kp = br_Kp_to_pip_S(gs, p.m_S)
     assert_refs(kp, ["8.59e-09", "2.86e-08", "1.89e-08", "9.86e-09", "4.32e-08", "8.63e-09", "1.10e-08"])
@@ -53,7 +53,7 @@ def test_kp_to_pip_s_at_benchmarks(bp) -> None:
 @pytest.mark.parametrize(
     ("convention", "refs"),
     [
-        # flavour.md §4.2 table; "re" has 2 significant figures for BP2, BP3, BP5 (rounding tolerance)
+        # docs/physics/flavour.md §4.2 table; "re" has 2 significant figures for BP2, BP3, BP5 (rounding tolerance)
         ("re", ["2.31e-9", "6.4e-11", "5.3e-10", "2.35e-9", "4.3e-10", "2.55e-9", "3.75e-9"]),
         ("im", ["3.15e-8", "3.53e-8", "4.08e-8", "3.33e-8", "3.22e-8", "3.48e-8", "4.38e-8"]),
         ("abs", ["3.37e-8", "3.53e-8", "4.13e-8", "3.56e-8", "3.26e-8", "3.73e-8", "4.75e-8"]),
@@ -76,7 +76,7 @@ def test_kl_convention_is_validated() -> None:
 
 
 def test_k_to_pi_gammagamma_and_ee_at_benchmarks(bp) -> None:
-    """flavour.md §7 rows (2 significant figures: rounding tolerance): K_L/K_S/K+ -> pi gamma gamma NP and
+    """docs/physics/flavour.md §7 rows (2 significant figures: rounding tolerance): K_L/K_S/K+ -> pi gamma gamma NP and
     K_L -> pi0 ee NP; all below their limits."""
     p, gs, w = bp
     kl = br_KL_to_pi0_S(gs, p.m_S)
@@ -93,7 +93,8 @@ def test_k_to_pi_gammagamma_and_ee_at_benchmarks(bp) -> None:
 
 
 def test_re_cancellation_kills_kl_only() -> None:
-    """At eta_c/eta_t = -27.3 (flavour.md §0) K_L -> pi0 S vanishes while K+ -> pi+ S and K_S stay finite."""
+    """At eta_c/eta_t = -27.3 (docs/physics/flavour.md §0) K_L -> pi0 S vanishes while K+ -> pi+ S and K_S stay
+    finite."""
     eta_t = np.array([0.005, 0.013])
     g = g_sd(eta_t, eta_c_cancellation_ratio() * eta_t)
     kl = br_KL_to_pi0_S(g, 0.05)
@@ -110,7 +111,8 @@ def test_closed_channel_gives_zero() -> None:
 # ---------------------------------------------------------------------------- K+ -> mu+ nu S
 
 def test_k_munu_s_reference_values() -> None:
-    """flavour.md §4.2 and §10: 1.31e-9, 1.22e-9, 1.13e-9 times eta_d^2 at m_S = 141, 145, 150 MeV (1 %)."""
+    """docs/physics/flavour.md §4.2 and §10: 1.31e-9, 1.22e-9, 1.13e-9 times eta_d^2 at m_S = 141, 145, 150 MeV
+    (1 %)."""
     out = br_K_to_munu_S(1.0, np.array([0.141, 0.145, 0.150]))
     assert out == pytest.approx([1.31e-9, 1.22e-9, 1.13e-9], rel=0.01)
     assert br_K_to_munu_S(0.5, 0.145) == pytest.approx(0.25 * out[1], rel=1e-12)
@@ -133,7 +135,7 @@ def test_k_munu_s_grid_converged() -> None:
 
 
 def _doc_msq(s: float, t: float, m_S: float) -> float:
-    """sum|M|^2/(C y)^2 in the form printed in flavour.md §4.2:
+    """sum|M|^2/(C y)^2 in the form printed in docs/physics/flavour.md §4.2:
     8 [2 (P.p_nu)(P.X) - m_K^2 (p_nu.X)] / (s - m_mu^2)^2, X = (m_mu^2 - s) p_mu + 2 (m_mu^2 + q.p_mu) q."""
     m2, mK2, mS2 = CONST.m_mu**2, CONST.m_Kp**2, m_S**2
     u = mK2 + m2 + mS2 - s - t
@@ -168,3 +170,15 @@ def test_k_munu_s_against_independent_dalitz_integral() -> None:
     gamma2 = m_mu**2 * m_K * (1 - m_mu**2 / m_K**2) ** 2 / (4 * np.pi)
     expected = CONST.BR_Kmunu * (m_mu / CONST.v) ** 2 * gamma3 / gamma2
     assert br_K_to_munu_S(1.0, m_S) == pytest.approx(expected, rel=1e-6)
+
+
+def test_kmunuee_region_is_inclusive_at_140_mev() -> None:
+    """NA48/2's K+ -> mu+ nu e+e- region is m_ee >= 140 MeV (inclusive; docs/physics/flavour.md §4.2): a
+    scalar of exactly 140 MeV contributes, one just below does not."""
+    import physics
+
+    base = dict(physics.benchmarks.benchmark_table()["BP5"])
+    name = "BR(K+->mu+nuee)[mee>140]"
+    at = physics.predict(physics.ModelParams.from_paper_units({**base, "m_S": 140.0}), (name,))[name].np
+    below = physics.predict(physics.ModelParams.from_paper_units({**base, "m_S": 139.999}), (name,))[name].np
+    assert at[0] > 0.0 and below[0] == 0.0

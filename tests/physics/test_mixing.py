@@ -1,4 +1,4 @@
-"""Delta M_Bs and Delta M_K from S exchange against flavour.md §5, §10 and the §7 benchmark table."""
+"""Delta M_Bs and Delta M_K from S exchange against docs/physics/flavour.md §5, §10 and the §7 benchmark table."""
 
 from __future__ import annotations
 
@@ -19,20 +19,20 @@ def bp():
 
 
 def test_delta_m_bs_coefficient() -> None:
-    """flavour.md §5/§10: Delta M_s = 3.98e9 |g_bs|^2 ps^-1 (m_S -> 0)."""
+    """docs/physics/flavour.md §5/§10: Delta M_s = 3.98e9 |g_bs|^2 ps^-1 (m_S -> 0)."""
     assert delta_m_bs(1.0, 0.0) == pytest.approx(3.98e9, rel=0.01)
     assert delta_m_bs(1.0j, 0.0) == delta_m_bs(1.0, 0.0)  # depends on |g| only
 
 
 def test_propagator_is_annihilation_type() -> None:
-    """1/(m_M^2 - m_S^2), not the local 1/m_S^2 (flavour.md §5)."""
+    """1/(m_M^2 - m_S^2), not the local 1/m_S^2 (docs/physics/flavour.md §5)."""
     m_S = np.array([0.0, 0.1, 0.3])
     expected = delta_m_k(1.0, 0.0) * CONST.m_K0**2 / (CONST.m_K0**2 - m_S**2)
     assert delta_m_k(1.0, m_S) == pytest.approx(expected, rel=1e-12)
 
 
 def test_delta_m_at_benchmarks(bp) -> None:
-    """flavour.md §7: Delta M_s NP (2 significant figures: rounding tolerance) and Delta M_K NP (3 figures,
+    """docs/physics/flavour.md §7: Delta M_s NP (2 significant figures: rounding tolerance) and Delta M_K NP (3 figures,
     1 %); both far below the limits 0.7 ps^-1 and 0.09e8 s^-1."""
     p, gb, gs = bp
     dms = delta_m_bs(gb, p.m_S)
@@ -43,7 +43,7 @@ def test_delta_m_at_benchmarks(bp) -> None:
 
 
 def test_artefact_reading_fails_only_bp1_bp4_bp6(bp) -> None:
-    """flavour.md §0/§5: eq. (6) without 1/v (g_sd x v, rate x v^2 = 6.05e4) AND a local 1/m_S^2
+    """docs/physics/flavour.md §0/§5: eq. (6) without 1/v (g_sd x v, rate x v^2 = 6.05e4) AND a local 1/m_S^2
     propagator give Delta M_K = 2e6 to 3.7e7 s^-1, so BP1, BP4, BP6 exceed 9e6 s^-1; the local propagator
     alone gives 33-610 s^-1, and the local B_s value stays <= 0.25 ps^-1 (2 figures: rounding + 1 %)."""
     p, gb, gs = bp

@@ -79,10 +79,10 @@ def test_unknown_name_suggests():
 def test_kstar_ee_window_and_kmunuee_threshold():
     p = all_benchmarks()
     pr = predict(p, ["BR(B0->K*0ee)[0.03,1]", "BR(K+->mu+nuee)[mee>140]"])
-    # BP6 has m_S = 24 MeV < 30 MeV: no NP in the LHCb window (flavour.md §4.1)
+    # BP6 has m_S = 24 MeV < 30 MeV: no NP in the LHCb window (docs/physics/flavour.md §4.1)
     assert pr["BR(B0->K*0ee)[0.03,1]"].np[5] == 0.0
     assert np.all(pr["BR(B0->K*0ee)[0.03,1]"].np[[0, 1, 2, 3, 4, 6]] > 0)
-    # no BP has m_S > 140 MeV (flavour.md §4.2)
+    # no BP has m_S > 140 MeV (docs/physics/flavour.md §4.2)
     assert np.all(pr["BR(K+->mu+nuee)[mee>140]"].np == 0.0)
 
 

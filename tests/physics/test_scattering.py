@@ -1,4 +1,4 @@
-"""Tests of physics.nucleon and physics.scattering against shared/physics/g2-scattering.md §3-§5, §7."""
+"""Tests of physics.nucleon and physics.scattering against docs/physics/g2-scattering.md §3-§5, §7."""
 
 from __future__ import annotations
 
@@ -26,11 +26,11 @@ from physics.scattering import (
 )
 
 CM2 = CONST.GeV2_to_cm2
-# Z' reference of g2-scattering.md §5.3: g_eff'^2 e^2 eps^2 with alpha_D = 0.25, |U|^2 = 9e-7,
+# Z' reference of docs/physics/g2-scattering.md §5.3: g_eff'^2 e^2 eps^2 with alpha_D = 0.25, |U|^2 = 9e-7,
 # alpha eps^2 = 2e-10
 ZP_COUPLINGS = 4 * np.pi * 0.25 * 9e-7 * 4 * np.pi * 2e-10
 
-# g2-scattering.md §3 "BP values" table (4 significant digits; tolerance 2e-3 covers the rounding)
+# docs/physics/g2-scattering.md §3 benchmark-point table (4 significant digits; tolerance 2e-3 covers the rounding)
 G_SP = [6.601e-5, 1.039e-4, 6.190e-5, 8.079e-5, 1.697e-4, 4.733e-4, 7.668e-4]
 G_SN = [6.867e-5, 1.086e-4, 6.521e-5, 8.392e-5, 1.766e-4, 4.870e-4, 7.885e-4]
 G_EFF = [1.059e-2, 3.422e-3, 7.119e-3, 1.111e-2, 2.506e-3, 1.447e-2, 1.068e-2]

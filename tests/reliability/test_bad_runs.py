@@ -80,6 +80,12 @@ CASES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
                                      ("Change or remove this term override",)),
     "normal_window_without_mass": ("parameters.g_D", ("holds no probability mass",), ("Change the prior",)),
     "mode_unknown": ("likelihood.mode", ("unknown likelihood mode 'gauss'",), ("Did you mean 'gaussian'?",)),
+    # issue 12, item 7: physical ranges at validate time
+    "kappa_fixed_huge": ("parameters.kappa.fixed", ("outside the physical domain", "|kappa| <= 100 TeV^-1"),
+                         ("fixed <= 100",)),
+    "eta_t_overflows": ("parameters.eta_t.max", ("the likelihood cannot be computed at eta_t =", "overflows"),
+                        ("the paper's range [0, 0.02]",)),
+    "output_empty": ("output", ("output '' is not a folder of its own",), ("results/output_empty",)),
 }
 FILES = sorted(BAD.glob("*.yaml"))
 
