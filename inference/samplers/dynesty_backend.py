@@ -261,8 +261,11 @@ def nested_bookkeeping(res: Any) -> dict[str, np.ndarray]:
     logl = np.asarray(res["logl"], dtype=float)
     it = np.asarray(res["samples_it"], dtype=int)
     birth = np.where(it > 0, logl[np.clip(it - 1, 0, None)], -np.inf)
-    niter, nlive = int(res["niter"]), int(res["nlive"])
     out = {"logl_birth": birth, "log_volume": np.asarray(res["logvol"], dtype=float)}
+    if "nlive" not in res.keys():  # merged runs (nruns > 1): dynesty records the live-point count per sample
+        out["nlive"] = np.asarray(res["samples_n"], dtype=float)
+        return out
+    niter, nlive = int(res["niter"]), int(res["nlive"])
     if len(logl) == niter + nlive:
         out["nlive"] = np.concatenate([np.full(niter, nlive), np.arange(nlive, 0, -1)]).astype(float)
     elif len(logl) == niter:
