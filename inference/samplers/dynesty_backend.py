@@ -125,7 +125,9 @@ def _one_run(problem: SamplingProblem, opts: dict[str, Any], checkpoint: Path, s
                            print_progress=True, print_func=_ProgressPrinter(progress, int(sampler.nlive), saver),
                            resume=resumed_at is not None)
         saver.save()
-    progress.close(f"{checkpoint.name}: nested sampling done")
+    res = sampler.results
+    progress.close(f"done: ln Z = {float(res['logz'][-1]):.3f} +/- {float(res['logzerr'][-1]):.3f}, "
+                   f"{int(np.sum(res['ncall'])):,} calls")
     return sampler.results, resumed_at
 
 
