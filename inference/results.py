@@ -275,7 +275,9 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarr
                     "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
                     if len(output.logz_resampled) > 1 else None,
                     "kish_ess": kish_ess(output.weights),
-                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason", "converged")}}
+                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason", "converged",
+                                                       "evidence_method", "logz_batch_err", "logz_nested",
+                                                       "logz_err_nested")}}
         texts = {"summary.csv": summary_csv(summary),
                  "evidence.json": json.dumps(_jsonable(evidence), indent=2) + "\n",
                  "run.yaml": dump_config(resolved_config), "provenance.json": json.dumps(prov, indent=2) + "\n"}

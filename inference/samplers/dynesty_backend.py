@@ -1,4 +1,5 @@
-"""dynesty adapter: static nested sampling with checkpoint and resume (dynesty 3.1 API).
+"""dynesty adapter: static nested sampling with checkpoint and resume (dynesty 3.1 API), optionally several
+independent runs merged, optionally refined by importance sampling.
 
 The checkpoint `outdir/dynesty.save` is the pickled sampler, signed with this user's key
 (`inference.checkpoint_auth`: a file this user's darkportal did not write is never unpickled) and written
@@ -10,7 +11,17 @@ have.
 
 The evidence error is dynesty's own estimate (from the information H); in addition `n_resample`
 re-simulated runs (`jitter_run` of `resample_run`, i.e. statistical plus sampling scatter) give a
-second spread in `logz_resampled`.
+second spread in `logz_resampled` (a diagnostic of the run, not an error of ln Z: issue 17 measured it
+0.2-0.5 above ln Z).
+
+`nruns` > 1: that many independent runs (seeds spawned from the run's seed, checkpoints
+`dynesty_<i>.save`), one per process or MPI rank of the pool (serially without one), merged with
+`dynesty.utils.merge_runs`: the merged run is a run with nruns x nlive live points, so its ln Z error falls
+as 1/sqrt(nruns) at the wall time of one run when each has its own core.
+
+`refine: importance` (the default): after the nested run, `inference.samplers.importance` draws from a
+defensive mixture fitted to its posterior; ln Z, its error and the posterior are then that estimate's
+(unbiased; the nested run's own numbers are kept in `info["nested"]`).
 """
 
 from __future__ import annotations
@@ -30,7 +41,7 @@ from inference.checkpoint_auth import CheckpointError, dump_signed, load_signed
 from inference.pool import PoolHandle
 from inference.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
 from inference.progress import Progress, nested_sampling_total
-from inference.samplers import SamplerOutput, check_settings
+from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, importance
 
 log = logging.getLogger(__name__)
 
@@ -49,15 +60,52 @@ DEFAULTS: dict[str, Any] = {
     "n_resample": 20,
     "queue_size": None,
     "progress_every": 10.0,
+    "nruns": 1,
+    "refine": "none",  # or "importance" (the kappa run files): ln Z and posterior refined by importance sampling
+    "refine_target_err": 0.02,
+    "refine_n_eff": importance.DEFAULTS["n_eff"],
+    "refine_max_draws": importance.DEFAULTS["max_draws"],
+    "refine_alpha": importance.DEFAULTS["alpha"],
+    "refine_components": importance.DEFAULTS["components"],
+    "refine_adapt": importance.DEFAULTS["adapt"],
 }
+REFINE_METHODS = ("none", "importance")
 
 
 def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: int,
         pool: PoolHandle | None, resume: bool) -> SamplerOutput:
     """Run (or resume) a static nested-sampling run; see the module docstring."""
     opts = check_settings("dynesty", settings, DEFAULTS)
-    checkpoint = outdir / CHECKPOINT
+    if opts["refine"] not in REFINE_METHODS:
+        raise SamplerSettingsError(f"dynesty setting refine = {opts['refine']!r}; choose one of {REFINE_METHODS}")
     t0 = time.monotonic()
+    nruns = int(opts["nruns"])
+    if nruns == 1:
+        res, resumed_at = _one_run(problem, opts, outdir / CHECKPOINT, seed, pool, resume)
+        checkpoint = str(outdir / CHECKPOINT)
+    else:
+        res, resumed_at = _merged_runs(problem, opts, outdir, seed, pool, resume)
+        checkpoint = str(outdir / "dynesty_<i>.save")
+    out = _output(problem, res, opts, seed)
+    capped = (opts["maxiter"] and out.info["niter"] >= opts["maxiter"] * nruns) or (
+        opts["maxcall"] and out.info["ncall"] >= opts["maxcall"] * nruns)
+    reason = ("stopped at the maxiter/maxcall cap: the evidence is NOT converged" if capped
+              else f"remaining evidence estimate below dlogz = {opts['dlogz']}")
+    out.info.update(stop_reason=reason, nested_wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
+                    settings=opts, checkpoint=checkpoint, nruns=nruns, evidence_method="nested sampling")
+    log.info("dynesty: nested sampling done: ln Z = %.3f +/- %.3f, %d calls", out.logz, out.logz_err,
+             out.info["ncall"])
+    if opts["refine"] == "importance":
+        out = _refined(problem, res, out, opts, seed, pool)
+        log.info("dynesty: importance refinement done: ln Z = %.3f +/- %.3f (batch spread %.3f), ESS %.0f",
+                 out.logz, out.logz_err, out.info["logz_batch_err"], out.info["kish_ess"])
+    out.info["wall_time"] = time.monotonic() - t0
+    return out
+
+
+def _one_run(problem: SamplingProblem, opts: dict[str, Any], checkpoint: Path, seed: int,
+             pool: PoolHandle | None, resume: bool) -> tuple[Any, int | None]:
+    """One static run (resumed from `checkpoint` if asked and present) -> (dynesty results, resumed-at)."""
     use_pool = pool is not None and pool.kind is not None
     lean = _LeanPool(pool) if pool is not None and use_pool else None
     if resume and checkpoint.exists():
@@ -66,7 +114,7 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         resumed_at: int | None = int(sampler.it) - 1
     else:
         if resume:
-            log.info("dynesty: no checkpoint in %s yet; starting from the beginning", outdir)
+            log.info("dynesty: no checkpoint %s yet; starting from the beginning", checkpoint)
         sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
     progress = Progress("dynesty", unit="it", every=float(opts["progress_every"]), estimated=True)
@@ -78,16 +126,63 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
                            resume=resumed_at is not None)
         saver.save()
     res = sampler.results
-    out = _output(problem, res, opts, seed)
-    capped = (opts["maxiter"] and out.info["niter"] >= opts["maxiter"]) or (
-        opts["maxcall"] and out.info["ncall"] >= opts["maxcall"])
-    reason = ("stopped at the maxiter/maxcall cap: the evidence is NOT converged" if capped
-              else f"remaining evidence estimate below dlogz = {opts['dlogz']}")
-    out.info.update(stop_reason=reason,
-                    wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
-                    settings=opts, checkpoint=str(checkpoint))
-    progress.close(f"done: ln Z = {out.logz:.3f} +/- {out.logz_err:.3f}, {out.info['ncall']:,} calls")
-    return out
+    progress.close(f"done: ln Z = {float(res['logz'][-1]):.3f} +/- {float(res['logzerr'][-1]):.3f}, "
+                   f"{int(np.sum(res['ncall'])):,} calls")
+    return sampler.results, resumed_at
+
+
+class _RunOne:
+    """Picklable job of one of `nruns` independent runs: index -> (dynesty results, resumed-at)."""
+
+    def __init__(self, problem: SamplingProblem, opts: dict[str, Any], outdir: Path, seeds: list[int],
+                 resume: bool) -> None:
+        self.problem, self.opts, self.outdir, self.seeds, self.resume = problem, opts, outdir, seeds, resume
+
+    def __call__(self, i: int) -> tuple[Any, int | None]:
+        return _one_run(self.problem, self.opts, self.outdir / f"dynesty_{i}.save", self.seeds[i], None,
+                        self.resume)
+
+
+def _merged_runs(problem: SamplingProblem, opts: dict[str, Any], outdir: Path, seed: int,
+                 pool: PoolHandle | None, resume: bool) -> tuple[Any, int | None]:
+    """`nruns` independent runs, one per pool process or MPI rank (serially without a pool), merged."""
+    nruns = int(opts["nruns"])
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 100]).spawn(nruns)]
+    job = _RunOne(problem, opts, outdir, seeds, resume)
+    if pool is not None and pool.kind is not None:
+        log.info("dynesty: %d independent runs on a pool of %d", nruns, pool.size)
+        done = pool.map(job, list(range(nruns)))
+    else:
+        done = [job(i) for i in range(nruns)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        merged = dyfunc.merge_runs([r for r, _ in done])
+    resumed = [at for _, at in done if at is not None]
+    return merged, (min(resumed) if resumed else None)
+
+
+def _refined(problem: SamplingProblem, res: Any, nested: SamplerOutput, opts: dict[str, Any], seed: int,
+             pool: PoolHandle | None) -> SamplerOutput:
+    """The importance-sampling refinement of a finished nested run (module docstring)."""
+    logwt = np.asarray(res["logwt"], dtype=float)
+    w = np.exp(logwt - np.max(logwt))
+    settings = {"target_err": float(opts["refine_target_err"]), "max_draws": int(opts["refine_max_draws"]),
+                "n_eff": int(opts["refine_n_eff"]),
+                "alpha": float(opts["refine_alpha"]), "components": int(opts["refine_components"]),
+                "adapt": int(opts["refine_adapt"])}
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 17]))
+    ref = importance.refine(problem, np.asarray(res["samples_u"], dtype=float), w, settings, rng, pool)
+    samples = np.asarray(problem.prior_transform(ref.u), dtype=float)
+    info = dict(nested.info)
+    info.update(nested={"logz": nested.logz, "logz_err": nested.logz_err, "ncall": nested.info["ncall"],
+                        "kish_ess": nested.info["kish_ess"], "logz_resampled": nested.logz_resampled,
+                        "logz_resampled_std": nested.info["logz_resampled_std"]},
+                importance=ref.info(), evidence_method="nested sampling + importance refinement",
+                ncall=nested.info["ncall"] + ref.ncall, kish_ess=ref.ess, logz_batch_err=ref.batch_err,
+                logz_resampled_std=None, logz_nested=nested.logz, logz_err_nested=nested.logz_err,
+                refine_wall_time=ref.wall_time)
+    return SamplerOutput(names=problem.names, samples=samples, weights=ref.weights, logl=ref.logl,
+                         logz=ref.logz, logz_err=ref.logz_err, info=info, logz_resampled=[])
 
 
 class _LeanPool:
@@ -143,7 +238,7 @@ def _output(problem: SamplingProblem, res: Any, opts: dict[str, Any], seed: int)
     info = {
         "ncall": ncall,
         "niter": int(res["niter"]),
-        "nlive": int(res["nlive"]),
+        "nlive": int(res["nlive"]) if "nlive" in res.keys() else int(np.max(res["samples_n"])),
         "efficiency": float(res["eff"]) / 100.0,
         "information": float(np.asarray(res["information"])[-1]),
         "kish_ess": float(1.0 / np.sum(weights**2)),
@@ -168,8 +263,11 @@ def nested_bookkeeping(res: Any) -> dict[str, np.ndarray]:
     logl = np.asarray(res["logl"], dtype=float)
     it = np.asarray(res["samples_it"], dtype=int)
     birth = np.where(it > 0, logl[np.clip(it - 1, 0, None)], -np.inf)
-    niter, nlive = int(res["niter"]), int(res["nlive"])
     out = {"logl_birth": birth, "log_volume": np.asarray(res["logvol"], dtype=float)}
+    if "nlive" not in res.keys():  # merged runs (nruns > 1): dynesty records the live-point count per sample
+        out["nlive"] = np.asarray(res["samples_n"], dtype=float)
+        return out
+    niter, nlive = int(res["niter"]), int(res["nlive"])
     if len(logl) == niter + nlive:
         out["nlive"] = np.concatenate([np.full(niter, nlive), np.arange(nlive, 0, -1)]).astype(float)
     elif len(logl) == niter:

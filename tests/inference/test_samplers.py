@@ -89,7 +89,8 @@ def test_problem_is_picklable() -> None:
 
 
 def test_dynesty_recovers_gaussian_evidence(tmp_path: Path) -> None:
-    out = run_sampler("dynesty", gaussian_problem(), {"nlive": 200, "dlogz": 0.1}, tmp_path, seed=3)
+    out = run_sampler("dynesty", gaussian_problem(), {"nlive": 200, "dlogz": 0.1, "refine": "none"}, tmp_path,
+                      seed=3)
     assert out.logz_err is not None and 0.02 < out.logz_err < 0.5
     assert abs(out.logz - TRUE_LOGZ3) < 3 * out.logz_err, (out.logz, out.logz_err, TRUE_LOGZ3)
     assert len(out.logz_resampled) == 20 and np.std(out.logz_resampled) > 0
@@ -185,7 +186,7 @@ def test_nan_likelihood_is_an_error_naming_the_point(tmp_path: Path) -> None:
 
 def test_estimate_cost_line() -> None:
     line = estimate_cost(gaussian_problem(), {"nlive": 100}, "dynesty")
-    assert "ms per likelihood call" in line and "calls" in line
+    assert "per likelihood call" in line and "calls" in line and "total ~" in line
 
 
 def test_process_pool_gives_the_same_numbers(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from inference.samplers import run_sampler
 HERE = Path(__file__).resolve().parent
 SEED = 11
 SETTINGS: dict[str, dict[str, Any]] = {
-    "dynesty": {"nlive": 100, "dlogz": 0.1, "checkpoint_every": 0.2},
+    "dynesty": {"nlive": 100, "dlogz": 0.1, "checkpoint_every": 0.2, "refine": "none"},
     "emcee": {"nwalkers": 16, "max_steps": 3000, "tau_factor": 20, "check_every": 50, "backup_every": 0.5},
     "scan": {"n_eff": 1500, "batch_size": 256, "checkpoint_every": 0.0},  # a checkpoint after every batch
 }

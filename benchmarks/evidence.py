@@ -1,0 +1,236 @@
+"""Evidence and posterior accuracy per second of wall time (issue 17), from ONE run of this script.
+
+    nice .venv/bin/python benchmarks/evidence.py                      # everything (long: ~15-30 min)
+    nice .venv/bin/python benchmarks/evidence.py --seeds 5 --candidates default old --ref-draws 1e8 2e8
+
+For each candidate way of sampling runs/kappa_nonzero.yaml and runs/kappa_zero.yaml (same likelihood and
+priors; only the sampler settings differ) and each of `--seeds` seeds: ln Z of both runs, the error as quoted
+and the spread measured over the seeds, wall time and likelihood calls, wall x error^2 (the cost of a unit of
+precision; the quoted error, and the measured spread), and the posterior's largest quantile miss: for every
+parameter and p in (0.16, 0.50, 0.84), |F_ref(q_p) - p|, where q_p is the run's weighted p-quantile and F_ref
+the reference CDF. The reference is plain Monte Carlo over the prior (as tools/brute_force_evidence.py: ln Z
+= ln mean L, its error from the spread of 20 batches, and the posterior from the same draws weighted by L),
+which shares nothing with any candidate but the likelihood. `--merge-scaling` adds merged independent
+nested runs on 1, 2 and 4 processes (`nruns` = processes, `--pool processes`).
+
+Runs are in-process and one at a time (wall times are per run on one core); timings on the shared 2-core
+machine are approximate, the load averages are printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.special import logsumexp
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from inference.config import load_run_config  # noqa: E402
+from inference.model import RunModel  # noqa: E402
+from inference.pool import make_pool  # noqa: E402
+from inference.samplers import estimate_cost, run_sampler  # noqa: E402
+
+RUNS = ("kappa_nonzero", "kappa_zero")
+PROBS = (0.16, 0.50, 0.84)
+BASE = {"bound": "multi", "checkpoint_every": 1e9, "n_resample": 0, "progress_every": 1e9}
+CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "default": ("rwalk, nlive 500, dlogz 0.5 + importance refinement (target 0.02; the new default)",
+                {"nlive": 500, "dlogz": 0.5, "sample": "rwalk", "refine": "importance", "refine_target_err": 0.02}),
+    "old": ("rwalk, nlive 1000, dlogz 0.1 (the old default)",
+            {"nlive": 1000, "dlogz": 0.1, "sample": "rwalk", "refine": "none"}),
+    "rslice": ("rslice, nlive 1000, dlogz 0.1", {"nlive": 1000, "dlogz": 0.1, "sample": "rslice", "refine": "none"}),
+    "merged": ("rwalk, 2 merged runs of nlive 500, dlogz 0.1 (serial here: wall / 2 with one core per run)",
+               {"nlive": 500, "dlogz": 0.1, "sample": "rwalk", "refine": "none", "nruns": 2}),
+    "walks50": ("rwalk, walks 50, nlive 1000, dlogz 0.1",
+                {"nlive": 1000, "dlogz": 0.1, "sample": "rwalk", "walks": 50, "refine": "none"}),
+}
+
+
+def model_of(run: str) -> RunModel:
+    model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
+    model.warm_up()
+    return model
+
+
+def weighted_quantiles(x: np.ndarray, w: np.ndarray, probs: tuple[float, ...]) -> np.ndarray:
+    order = np.argsort(x)
+    cdf = np.cumsum(w[order]) / np.sum(w)
+    return np.interp(probs, cdf, x[order])
+
+
+def weighted_cdf(x: np.ndarray, w: np.ndarray, at: np.ndarray) -> np.ndarray:
+    order = np.argsort(x)
+    cdf = np.cumsum(w[order]) / np.sum(w)
+    return np.interp(at, x[order], cdf)
+
+
+def reference(model: RunModel, draws: float, seed: int, batch: int = 1_000_000) -> dict[str, Any]:
+    """Plain prior Monte Carlo: ln Z, its 20-batch error, the Kish ESS and the weighted draws worth keeping."""
+    rng = np.random.default_rng(seed)
+    nb = int(np.ceil(draws / batch))
+    logs, kept_x, kept_l = [], [], []
+    t0 = time.perf_counter()
+    for _ in range(nb):
+        x = model.prior_transform(rng.random((batch, len(model.names))))
+        logl = model.log_likelihood(x)
+        logs.append(float(logsumexp(logl)))
+        keep = logl > -30.0  # weights below e^-29 of the best point's (log L ~ -1) change no quantile
+        kept_x.append(x[keep])
+        kept_l.append(logl[keep])
+    ntot = nb * batch
+    logz = float(logsumexp(logs) - np.log(ntot))
+    groups = np.array_split(np.asarray(logs), min(20, nb))
+    glogz = np.array([logsumexp(g) - np.log(len(g) * batch) for g in groups])
+    err = float(np.std(np.exp(glogz - logz), ddof=1) / np.sqrt(len(groups)))
+    logl = np.concatenate(kept_l)
+    w = np.exp(logl - logl.max())
+    return {"logz": logz, "err": err, "ess": float(w.sum() ** 2 / np.sum(w**2)), "draws": ntot,
+            "x": np.concatenate(kept_x), "w": w, "wall": time.perf_counter() - t0}
+
+
+def quantile_miss(samples: np.ndarray, weights: np.ndarray, ref: dict[str, Any],
+                  names: tuple[str, ...]) -> tuple[float, str]:
+    worst, where = 0.0, ""
+    for j, name in enumerate(names):
+        q = weighted_quantiles(samples[:, j], weights, PROBS)
+        miss = np.abs(weighted_cdf(ref["x"][:, j], ref["w"], q) - np.asarray(PROBS))
+        if miss.max() > worst:
+            worst, where = float(miss.max()), f"{name} q{int(100 * PROBS[int(np.argmax(miss))])}"
+    return worst, where
+
+
+def run_candidate(model: RunModel, settings: dict[str, Any], seed: int, pool: Any = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench_evidence_") as tmp:
+        t0 = time.perf_counter()
+        out = run_sampler("dynesty", model.problem(), {**BASE, **settings}, Path(tmp), seed, pool=pool)
+        wall = time.perf_counter() - t0
+    return {"logz": out.logz, "err": float(out.logz_err or np.nan), "wall": wall, "ncall": int(out.info["ncall"]),
+            "samples": out.samples, "weights": out.weights, "ess": float(out.info.get("kish_ess", np.nan)),
+            "batch_err": out.info.get("logz_batch_err")}
+
+
+def estimated_seconds(model: RunModel, settings: dict[str, Any], seed: int) -> tuple[float, str]:
+    """The total of the cost line `darkportal run` prints (parsed from its 'total ~N s|min|h')."""
+    import re
+
+    line = estimate_cost(model.problem(), {**BASE, **settings}, "dynesty", seed)
+    m = re.search(r"total ~([\d.]+) (s|min|h)", line)
+    if m is None:
+        return float("nan"), line
+    return float(m.group(1)) * {"s": 1.0, "min": 60.0, "h": 3600.0}[m.group(2)], line
+
+
+def fmt_row(label: str, rows: dict[str, list[dict[str, Any]]], refs: dict[str, dict[str, Any]],
+            names: dict[str, tuple[str, ...]]) -> str:
+    cells = [label]
+    for run in RUNS:
+        rs = rows[run]
+        z = np.array([r["logz"] for r in rs])
+        errs = np.array([r["err"] for r in rs])
+        spread = float(np.std(z, ddof=1)) if len(z) > 1 else np.nan
+        pull = (z.mean() - refs[run]["logz"]) / np.hypot(spread / np.sqrt(len(z)), refs[run]["err"])
+        wall = statistics.mean(r["wall"] for r in rs)
+        misses = [quantile_miss(r["samples"], r["weights"], refs[run], names[run]) for r in rs]
+        worst = max(misses)
+        cells.append(f"{z.mean():.3f} ({', '.join(f'{v:.2f}' for v in z)}); quoted +/- {errs.mean():.3f}, "
+                     f"spread {spread:.3f}; mean - ref {z.mean() - refs[run]['logz']:+.3f} ({pull:+.1f} sigma)")
+        cells.append(f"{wall:.1f} s, {statistics.mean(r['ncall'] for r in rs) / 1e3:.0f}k calls; wall x err^2 = "
+                     f"{wall * errs.mean() ** 2:.3f} (quoted), {wall * spread ** 2:.3f} (spread)")
+        cells.append(f"{worst[0]:.3f} ({worst[1]}); median over seeds {statistics.median(m[0] for m in misses):.3f}")
+    lnb = np.array([a["logz"] - b["logz"] for a, b in zip(rows[RUNS[0]], rows[RUNS[1]], strict=True)])
+    lnb_err = np.mean([np.hypot(a["err"], b["err"]) for a, b in zip(rows[RUNS[0]], rows[RUNS[1]], strict=True)])
+    cells.append(f"{lnb.mean():.3f} +/- {lnb_err:.3f} (spread {np.std(lnb, ddof=1) if len(lnb) > 1 else np.nan:.3f})")
+    return "| " + " | ".join(cells) + " |"
+
+
+def merge_scaling(model: RunModel, seeds: int) -> list[str]:
+    """Merged nested runs (nlive 250 each, dlogz 0.1, no refinement) on 1, 2 and 4 processes."""
+    lines = ["| processes = nruns | ln Z (seeds) | quoted error | spread | wall | error^2 x wall | speed-up of "
+             "1 / (error^2 x wall) |", "|---|---|---|---|---|---|---|"]
+    base = None
+    for n in (1, 2, 4):
+        rs = []
+        for seed in range(seeds):
+            settings = {"nlive": 250, "dlogz": 0.1, "sample": "rwalk", "refine": "none", "nruns": n}
+            if n == 1:
+                rs.append(run_candidate(model, settings, 100 + seed))
+            else:
+                with make_pool("processes", n) as pool:
+                    rs.append(run_candidate(model, settings, 100 + seed, pool))
+        err = statistics.mean(r["err"] for r in rs)
+        wall = statistics.mean(r["wall"] for r in rs)
+        z = [r["logz"] for r in rs]
+        cost = err**2 * wall
+        base = base or cost
+        spread = np.std(z, ddof=1) if len(z) > 1 else np.nan
+        lines.append(f"| {n} | {', '.join(f'{v:.2f}' for v in z)} | {err:.3f} | {spread:.3f} | {wall:.1f} s | "
+                     f"{cost:.3f} | {base / cost:.2f}x |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
+    ap.add_argument("--ref-draws", nargs=2, type=float, default=[1e8, 2e8], metavar=("NONZERO", "ZERO"))
+    ap.add_argument("--merge-scaling", action="store_true")
+    args = ap.parse_args(argv)
+    os.chdir(ROOT)
+    load0 = os.getloadavg()
+    print(f"# benchmarks/evidence.py on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"numpy {np.__version__}; seeds {args.seeds}")
+    print(f"load average at start (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}\n")
+    models = {run: model_of(run) for run in RUNS}
+    names = {run: models[run].names for run in RUNS}
+    refs = {run: reference(models[run], draws, seed=20261201)
+            for run, draws in zip(RUNS, args.ref_draws, strict=True)}
+    print("| reference (plain prior Monte Carlo) | ln Z | error (20 batches) | Kish ESS | draws | wall |\n"
+          "|---|---|---|---|---|---|")
+    for run in RUNS:
+        r = refs[run]
+        print(f"| {run} | {r['logz']:.3f} | {r['err']:.3f} | {r['ess']:.0f} | {r['draws']:.1e} | {r['wall']:.0f} s |")
+    print(f"\nreference ln B = {refs[RUNS[0]]['logz'] - refs[RUNS[1]]['logz']:.3f} +/- "
+          f"{np.hypot(refs[RUNS[0]]['err'], refs[RUNS[1]]['err']):.3f}; the reference's own quantile noise "
+          f"~ sqrt(0.16 x 0.84 / ESS) = {np.sqrt(0.16 * 0.84 / refs[RUNS[0]]['ess']):.3f} (kappa_nonzero), "
+          f"{np.sqrt(0.16 * 0.84 / refs[RUNS[1]]['ess']):.3f} (kappa_zero)\n", flush=True)
+    head = ["candidate"]
+    for run in RUNS:
+        head += [f"{run}: ln Z (seeds); errors; vs reference", f"{run}: wall, calls, wall x err^2",
+                 f"{run}: largest quantile miss"]
+    table = ["| " + " | ".join(head) + " | ln B (quoted; spread) |", "|" + "---|" * (len(head) + 1)]
+    estimates = ["| run | printed cost estimate | measured wall | measured / estimate |", "|---|---|---|---|"]
+    for key in args.candidates:
+        label, settings = CANDIDATES[key]
+        rows: dict[str, list[dict[str, Any]]] = {run: [] for run in RUNS}
+        for seed in range(1, args.seeds + 1):
+            for run in RUNS:
+                est = estimated_seconds(models[run], settings, seed) if seed == 1 else None
+                rows[run].append(run_candidate(models[run], settings, seed))
+                if est is not None:
+                    estimates.append(f"| `{key}` {run} (seed 1) | {est[0]:.0f} s | {rows[run][-1]['wall']:.0f} s | "
+                                     f"{rows[run][-1]['wall'] / est[0]:.2f} |")
+        table.append(fmt_row(f"`{key}`: {label}", rows, refs, names))
+        print(table[-1], flush=True)
+    print("\n" + "\n".join(table))
+    print("\nThe cost line `darkportal run` prints, against the wall time measured right after it:\n")
+    print("\n".join(estimates))
+    if args.merge_scaling:
+        print("\nMerged runs of kappa_zero (nested only), one run per process, on this 2-core machine:\n")
+        print("\n".join(merge_scaling(models["kappa_zero"], min(args.seeds, 3))))
+    load1 = os.getloadavg()
+    print(f"\nload average at end (1, 5, 15 min): {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
