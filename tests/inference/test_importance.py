@@ -65,7 +65,7 @@ def problem(like: GaussMix) -> SamplingProblem:
 
 @pytest.mark.parametrize("like", [ONE, TWO], ids=["gaussian", "two-mode mixture"])
 def test_refinement_recovers_the_evidence_and_its_error_is_honest(tmp_path: Path, like: GaussMix) -> None:
-    settings = {"nlive": 150, "dlogz": 0.5, "refine_target_err": 0.01, "n_resample": 0}
+    settings = {"nlive": 150, "dlogz": 0.5, "refine": "importance", "refine_target_err": 0.01, "n_resample": 0}
     out = run_sampler("dynesty", problem(like), settings, tmp_path, seed=11)
     info = out.info["importance"]
     assert out.info["evidence_method"] == "nested sampling + importance refinement"
