@@ -1,7 +1,7 @@
 """``darkportal fit RUNFILE|RESULT [--out DIR]``: maximum-likelihood point, chi^2 with pulls, SM-only chi^2.
 
     darkportal fit results/kappa_nonzero            # starts from the best posterior samples; writes bestfit.json there
-    darkportal fit runs/kappa_nonzero.yaml --out /tmp/fit   # starts from the best of 20000 prior draws
+    darkportal fit runs/kappa_nonzero.yaml --out results/fit  # starts from the best of 20000 prior draws
 
 The method is in ``inference.fit``. bestfit.json is written atomically (a temporary file renamed over it).
 """

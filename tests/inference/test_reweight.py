@@ -14,22 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.stats import norm
+from test_samplers import Box  # the uniform-box prior of the sampler tests
 
 from inference.problem import SamplingProblem
 from inference.reweight import LowESSError, NotReweightableError, importance_reweight, kish_ess
 from inference.samplers import SamplerOutput, run_sampler
-
-
-class Box:
-    def __init__(self, lo: list[float], hi: list[float]) -> None:
-        self.lo, self.hi = np.asarray(lo, float), np.asarray(hi, float)
-
-    def transform(self, u: np.ndarray) -> np.ndarray:
-        return self.lo + u * (self.hi - self.lo)
-
-    def logpdf(self, x: np.ndarray) -> np.ndarray:
-        inside = np.all((x >= self.lo) & (x <= self.hi), axis=1)
-        return np.where(inside, -np.sum(np.log(self.hi - self.lo)), -np.inf)
 
 
 class Like:
