@@ -12,7 +12,6 @@ import argparse
 import csv
 import io
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import numpy as np
 from inference.cmd_fit import BESTFIT, load_source
 from inference.fit import Fitter
 from inference.model import RunModel
-from inference.plots import FIG2_PANELS
+from inference.plots import FIG2_PANELS, save_figure
 from inference.profiles import Profile1D, Profile2D, profile_1d, profile_2d
 from inference.results import atomic_write_text, read_results
 
@@ -37,14 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _save(fig: Any, stem: Path) -> list[Path]:
-    paths = []
-    for ext in ("png", "pdf"):
-        path = stem.with_suffix(f".{ext}")
-        tmp = path.with_name(f".{path.name}.tmp.{ext}")
-        fig.savefig(tmp, dpi=130)
-        os.replace(tmp, path)
-        paths.append(path)
-    return paths
+    return save_figure(fig, stem.parent, stem.name, dpi=130)
 
 
 def figures(p1: list[Profile1D], p2: list[Profile2D], ref: float, samples: np.ndarray, weights: np.ndarray,

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from inference.compare import jeffreys_scale
+from inference.plots import save_figure
 from inference.results import atomic_write_text, read_results
 from inference.reweight import DEFAULT_MIN_ESS
 from inference.sensitivity import QUICK_NLIVE, Row, sensitivity
@@ -118,13 +119,7 @@ def tornado(rows: list[dict[str, object]], path_stem: Path) -> list[Path]:
     ax.set_title(f"ln B under variants (baseline {base:.2f}; blue: prior, orange: likelihood, grey: quick rerun "
                  "of the baseline)", fontsize=8)
     fig.tight_layout()
-    paths = []
-    for ext in ("png", "pdf"):
-        path = path_stem.with_suffix(f".{ext}")
-        tmp = path.with_name(f".{path.name}.tmp.{ext}")
-        fig.savefig(tmp, dpi=150)
-        os.replace(tmp, path)
-        paths.append(path)
+    paths = save_figure(fig, path_stem.parent, path_stem.name, dpi=150)
     plt.close(fig)
     return paths
 
