@@ -64,7 +64,7 @@ tables: $(STAMP)
 # requirements-lock.txt: the exact versions of every package in .venv (what each result's provenance.json records
 # under "environment"); rebuild an environment from it with the commands in its header.
 lock: $(STAMP)
-	$(PY) -m inference.environment --write requirements-lock.txt
+	$(PY) -m inference.output.environment --write requirements-lock.txt
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

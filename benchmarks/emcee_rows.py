@@ -7,7 +7,7 @@ against the dynesty runs' of the same model.
 steps, the largest integrated autocorrelation time (and chain length in units of it), the largest split R-hat
 between the four ensembles, the smallest bulk ESS, whether the gate passed and why it stopped, wall and CPU
 time; then the comparison with dynesty: for every parameter and q in 2.5/16/50/84/97.5 %, F_dynesty(emcee's
-q-quantile) - q in probability, its error from both runs' ESS (`inference.posterior_compare`), and for
+q-quantile) - q in probability, its error from both runs' ESS (`inference.analysis.posterior_compare`), and for
 kappa != 0 the mass of the small island kappa < 0.1 TeV^-1, eta_d > 0.75 in both. dynesty's default
 posterior is itself off by up to ~0.08 in probability for kappa != 0 (issue 17), so kappa != 0 is also
 compared with an independent reference: `--reference-draws` (default 4e7) plain prior draws weighted by
@@ -31,8 +31,8 @@ ISLAND = ("kappa=0:0.1", "eta_d=0.75:1")
 
 
 def _fmt_row(run: str, r: dict[str, Any], reference: str | None) -> list[tuple[str, str, str]]:
-    from inference.posterior_compare import compare_runs
-    from inference.results import read_results
+    from inference.analysis.posterior_compare import compare_runs
+    from inference.output.results import read_results
 
     label = f"`darkportal run runs/{run}.yaml` (4 ensembles x 32 walkers, DE 0.8 + snooker 0.2)"
     if "error" in r:
@@ -76,8 +76,8 @@ def prior_reference(run: str, draws: float, seed: int = 1, batch: int = 500_000
                     ) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, float]:
     """(names, samples, weights, Kish ESS) of `draws` prior draws of runs/<run>.yaml weighted by the likelihood;
     only draws within exp(-30) of the largest weight are kept."""
-    from inference.config import load_run_config
-    from inference.model import RunModel
+    from inference.config.runfile import load_run_config
+    from inference.samplers.model import RunModel
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
     rng = np.random.default_rng(seed)
@@ -96,8 +96,8 @@ def prior_reference(run: str, draws: float, seed: int = 1, batch: int = 500_000
 
 
 def reference_row(run: str, outdir: str, draws: float) -> tuple[str, str, str]:
-    from inference.posterior_compare import box_fraction, quantile_agreement
-    from inference.results import read_results
+    from inference.analysis.posterior_compare import box_fraction, quantile_agreement
+    from inference.output.results import read_results
 
     names, ref, w, kish = prior_reference(EMCEE_RUNS[run], draws)
     res = read_results(Path(outdir))

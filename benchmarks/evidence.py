@@ -35,10 +35,10 @@ from scipy.special import logsumexp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from inference.config import load_run_config  # noqa: E402
-from inference.model import RunModel  # noqa: E402
-from inference.pool import make_pool  # noqa: E402
+from inference.config.runfile import load_run_config  # noqa: E402
 from inference.samplers import estimate_cost, run_sampler  # noqa: E402
+from inference.samplers.model import RunModel  # noqa: E402
+from inference.samplers.pool import make_pool  # noqa: E402
 
 RUNS = ("kappa_nonzero", "kappa_zero")
 PROBS = (0.16, 0.50, 0.84)

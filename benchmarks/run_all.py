@@ -104,8 +104,8 @@ def dynesty_own_cost(ndim: int, seed: int = 1) -> dict[str, float]:
 
 def _python_fused_model(run: str) -> Any:
     """The run's model with the compiled kernel switched off (the Python fused path, the fallback without numba)."""
-    from inference.config import load_run_config
-    from inference.model import RunModel
+    from inference.config.runfile import load_run_config
+    from inference.samplers.model import RunModel
     from physics import kernel
 
     enabled, kernel.ENABLED = kernel.ENABLED, False
@@ -120,9 +120,9 @@ def _python_fused_model(run: str) -> Any:
 
 
 def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float]:
-    from inference.config import load_run_config
-    from inference.model import RunModel
-    from inference.problem import PointLogLikelihood, PointPriorTransform
+    from inference.config.runfile import load_run_config
+    from inference.samplers.model import RunModel
+    from inference.samplers.problem import PointLogLikelihood, PointPriorTransform
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
     model.warm_up()  # tables, fused plan, compiled code
@@ -141,7 +141,7 @@ def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float
         "single_reference": _median_over_points(model.reference_log_likelihood, x[:200]),
     }
     u = rng.random((n_single, model._columns.ndim))
-    from inference.model import _uniform_box_point
+    from inference.samplers.model import _uniform_box_point
     transform, box = PointPriorTransform(model.problem()), model._columns.uniform
     assert box is not None  # the kappa runs have uniform priors
     uncompiled = getattr(_uniform_box_point, "py_func", _uniform_box_point)  # what DARKPORTAL_JIT=0 runs
@@ -182,8 +182,8 @@ def _timed(fn: Callable[[], object]) -> float:
 def usual_way_per_point(run: str, n: int) -> float:
     """Seconds per point for the likelihood's observables computed one function call per observable and
     point, with R_MiniBooNE by direct flux quadrature and the CHARM-II cross sections by direct integration."""
-    from inference.config import load_run_config
-    from inference.model import RunModel
+    from inference.config.runfile import load_run_config
+    from inference.samplers.model import RunModel
     from physics import miniboone, predict
     from physics.decays import s_widths
     from physics.scattering import OXYGEN16, SILICON28, sigma_at_energy
@@ -279,10 +279,10 @@ def _dynesty_note(r: dict[str, Any], serial_sampling: float | None, timings: dic
 def print_profiles(run: str) -> None:
     """cProfile tops: the Python fused path (what motivated the compiled kernel), the compiled path as dynesty
     calls it, the reference path, and a short dynesty run on the compiled likelihood (where the time goes now)."""
-    from inference.config import load_run_config
-    from inference.model import RunModel
-    from inference.problem import PointLogLikelihood
+    from inference.config.runfile import load_run_config
     from inference.samplers import dynesty_backend
+    from inference.samplers.model import RunModel
+    from inference.samplers.problem import PointLogLikelihood
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
     model.warm_up()

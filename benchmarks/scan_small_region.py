@@ -92,8 +92,8 @@ def analytic(seeds: int, brute: int) -> None:
 
 
 def paper_runs(seeds: int) -> None:
-    from inference.config import load_run_config
-    from inference.model import RunModel
+    from inference.config.runfile import load_run_config
+    from inference.samplers.model import RunModel
 
     for name in ("paper_scan_kappa_nonzero", "paper_scan_kappa_zero"):
         config = load_run_config(HERE.parent / "runs" / f"{name}.yaml")

@@ -27,8 +27,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from inference.config import RunConfig, parse_run_config, validate_run_config
-from inference.results import Results, read_results
+from inference.config.runfile import RunConfig, parse_run_config, validate_run_config
+from inference.output.results import Results, read_results
 
 __all__ = ["PointEvaluation", "Run", "benchmark", "build_run", "evaluate", "load_result", "load_run"]
 
@@ -71,7 +71,7 @@ class PointEvaluation:
 
     def table(self) -> str:
         """The observables and constraints as ``darkportal predict`` prints them (100 columns)."""
-        from inference.cmd_predict import render_text
+        from inference.cli.predict import render_text
 
         return render_text(self.details, self.label)
 
@@ -98,8 +98,8 @@ def evaluate(point: Mapping[str, float], data: str = "2023", mode: str | None = 
              scenario: str = "paper", softening: float = 0.0) -> PointEvaluation:
     """One point (paper units, all eight parameters) under a shipped measurement set, as ``darkportal predict``;
     ``mode`` defaults to a run file's default (gaussian)."""
-    from inference.cmd_predict import evaluate_point
-    from inference.config_sections import DEFAULT_MODE
+    from inference.cli.predict import evaluate_point
+    from inference.config.sections import DEFAULT_MODE
 
     details = evaluate_point(dict(point), data, scenario, mode or DEFAULT_MODE, softening)
     return PointEvaluation(details)
@@ -119,15 +119,15 @@ class Run:
 
     @cached_property
     def model(self) -> Any:
-        """The run's prior and likelihood as the samplers see them (``inference.model.RunModel``)."""
-        from inference.model import RunModel
+        """The run's prior and likelihood as the samplers see them (``inference.samplers.model.RunModel``)."""
+        from inference.samplers.model import RunModel
 
         return RunModel(self.config)
 
     def evaluate(self, point: Mapping[str, float], label: str = "point") -> PointEvaluation:
         """The run's likelihood (its data set, mode, term overrides, measurements file, theory options) at one point
         in paper units; parameters the run fixes may be left out and take the run's values."""
-        from inference.cmd_predict import evaluate_point
+        from inference.cli.predict import evaluate_point
         from physics.params import PARAM_NAMES
 
         values = {**self.config.priors.fixed, **dict(point)}
@@ -143,7 +143,7 @@ class Run:
     def sample(self, outdir: str | Path | None = None, *, resume: bool = False, force: bool = False) -> Results:
         """Run the sampler exactly as ``darkportal run`` does (checkpoints, resume, atomic results) into ``outdir``
         (default: the run's ``output``) and return the result read back from the folder."""
-        from inference import cmd_run
+        from inference.cli import run as cmd_run
 
         out = Path(outdir) if outdir is not None else Path(self.config.output)
         args = ["--out", str(out)] + (["--resume"] if resume else []) + (["--force"] if force else [])

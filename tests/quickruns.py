@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from inference.cmd_run import main as run_main
+from inference.cli.run import main as run_main
 
 REPO = Path(__file__).resolve().parents[1]
 

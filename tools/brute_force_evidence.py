@@ -15,8 +15,8 @@ import argparse
 import numpy as np
 from scipy.special import logsumexp
 
-from inference.config import load_run_config
-from inference.model import RunModel
+from inference.config.runfile import load_run_config
+from inference.samplers.model import RunModel
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     .venv/bin/python tools/paper_claims.py results/paper_scan_kappa_nonzero results/paper_scan_kappa_zero
 
 Prints, as markdown: each run's allowed points, effective sample size and prior-volume fraction (ln Z); the
-table of the paper's statements with what darkportal finds (inference.paper_claims); the cuts-mode verdicts
+table of the paper's statements with what darkportal finds (inference.analysis.paper_claims); the cuts-mode verdicts
 of the benchmark points under the runs' theory options.
 """
 
@@ -13,9 +13,9 @@ import argparse
 import json
 from pathlib import Path
 
-from inference.paper_claims import benchmark_verdicts, claims_markdown, paper_claims
-from inference.plots_data import run_view_from_results, theory_options
-from inference.results import read_results
+from inference.analysis.paper_claims import benchmark_verdicts, claims_markdown, paper_claims
+from inference.output.plots_data import run_view_from_results, theory_options
+from inference.output.results import read_results
 
 WANTED = ("BR(K+->pi+nunu)", "BR(B+->K+nunu)")
 

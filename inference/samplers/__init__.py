@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from inference.pool import PoolHandle, make_pool
-from inference.problem import FloatArray, SamplingProblem, evaluate_log_likelihood
+from inference.samplers.pool import PoolHandle, make_pool
+from inference.samplers.problem import FloatArray, SamplingProblem, evaluate_log_likelihood
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def run_sampler(name: str, problem: SamplingProblem, settings: Mapping[str, Any]
     """Run sampler `name` on `problem`, checkpointing into `outdir`.
 
     pool: None (serial), "processes", "mpi", or an already open `PoolHandle` (needed for MPI, where the
-    caller must keep worker ranks out of the sampling; see `inference.pool`).
+    caller must keep worker ranks out of the sampling; see `inference.samplers.pool`).
     resume: continue from the checkpoint in `outdir` (dynesty.save, chain.h5 or scan.npz).
     """
     runner = _backend(name)
@@ -115,7 +115,7 @@ def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 20
     """Evaluate `problem.blobs` on the rows of `samples` in vectorised batches (empty without blobs)."""
     if problem.blobs is None or len(samples) == 0:
         return {}
-    from inference.progress import Progress
+    from inference.samplers.progress import Progress
 
     progress = Progress("predictions for the samples", total=len(samples), unit="samples", every=5.0)
     parts: dict[str, list[FloatArray]] = {}
@@ -241,7 +241,7 @@ def dynesty_own_seconds_per_call(ndim: int, settings: Mapping[str, Any], seed: i
 def point_seconds_per_call(problem: SamplingProblem, x: FloatArray) -> float:
     """Median seconds of one single-point likelihood call as dynesty makes it, over the rows of x (after one
     warm-up call)."""
-    from inference.problem import PointLogLikelihood
+    from inference.samplers.problem import PointLogLikelihood
 
     point = PointLogLikelihood(problem)
     point(x[0])

@@ -2,10 +2,10 @@
 independent runs merged, optionally refined by importance sampling.
 
 The checkpoint `outdir/dynesty.save` is the pickled sampler, signed with this user's key
-(`inference.checkpoint_auth`: a file this user's darkportal did not write is never unpickled) and written
+(`inference.samplers.checkpoint_auth`: a file this user's darkportal did not write is never unpickled) and written
 to a temporary file and renamed, so a kill never leaves a half-written checkpoint. It is saved between
 iterations, every `checkpoint_every` seconds, at the end, and when Ctrl-C or SIGTERM asks the run to stop
-(`inference.interrupt`). Resume verifies and restores it and continues with `run_nested(resume=True)`; the
+(`inference.samplers.interrupt`). Resume verifies and restores it and continues with `run_nested(resume=True)`; the
 random state is part of the checkpoint, so a resumed run continues exactly as the uninterrupted run would
 have.
 
@@ -36,12 +36,11 @@ import dynesty
 import numpy as np
 from dynesty import utils as dyfunc
 
-from inference import interrupt
-from inference.checkpoint_auth import CheckpointError, dump_signed, load_signed
-from inference.pool import PoolHandle
-from inference.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
-from inference.progress import Progress, nested_sampling_total
-from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, importance
+from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, importance, interrupt
+from inference.samplers.checkpoint_auth import CheckpointError, dump_signed, load_signed
+from inference.samplers.pool import PoolHandle
+from inference.samplers.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
+from inference.samplers.progress import Progress, nested_sampling_total
 
 log = logging.getLogger(__name__)
 

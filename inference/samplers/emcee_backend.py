@@ -39,15 +39,14 @@ from typing import Any, NoReturn
 import emcee
 import numpy as np
 
-from inference import interrupt
-from inference.checkpoint_auth import CheckpointError, hdf5_reason
-from inference.pool import ChunkedFunction, PoolHandle
-from inference.problem import SamplingProblem, VectorLogPosterior
-from inference.progress import Progress
-from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings
+from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, interrupt
+from inference.samplers.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.samplers.emcee_gate import Diagnostics, GateCriteria, diagnose, ensemble_tau, stop_reason
 from inference.samplers.emcee_moves import DEFAULT_MOVES, MoveSpec, build_moves, moves_as_setting, parse_moves
 from inference.samplers.emcee_start import initial_walkers
+from inference.samplers.pool import ChunkedFunction, PoolHandle
+from inference.samplers.problem import SamplingProblem, VectorLogPosterior
+from inference.samplers.progress import Progress
 
 log = logging.getLogger(__name__)
 

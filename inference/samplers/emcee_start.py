@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.problem import SamplingProblem, evaluate_log_posterior
+from inference.samplers.problem import SamplingProblem, evaluate_log_posterior
 
 log = logging.getLogger(__name__)
 

@@ -40,8 +40,8 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.special import gammaln, logsumexp
 
-from inference.pool import PoolHandle, map_chunked
-from inference.problem import FloatArray, SamplingProblem, VectorLogLikelihood
+from inference.samplers.pool import PoolHandle, map_chunked
+from inference.samplers.problem import FloatArray, SamplingProblem, VectorLogLikelihood
 
 log = logging.getLogger(__name__)
 

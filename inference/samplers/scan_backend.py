@@ -48,12 +48,11 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from inference import interrupt
-from inference.checkpoint_auth import CheckpointError
-from inference.pool import PoolHandle, map_chunked
-from inference.problem import SamplingProblem, evaluate_log_posterior, evaluate_pilot_log_likelihood
-from inference.progress import Progress
-from inference.samplers import SamplerOutput, check_settings
+from inference.samplers import SamplerOutput, check_settings, interrupt
+from inference.samplers.checkpoint_auth import CheckpointError
+from inference.samplers.pool import PoolHandle, map_chunked
+from inference.samplers.problem import SamplingProblem, evaluate_log_posterior, evaluate_pilot_log_likelihood
+from inference.samplers.progress import Progress
 from inference.samplers.scan_pilot import run_pilot
 from inference.samplers.scan_proposal import Mixture, fit
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from inference import api
-from inference.cmd_predict import main as predict_main
+from inference.cli.predict import main as predict_main
 from inference.errors import RunConfigError
 from physics import benchmark
 
@@ -77,7 +77,7 @@ def test_unknown_benchmark():
 
 
 def test_load_result_refuses_an_unfinished_folder(tmp_path):
-    from inference.results import IncompleteResultsError
+    from inference.output.results import IncompleteResultsError
 
     with pytest.raises(IncompleteResultsError, match=r"no finished run|is not a darkportal results folder"):
         api.load_result(tmp_path)

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from inference.cmd_predict import DEFAULT_MODE, TABLE_WIDTH, PredictUsageError, main, parse_params, render_text
-from inference.config_sections import parse_likelihood
+from inference.cli.predict import DEFAULT_MODE, TABLE_WIDTH, PredictUsageError, main, parse_params, render_text
+from inference.config.sections import parse_likelihood
 from physics.benchmarks import benchmark_table
 from physics.params import PARAM_NAMES
 
@@ -135,8 +135,8 @@ def test_unknown_benchmark_is_an_argparse_error(capsys):
 
 def test_default_mode_is_the_run_files_and_is_printed(capsys):
     """predict and a run file without likelihood.mode agree on the mode, and the text says which it is."""
-    from inference.config_checks import Source
-    from inference.config_sections import likelihood_api
+    from inference.config.checks import Source
+    from inference.config.sections import likelihood_api
 
     assert parse_likelihood({"data": "2023"}, Source("x.yaml"), likelihood_api())["mode"] == DEFAULT_MODE
     assert main(["--point", "BP2"]) == 0

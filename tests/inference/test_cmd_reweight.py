@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from quickruns import quick_run, quick_run_file
 
-from inference.cmd_reweight import main
-from inference.config import load_run_config
-from inference.results import read_results
-from inference.reweight import LowESSError, NotReweightableError
-from inference.reweight_results import reweight_results
+from inference.analysis.reweight import LowESSError, NotReweightableError
+from inference.analysis.reweight_results import reweight_results
+from inference.cli.reweight import main
+from inference.config.runfile import load_run_config
+from inference.output.results import read_results
 
 DROPPED = {"likelihood": {"data": "2023", "mode": "gaussian",
                           "terms": {"BR(B0->K*0nunu)": {"enabled": False}}}}

@@ -1,4 +1,4 @@
-"""The comparability check of two resolved run files (inference.comparability)."""
+"""The comparability check of two resolved run files (inference.analysis.comparability)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import copy
 import pytest
 from quickruns import REPO
 
-from inference.comparability import IncomparableRunsError, check_comparable, differences, parameters_under_test
-from inference.config import load_run_config
+from inference.analysis.comparability import IncomparableRunsError, check_comparable, differences, parameters_under_test
+from inference.config.runfile import load_run_config
 
 A = load_run_config(REPO / "runs" / "kappa_nonzero.yaml").to_dict()
 B = load_run_config(REPO / "runs" / "kappa_zero.yaml").to_dict()

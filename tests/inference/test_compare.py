@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from scipy.special import erf
 
-from inference.compare import compare, jeffreys_scale, main, savage_dickey
-from inference.results import collect_provenance, write_results
+from inference.analysis.compare import compare, jeffreys_scale, main, savage_dickey
+from inference.output.results import collect_provenance, write_results
 from inference.samplers import SamplerOutput
 
 S = 0.5
@@ -98,7 +98,7 @@ def test_conditional_edge_density_is_exact_for_a_gaussian():
     a uniform prior on x in [0, 2], p(x = 0 | d) = N(0; 0.3, 0.2) / int_0^2 N(x; 0.3, 0.2) dx for every y."""
     from scipy.stats import norm
 
-    from inference.compare import conditional_edge_density
+    from inference.analysis.compare import conditional_edge_density
 
     def loglike(z):
         return norm.logpdf(z[:, 0], 0.3, 0.2) + norm.logpdf(z[:, 1], 0.0, 1.0)
@@ -116,7 +116,7 @@ def test_conditional_edge_density_says_when_few_draws_carry_it():
     """If the edge value fits only where the draws rarely go, the mean rests on a few draws."""
     from scipy.stats import norm
 
-    from inference.compare import conditional_edge_density
+    from inference.analysis.compare import conditional_edge_density
 
     def loglike(z):  # x = 0 fits only where y is near 2.5, which few standard-normal draws reach
         return norm.logpdf(z[:, 0], np.abs(z[:, 1] - 2.5), 0.05)

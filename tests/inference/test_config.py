@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import yaml
 
-from inference.cmd_validate import main as validate_main
-from inference.config import (
+from inference.cli.validate import main as validate_main
+from inference.config.runfile import (
     RunConfig,
     RunConfigError,
     from_params,

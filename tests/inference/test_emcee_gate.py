@@ -15,10 +15,10 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import norm
 
-from inference.posterior_compare import quantile_agreement
-from inference.problem import SamplingProblem
+from inference.analysis.posterior_compare import quantile_agreement
 from inference.samplers import SamplerOutput, run_sampler
 from inference.samplers.emcee_gate import GateCriteria, diagnose, ensemble_tau
+from inference.samplers.problem import SamplingProblem
 
 
 class Box:

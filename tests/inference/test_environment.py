@@ -10,8 +10,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from inference.environment import environment_record, installed_packages, lock_text, parse_lock
-from inference.results import collect_provenance
+from inference.output.environment import environment_record, installed_packages, lock_text, parse_lock
+from inference.output.results import collect_provenance
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from inference import cmd_export
-from inference.problem import SamplingProblem
-from inference.results import collect_provenance, read_results, write_results
+from inference.cli import export as cmd_export
+from inference.output.results import collect_provenance, read_results, write_results
 from inference.samplers import run_sampler
+from inference.samplers.problem import SamplingProblem
 
 NAMES = ("kappa", "eta_t", "m_S")
 LO, HI = np.array([0.0, 0.0, 10.0]), np.array([2.0, 0.02, 150.0])

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from quickruns import quick_run, quick_run_file
 
-from inference.cmd_fit import main, run_fit
-from inference.cmd_predict import evaluate_point
-from inference.fit import AGREE_CHI2, NP_COUPLINGS, FitError, minimise_chi2
+from inference.analysis.fit import AGREE_CHI2, NP_COUPLINGS, FitError, minimise_chi2
+from inference.cli.fit import main, run_fit
+from inference.cli.predict import evaluate_point
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_cli_writes_bestfit_json(result: Path, tmp_path: Path, capsys: pytest.Ca
 
 
 def test_report_shows_the_best_fit(result: Path) -> None:
-    from inference.report import collect_report_data
+    from inference.output.report import collect_report_data
 
     assert main([str(result), "--starts", "2", "--maxfev", "500"]) == 0  # default --out: the results folder
     data = collect_report_data([result])
@@ -110,7 +110,7 @@ def test_a_cuts_run_is_refused_with_the_reason(tmp_path: Path) -> None:
 def test_profiles_lie_below_the_samples_and_above_the_best_fit(result: Path, tmp_path: Path) -> None:
     import csv
 
-    from inference.cmd_profile import main as profile_main
+    from inference.cli.profile import main as profile_main
 
     assert profile_main([str(result), "--out", str(tmp_path), "--bins", "3", "--maxfev", "40"]) == 0
     with open(tmp_path / "profile_1d.csv", newline="") as fh:

@@ -16,8 +16,8 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal, norm
 
-from inference.problem import SamplingProblem
 from inference.samplers import importance, run_sampler
+from inference.samplers.problem import SamplingProblem
 
 
 class Box:

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
-from inference.config import load_run_config, parse_run_config
-from inference.model import RunModel
-from inference.results import config_diff
+from inference.config.runfile import load_run_config, parse_run_config
+from inference.output.results import config_diff
+from inference.samplers.model import RunModel
 from physics import all_benchmarks
 
 OVERRIDE = {"name": "BR(B+->K+nunu)", "data": {"central": 2.7e-5, "error": 0.5e-5}, "source": "arXiv:2311.14647"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.config import load_run_config
-from inference.model import RunModel
+from inference.config.runfile import load_run_config
+from inference.samplers.model import RunModel
 
 RUNS = Path(__file__).resolve().parents[2] / "runs"
 

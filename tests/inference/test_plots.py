@@ -7,9 +7,9 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from inference import plots
-from inference.plots_axes import axis_label, bounded_contours, label_axis, scale_power
-from inference.plots_data import Reference, RunView, measurement_references, sm_references, style_runs
+from inference.output import plots
+from inference.output.plots_axes import axis_label, bounded_contours, label_axis, scale_power
+from inference.output.plots_data import Reference, RunView, measurement_references, sm_references, style_runs
 from physics import PARAM_NAMES
 from physics.couplings import eta_c_cancellation_ratio
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.pool import make_pool
-from inference.problem import SamplingProblem
 from inference.samplers import run_sampler
+from inference.samplers.pool import make_pool
+from inference.samplers.problem import SamplingProblem
 
 HERE = Path(__file__).resolve().parent
 MPIEXEC = Path(sys.executable).parent / "mpiexec"

@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.posterior_compare import main as compare_main
-from inference.posterior_compare import parse_box, weighted_cdf
-from inference.problem import SamplingProblem
-from inference.results import collect_provenance, write_results
+from inference.analysis.posterior_compare import main as compare_main
+from inference.analysis.posterior_compare import parse_box, weighted_cdf
+from inference.output.results import collect_provenance, write_results
 from inference.samplers import SamplerOutput
 from inference.samplers.emcee_start import StartPointError, posterior_walkers
+from inference.samplers.problem import SamplingProblem
 
 CONFIG = {"name": "t", "sampler": {"name": "emcee", "settings": {}}}
 

@@ -10,8 +10,8 @@ from collections import namedtuple
 import numpy as np
 import pytest
 
-from inference.pool import PipePool, PoolError
 from inference.samplers.dynesty_backend import _WithoutHistory
+from inference.samplers.pool import PipePool, PoolError
 
 
 def square_with_pid(x: int) -> tuple[int, int]:
@@ -84,7 +84,7 @@ def test_walk_results_come_back_without_history() -> None:
 
 @pytest.mark.parametrize("value", ["0", "-2", "two"])
 def test_nprocs_must_be_a_positive_count(value: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from inference.cmd_run import main
+    from inference.cli.run import main
 
     with pytest.raises(SystemExit) as exc:
         main(["runs/quick.yaml", "--pool", "processes", "--nprocs", value])
@@ -120,8 +120,8 @@ def test_pool_advice_only_for_cheap_dynesty_likelihoods(monkeypatch: pytest.Monk
     (a timing threshold would fail on a loaded machine), the measurement by its order (a sleeping likelihood
     costs more than an arithmetic one, whatever the load)."""
     import inference.samplers as samplers
-    from inference.problem import SamplingProblem
     from inference.samplers import DYNESTY_OWN_SECONDS_PER_CALL, point_seconds_per_call, pool_advice
+    from inference.samplers.problem import SamplingProblem
 
     box = UnitBox()
     cheap = SamplingProblem(("a", "b"), box.transform, box.logpdf, QuickLogL())

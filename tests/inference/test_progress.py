@@ -14,10 +14,10 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
-from inference import progress as progress_module
-from inference.progress import Progress, ProgressStyleError, nested_sampling_total, progress_style
+from inference.samplers import progress as progress_module
 from inference.samplers import run_sampler
 from inference.samplers.emcee_backend import expected_steps
+from inference.samplers.progress import Progress, ProgressStyleError, nested_sampling_total, progress_style
 
 STAMP = r"\d{4}-\d\d-\d\dT?\s?\d\d:\d\d:\d\dZ"
 
@@ -39,7 +39,7 @@ def test_style_follows_the_stream_and_the_environment(monkeypatch):
 
 
 def test_lines_carry_time_count_rate_and_eta(caplog):
-    caplog.set_level(logging.INFO, logger="inference.progress")
+    caplog.set_level(logging.INFO, logger="inference.samplers.progress")
     p = Progress("job", total=100, unit="steps", every=0.0, style="lines")
     p.update(10)
     time.sleep(0.05)
@@ -55,7 +55,7 @@ def test_lines_carry_time_count_rate_and_eta(caplog):
 
 
 def test_lines_are_throttled(caplog):
-    caplog.set_level(logging.INFO, logger="inference.progress")
+    caplog.set_level(logging.INFO, logger="inference.samplers.progress")
     p = Progress("job", total=1000, every=3600.0, style="lines")
     for i in range(100):
         p.update(i)
@@ -76,7 +76,7 @@ def test_bar_on_a_terminal_shows_rate_and_eta():
 
 
 def test_off_writes_nothing(caplog):
-    caplog.set_level(logging.INFO, logger="inference.progress")
+    caplog.set_level(logging.INFO, logger="inference.samplers.progress")
     term = FakeTerminal()
     p = Progress("job", total=10, style="off", stream=term)
     p.update(5)
@@ -107,7 +107,7 @@ class CheapGauss:
 def cheap_problem():
     from test_samplers import Box
 
-    from inference.problem import SamplingProblem
+    from inference.samplers.problem import SamplingProblem
 
     box = Box([-5.0] * 3, [5.0] * 3)
     return SamplingProblem(("a", "b", "c"), box.transform, box.logpdf, CheapGauss([0.5, -1.0, 0.0], [1.0, 0.7, 0.5]))
@@ -156,7 +156,7 @@ def test_scan_and_emcee_report_towards_their_totals(tmp_path: Path, monkeypatch)
     """scan counts ESS towards n_eff; emcee counts steps towards factor x tau (capped), never past the end."""
     from test_samplers import Balls, Box
 
-    from inference.problem import SamplingProblem
+    from inference.samplers.problem import SamplingProblem
 
     monkeypatch.setattr("inference.samplers.scan_backend.Progress", Recording)
     monkeypatch.setattr("inference.samplers.emcee_backend.Progress", Recording)
@@ -178,7 +178,7 @@ def test_scan_and_emcee_report_towards_their_totals(tmp_path: Path, monkeypatch)
 def test_sampler_progress_lines_in_a_log_file(tmp_path: Path, monkeypatch, caplog):
     """What `make run` shows (output piped): dynesty's progress as timestamped lines with the ETA."""
     monkeypatch.setenv(progress_module.ENV, "lines")
-    caplog.set_level(logging.INFO, logger="inference.progress")
+    caplog.set_level(logging.INFO, logger="inference.samplers.progress")
     run_sampler("dynesty", cheap_problem(), {"nlive": 50, "dlogz": 1.0, "n_resample": 0, "progress_every": 1e-6},
                 tmp_path, seed=1)
     lines = [r.getMessage() for r in caplog.records if " dynesty: " in r.getMessage()]

@@ -1,6 +1,6 @@
-"""`darkportal plot` and `darkportal report` on fake results folders written by inference.results.
+"""`darkportal plot` and `darkportal report` on fake results folders written by inference.output.results.
 
-The folders are written with `inference.results.write_results` from small arrays (no sampling), so these
+The folders are written with `inference.output.results.write_results` from small arrays (no sampling), so these
 tests check the real file format.  Plotting runs once per module: rendering dominates the time.  The report
 pages are checked for the defects a reader would see (tests/report_checks.py) and, where Chromium is
 installed, rendered in headless Chromium and the screenshot checked not to be blank.
@@ -17,13 +17,15 @@ import numpy as np
 import pytest
 from report_checks import chromium, html_defects, screenshot
 
-from inference import cmd_plot, cmd_report, plots
-from inference.plots_data import load_run_view
-from inference.report import ReportData, figures_in, format_cell, html_table, render_report
-from inference.report_data import run_section
-from inference.results import collect_provenance, read_results, write_results
+from inference.cli import plot as cmd_plot
+from inference.cli import report as cmd_report
+from inference.output import plots
+from inference.output.plots_data import load_run_view
+from inference.output.report import ReportData, figures_in, format_cell, html_table, render_report
+from inference.output.report_data import run_section
+from inference.output.results import collect_provenance, read_results, write_results
+from inference.output.tables import TABLE3_OBSERVABLES
 from inference.samplers import SamplerOutput
-from inference.tables import TABLE3_OBSERVABLES
 from physics import PARAM_NAMES, ModelParams, predict
 from priors import PAPER_RANGES
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference import results as res_mod
-from inference.results import (
+from inference.output import results as res_mod
+from inference.output.results import (
     COMPLETE,
     FORMAT_VERSION,
     ConfigChangedError,

@@ -1,4 +1,4 @@
-"""Importance reweighting (inference.reweight) against analytic evidences and against reruns.
+"""Importance reweighting (inference.analysis.reweight) against analytic evidences and against reruns.
 
 Analytic target: d = 2, uniform prior on [-5, 5]^2, log L = log N(x; 0, 1) + log N(y; 0.5, 0.8^2) plus a weak
 third term -((x - 1) / 3)^2 / 2. Variants: (a) the prior of x narrowed to [-1, 5]: Z' = mass of N(0, 1) in
@@ -16,9 +16,9 @@ import pytest
 from scipy.stats import norm
 from test_samplers import Box  # the uniform-box prior of the sampler tests
 
-from inference.problem import SamplingProblem
-from inference.reweight import LowESSError, NotReweightableError, importance_reweight, kish_ess
+from inference.analysis.reweight import LowESSError, NotReweightableError, importance_reweight, kish_ess
 from inference.samplers import SamplerOutput, run_sampler
+from inference.samplers.problem import SamplingProblem
 
 
 class Like:

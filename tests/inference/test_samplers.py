@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from inference.pool import make_pool, map_chunked
-from inference.problem import NonFiniteLikelihoodError, SamplingProblem
 from inference.samplers import SamplerSettingsError, estimate_cost, run_sampler
+from inference.samplers.pool import make_pool, map_chunked
+from inference.samplers.problem import NonFiniteLikelihoodError, SamplingProblem
 
 
 class Box:

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.problem import SamplingProblem
 from inference.samplers import run_sampler, scan_backend
+from inference.samplers.problem import SamplingProblem
 
 D = 6
 UNIT_BALL_6 = np.pi**3 / 6

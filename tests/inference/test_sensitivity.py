@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 from quickruns import quick_run
 
-from inference.cmd_sensitivity import main
-from inference.comparability import IncomparableRunsError
-from inference.report import collect_report_data
-from inference.results import read_results
-from inference.sensitivity import default_variants, sensitivity
+from inference.analysis.comparability import IncomparableRunsError
+from inference.analysis.sensitivity import default_variants, sensitivity
+from inference.cli.sensitivity import main
+from inference.output.report import collect_report_data
+from inference.output.results import read_results
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def test_rows_methods_and_errors(runs: tuple[Path, Path]) -> None:
 
 
 def test_cli_files_report_and_refusal(runs: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    import inference.sensitivity as sens
+    import inference.analysis.sensitivity as sens
 
     keep = ("baseline", "kappa upper edge halved", "drop BR(B+->K*+nunu)")
     original = sens.default_variants

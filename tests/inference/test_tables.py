@@ -8,7 +8,7 @@ import io
 import numpy as np
 import pytest
 
-from inference import tables
+from inference.output import tables
 from physics import BENCHMARK_NAMES
 
 # docs/physics/flavour.md §7 (benchmark-point table), SM + NP totals where the row says so; compared at 1 %

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.config import load_run_config
-from inference.model import RunModel
+from inference.config.runfile import load_run_config
+from inference.samplers.model import RunModel
 from likelihoods import JointLikelihood
 from physics import kaon, kernel, miniboone
 from physics.fused import fused_predictor, in_domain_point
@@ -290,7 +290,7 @@ def test_point_wrappers_pickled_before_the_point_paths_still_work() -> None:
     resuming it must take the vectorised path, with the same values."""
     import pickle
 
-    from inference.problem import PointLogLikelihood, PointPriorTransform
+    from inference.samplers.problem import PointLogLikelihood, PointPriorTransform
 
     model = RunModel(load_run_config("runs/kappa_nonzero.yaml"))
     u = np.random.default_rng(12).random((20, model._columns.ndim))

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from inference.results import write_results
+from inference.output.results import write_results
 from inference.samplers import SamplerOutput
 
 RUN_FILE = """\
@@ -46,7 +46,7 @@ def write_run(tmp_path: Path, text: str = RUN_FILE, name: str = "tiny.yaml") -> 
 
 
 def resolved(run_file: Path) -> dict[str, Any]:
-    from inference.config import load_run_config
+    from inference.config.runfile import load_run_config
 
     return load_run_config(run_file).to_dict()
 
@@ -55,7 +55,7 @@ def fake_result(outdir: Path, config: dict[str, Any], logz: float = -5.0, stop_r
                 n: int = 400, seed: int = 0) -> Path:
     """A finished results folder written by write_results from random draws inside the run's prior box
     (no sampling)."""
-    from inference.config import parse_run_config
+    from inference.config.runfile import parse_run_config
 
     priors = parse_run_config(config, outdir / "run.yaml").priors
     x = priors.sample(np.random.default_rng(seed), n)

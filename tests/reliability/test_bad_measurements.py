@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.config import RunConfigError, load_run_config
+from inference.config.runfile import RunConfigError, load_run_config
 
 BAD = Path(__file__).resolve().parent / "bad_measurements"
 

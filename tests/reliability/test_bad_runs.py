@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from inference.cmd_validate import main as validate_main
-from inference.config import RunConfigError, load_run_config, validate_run_config
+from inference.cli.validate import main as validate_main
+from inference.config.runfile import RunConfigError, load_run_config, validate_run_config
 
 BAD = Path(__file__).resolve().parent / "bad_runs"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from helpers import assert_clean, cli, fake_result, resolved, write_run
 
-from inference import checkpoint_auth
-from inference.checkpoint_auth import CheckpointAuthError, dump_signed, load_signed
-from inference.results import LOCK, dump_config
+from inference.output.results import LOCK, dump_config
+from inference.samplers import checkpoint_auth
+from inference.samplers.checkpoint_auth import CheckpointAuthError, dump_signed, load_signed
 
 
 class Evil:
@@ -102,8 +102,8 @@ def test_read_commands_unpickle_nothing(tmp_path: Path, monkeypatch: pytest.Monk
     code, out, err = cli("compare", str(a), str(b))
     assert code == 0, err
     assert "ln B (A vs B)" in out
-    from inference.plots_data import load_run_view
-    from inference.report import collect_report_data
+    from inference.output.plots_data import load_run_view
+    from inference.output.report import collect_report_data
 
     report = collect_report_data([a, b], a.parent / "report")  # what `report` reads
     assert [r.folder for r in report.runs] == [a, b] and all(r.evidence for r in report.runs)

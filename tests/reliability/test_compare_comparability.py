@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from helpers import assert_clean, cli, fake_result, resolved, write_run
 
-from inference.comparability import (
+from inference.analysis.comparability import (
     DifferenceKind,
     IncomparableRunsError,
     blocking,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from helpers import EMCEE_FILE, SCAN_FILE, assert_clean, cli, fake_result, resolved, write_run
 
-from inference.checkpoint_auth import dump_signed
-from inference.results import LOCK, dump_config
+from inference.output.results import LOCK, dump_config
+from inference.samplers.checkpoint_auth import dump_signed
 
 
 def unfinished(tmp_path: Path, checkpoint: str, payload: bytes, text: str | None = None) -> tuple[Path, Path]:

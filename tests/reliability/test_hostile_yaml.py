@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from inference.config import RunConfigError, load_run_config
-from inference.config_yaml import MAX_BYTES, MAX_DEPTH, read_yaml
+from inference.config.runfile import RunConfigError, load_run_config
+from inference.config.strict_yaml import MAX_BYTES, MAX_DEPTH, read_yaml
 
 HEAD = 'seed: 1\nlikelihood: {data: "2023", mode: gaussian}\nsampler: {name: dynesty, settings: {nlive: 50}}\n'
 

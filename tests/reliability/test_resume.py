@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from inference.problem import SamplingProblem
-from inference.results import ConfigChangedError, ResultsExistError, prepare_outdir, read_results, write_results
+from inference.output.results import ConfigChangedError, ResultsExistError, prepare_outdir, read_results, write_results
 from inference.samplers import run_sampler
+from inference.samplers.problem import SamplingProblem
 
 HERE = Path(__file__).resolve().parent
 SEED = 11

@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from inference.config import load_run_config
-from inference.results import COMPLETE, LOCK, write_results
-from inference.rundir import WRITER_LOCK, FolderBusyError, LockHolder, writer_lock
+from inference.config.runfile import load_run_config
+from inference.output.results import COMPLETE, LOCK, write_results
+from inference.output.rundir import WRITER_LOCK, FolderBusyError, LockHolder, writer_lock
 from inference.samplers import SamplerOutput
 
 RUN = """\
@@ -179,8 +179,7 @@ def test_sigterm_during_emcee_keeps_every_finished_step(tmp_path: Path) -> None:
 
     from test_resume import problem
 
-    from inference import interrupt
-    from inference.samplers import run_sampler
+    from inference.samplers import interrupt, run_sampler
     from inference.samplers.emcee_backend import _open_backend
 
     settings = {"nwalkers": 16, "max_steps": 100000, "tau_factor": 1000, "check_every": 50, "flush_every": 60.0,

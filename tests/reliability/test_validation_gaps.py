@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from helpers import RUN_FILE, assert_clean, cli, fake_result, resolved, write_run
 
-from inference.results import COMPLETE, LOCK, read_results
-from inference.rundir import prepare_outdir
+from inference.output.results import COMPLETE, LOCK, read_results
+from inference.output.rundir import prepare_outdir
 
 HUGE_KAPPA = RUN_FILE.replace("kappa: {fixed: 0}", "kappa: {fixed: 1.0e300}")
 HUGE_ETA = RUN_FILE.replace("kappa: {fixed: 0}", "kappa: {fixed: 0}\n  eta_c: {prior: uniform, min: -1.0e250, max: 1}")

@@ -1,0 +1,44 @@
+"""The report's sections for `darkportal fit` (bestfit.json) and `darkportal sensitivity` (sensitivity/), when a
+results folder has them. Kept apart from inference.output.report so that the page's layout stays in one module."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+def bestfit_table(run_dir: Path) -> tuple[list[dict[str, Any]], str] | None:
+    """Rows (term, value, pull, chi2, SM pull, SM chi2) and a one-line summary from RUN/bestfit.json, or None."""
+    path = Path(run_dir) / "bestfit.json"
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        sm = {t["name"]: t for t in doc["sm_only"]["terms"]}
+        rows = [{"term": t["name"], "value": t["value"], "pull": t["pull"], "chi2": t["chi2"],
+                 "SM pull": sm[t["name"]]["pull"], "SM chi2": sm[t["name"]]["chi2"]}
+                for t in doc["best_fit"]["terms"] if t["enabled"]]
+        params = ", ".join(f"{k} = {v:.4g}" for k, v in doc["best_fit"]["parameters"].items())
+        text = (f"Best fit (darkportal fit): chi2 = {doc['best_fit']['chi2']:.3f}, SM only (all couplings zero) "
+                f"chi2 = {doc['sm_only']['chi2']}, Delta chi2 = {doc['delta_chi2']}; at {params}.")
+    except (KeyError, TypeError, ValueError) as exc:  # a damaged or older file: the report goes on without it
+        log.warning("%s not shown: %s", path, exc)
+        return None
+    return rows, text
+
+
+def sensitivity_parts(run_dir: Path) -> tuple[list[dict[str, Any]], Path | None] | None:
+    """Rows of RUN/sensitivity/sensitivity.csv and the tornado PNG, or None."""
+    from inference.output.report import read_csv_rows
+
+    folder = Path(run_dir) / "sensitivity"
+    csv_path = folder / "sensitivity.csv"
+    if not csv_path.exists():
+        return None
+    keep = ("variant", "ln_B", "ln_B_err", "delta_ln_B", "method_A", "ess_A", "method_B", "ess_B")
+    rows = [{k: r.get(k) for k in keep} for r in read_csv_rows(csv_path)]
+    png = folder / "sensitivity.png"
+    return rows, png if png.exists() else None
