@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         module = importlib.import_module(COMMANDS[name][0])  # inside: Ctrl-C while importing is no traceback
         return int(module.main(rest) or 0)
+    except BrokenPipeError:  # the reader went away (`darkportal predict ... | head`): stop quietly, as Unix tools do
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, the status a shell reports for a tool stopped by a closed pipe
     except KeyboardInterrupt:
         print(f"darkportal {name}: interrupted; a run can be continued with --resume", file=sys.stderr)
         return 130
@@ -87,6 +90,17 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"darkportal {name}: error: {_one_line(exc)} (run with --debug for the traceback)", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not hit the closed pipe again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a file descriptor (captured by a test, or already closed)
+        pass
 
 
 def _one_line(exc: BaseException) -> str:

@@ -70,3 +70,17 @@ def test_every_help_is_complete(capsys, name):
         assert not re.search(r"\b(a|an|and|the|of|or|to|with)$|,$", entry), f"{name}: {entry!r}"
     # the one-line summary in the command list reads as a phrase
     assert not COMMANDS[name][1].rstrip().endswith((",", " a", " and", " the"))
+
+
+def test_a_closed_pipe_stops_quietly():
+    """``darkportal predict ... | head -1``: the reader leaves before the output is written; no error line, no
+    traceback, status 141 (128 + SIGPIPE, what a shell reports for a Unix tool stopped by a closed pipe). The read
+    end is closed at once: the command needs a second to import before it prints, so every write meets a closed
+    pipe (reading a line first would let the whole output fit in the pipe's buffer and never fail)."""
+    proc = subprocess.Popen([sys.executable, "-m", "inference.cli", "predict", "--point", "BP1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
