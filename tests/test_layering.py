@@ -1,4 +1,4 @@
-"""The dependency direction of design.md: physics <- likelihoods <- inference; priors stands alone;
+"""The dependency direction stated in README.md (Layout): physics <- likelihoods <- inference; priors stands alone;
 only inference knows samplers, ArviZ or plotting. Checked on the import statements of every module."""
 
 import ast

@@ -1,4 +1,4 @@
-"""Contract tests run over every prior class (design.md, point 7), plus the class-specific numbers."""
+"""Contract tests run over every prior class, plus the class-specific numbers."""
 
 from __future__ import annotations
 

@@ -98,7 +98,7 @@ def test_parameter_order_matches_physics() -> None:
 
 
 def test_priors_imports_neither_physics_nor_likelihoods() -> None:
-    """Layering rule of design.md: priors imports neither physics nor likelihoods."""
+    """Layering rule (README.md, Layout): priors imports neither physics nor likelihoods."""
     package = Path(__file__).resolve().parents[2] / "priors"
     for file in package.glob("*.py"):
         for node in ast.walk(ast.parse(file.read_text())):
