@@ -88,9 +88,8 @@ class MeasurementEntry:
         """
         k = self.kind if kind is None else kind
         if k not in TERM_KINDS:
-            raise LikelihoodConfigError(f"term {self.name!r}: unknown kind {k!r}"
-                                        f"{did_you_mean(k, TERM_KINDS)}; choose one of "
-                                        f"{', '.join(TERM_KINDS)}")
+            raise LikelihoodConfigError(f"unknown kind {k!r}{did_you_mean(k, TERM_KINDS)}; choose one of "
+                                        f"{', '.join(TERM_KINDS)}", term=self.name, key="kind")
         d: dict[str, float] = {**self.data, **{key: v for key, v in (numbers or {}).items()
                                              if key != "softening"}}
         up, down = _errors(d)
@@ -118,7 +117,7 @@ class MeasurementEntry:
                             softening=None if softening is None else float(softening), label=self.label,
                             **fields_)
         except ValueError as exc:
-            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})") from None
+            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})", term=self.name) from None
 
 
 def _errors(d: Mapping[str, float]) -> tuple[float | None, float | None]:
@@ -127,58 +126,62 @@ def _errors(d: Mapping[str, float]) -> tuple[float | None, float | None]:
     return d.get("error_up"), d.get("error_down")
 
 
-def _as_float(value: Any, where: str) -> float:
+def _as_float(value: Any, where: str, entry: str | None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MeasurementDataError(f"{where}: expected a number, got {value!r}")
+        raise MeasurementDataError(where, f"expected a number, got {value!r}", entry=entry)
     return float(value)
 
 
-def _parse_sm(raw: Any, where: str) -> SMValue | None:
+def _parse_sm(raw: Any, where: str, entry: str | None) -> SMValue | None:
     if raw is None:
         return None
     if not isinstance(raw, dict):
-        raise MeasurementDataError(f"{where}.sm: expected a mapping or null")
+        raise MeasurementDataError(f"{where}.sm", "expected a mapping or null", entry=entry)
     bad = set(raw) - _SM_KEYS
     if bad:
-        raise MeasurementDataError(f"{where}.sm: unknown key(s) {sorted(bad)}")
+        raise MeasurementDataError(f"{where}.sm", f"unknown key(s) {sorted(bad)}", entry=entry)
     if "source" not in raw or not SOURCE_PATTERN.search(str(raw["source"])):
-        raise MeasurementDataError(f"{where}.sm: needs a source (arXiv id, PDG year or DOI)")
+        raise MeasurementDataError(f"{where}.sm", "needs a source (arXiv id, PDG year or DOI)", entry=entry)
     up = raw.get("error_up", raw.get("error"))
     down = raw.get("error_down", raw.get("error"))
     if up is None or down is None:
-        raise MeasurementDataError(f"{where}.sm: needs error or error_up/error_down")
-    return SMValue(_as_float(raw.get("value"), f"{where}.sm.value"), _as_float(up, f"{where}.sm.error_up"),
-                   _as_float(down, f"{where}.sm.error_down"), str(raw["source"]))
+        raise MeasurementDataError(f"{where}.sm", "needs error or error_up/error_down", entry=entry)
+    return SMValue(_as_float(raw.get("value"), f"{where}.sm.value", entry),
+                   _as_float(up, f"{where}.sm.error_up", entry),
+                   _as_float(down, f"{where}.sm.error_down", entry), str(raw["source"]))
 
 
 def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
+    name = str(raw["name"]) if "name" in raw else None
     bad = set(raw) - _ENTRY_KEYS
     if bad:
-        raise MeasurementDataError(f"{where}: unknown key(s) {sorted(bad)}; known: {sorted(_ENTRY_KEYS)}")
+        raise MeasurementDataError(where, f"unknown key(s) {sorted(bad)}; known: {sorted(_ENTRY_KEYS)}", entry=name)
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
-        raise MeasurementDataError(f"{where}: missing {missing}")
+        raise MeasurementDataError(where, f"missing {missing}", entry=name)
     if not SOURCE_PATTERN.search(str(raw["source"])):
-        raise MeasurementDataError(f"{where}: source {raw['source']!r} is not an arXiv id, PDG year or DOI")
+        raise MeasurementDataError(where, f"source {raw['source']!r} is not an arXiv id, PDG year or DOI",
+                                   entry=name)
     data = raw["data"]
     if not isinstance(data, dict) or set(data) - _DATA_KEYS:
-        raise MeasurementDataError(f"{where}.data: expected a mapping with keys from {sorted(_DATA_KEYS)}")
+        raise MeasurementDataError(f"{where}.data", f"expected a mapping with keys from {sorted(_DATA_KEYS)}",
+                                   entry=name)
     window_obs: str | None = None
     windows: tuple[tuple[float, float], ...] = ()
     if raw.get("window") is not None:
         w = raw["window"]
         if not isinstance(w, dict) or set(w) != {"observable", "ranges"}:
-            raise MeasurementDataError(f"{where}.window: expected {{observable, ranges}}")
+            raise MeasurementDataError(f"{where}.window", "expected {observable, ranges}", entry=name)
         window_obs = str(w["observable"])
-        windows = tuple((_as_float(lo, f"{where}.window"), _as_float(hi, f"{where}.window"))
+        windows = tuple((_as_float(lo, f"{where}.window", name), _as_float(hi, f"{where}.window", name))
                         for lo, hi in w["ranges"])
     if not isinstance(raw["enabled"], bool):
-        raise MeasurementDataError(f"{where}.enabled: expected true or false")
+        raise MeasurementDataError(f"{where}.enabled", "expected true or false", entry=name)
     entry = MeasurementEntry(
         name=str(raw["name"]), observable=str(raw["observable"]), unit=str(raw["unit"]),
         applies_to=str(raw["applies_to"]), kind=str(raw["kind"]),
-        data={k: _as_float(v, f"{where}.data.{k}") for k, v in data.items()},
-        sm=_parse_sm(raw.get("sm"), where), source=str(raw["source"]),
+        data={k: _as_float(v, f"{where}.data.{k}", name) for k, v in data.items()},
+        sm=_parse_sm(raw.get("sm"), where, name), source=str(raw["source"]),
         reference=str(raw.get("reference", "")),
         table_row=str(raw["table_row"]), paper_condition=str(raw["paper_condition"]), note=str(raw["note"]),
         enabled=raw["enabled"], window_observable=window_obs, windows=windows,
@@ -186,7 +189,7 @@ def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
     try:
         entry.spec()  # the default kind must be buildable from the data
     except LikelihoodConfigError as exc:
-        raise MeasurementDataError(f"{where}: {exc}") from None
+        raise MeasurementDataError(where, str(exc), entry=name) from None
     return entry
 
 
@@ -207,14 +210,14 @@ def merge_entries(base: Sequence[Mapping[str, Any]], changes: Sequence[Mapping[s
 
 def _resolve(name: str, sets: Mapping[str, Any], seen: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     if name in seen:
-        raise MeasurementDataError(f"measurement sets: circular base {' -> '.join((*seen, name))}")
+        raise MeasurementDataError("measurement sets", f"circular base {' -> '.join((*seen, name))}")
     raw = sets[name]
     entries_raw = raw.get("entries") or []
     if "base" not in raw:
         return [dict(e) for e in entries_raw]
     base = raw["base"]
     if base not in sets:
-        raise MeasurementDataError(f"set {name!r}: unknown base {base!r}")
+        raise MeasurementDataError(f"set {name!r}", f"unknown base {base!r}")
     return merge_entries(_resolve(base, sets, (*seen, name)), entries_raw)
 
 
@@ -224,11 +227,10 @@ def _raw_sets() -> dict[str, tuple[dict[str, Any], ...]]:
     text = resources.files("likelihoods.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict) or raw.get("schema") != 1 or not isinstance(raw.get("sets"), dict):
-        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: expected 'schema: 1' and a 'sets' mapping")
+        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}", "expected 'schema: 1' and a 'sets' mapping")
     sets = raw["sets"]
     if tuple(sets) != MEASUREMENT_SETS:
-        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: sets {list(sets)} != "
-                                   f"{list(MEASUREMENT_SETS)}")
+        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}", f"sets {list(sets)} != {list(MEASUREMENT_SETS)}")
     return {name: tuple(_resolve(name, sets)) for name in sets}
 
 
@@ -237,7 +239,7 @@ def _parse_set(raw_entries: Sequence[Mapping[str, Any]], where: str) -> tuple[Me
     names = [e.name for e in entries]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise MeasurementDataError(f"{where} has duplicate names {dupes}")
+        raise MeasurementDataError(where, f"duplicate names {dupes}", entry=dupes[0])
     return entries
 
 

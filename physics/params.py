@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from physics.errors import DarkportalError
+
 PARAM_NAMES: tuple[str, ...] = ("kappa", "eta_d", "eta_c", "eta_t", "g_D", "U_mu4", "m_S", "m_nu4")
 
 # factor that takes a paper-unit value to the internal GeV unit
@@ -42,7 +44,7 @@ UNIT_SYSTEMS: dict[str, str] = {
 }
 
 
-class ParamUnitsError(TypeError):
+class ParamUnitsError(DarkportalError, TypeError):
     """A ModelParams was built without saying which units its numbers are in (or with unknown units)."""
 
 

@@ -26,13 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from inference.errors import DarkportalError
+
 FloatArray = np.ndarray
 
 #: reweightings with a Kish effective sample size below this are refused (override with --min-ess)
 DEFAULT_MIN_ESS = 300.0
 
 
-class NotReweightableError(ValueError):
+class NotReweightableError(DarkportalError, ValueError):
     """The change cannot be reached by reweighting this run (the reason is the message)."""
 
 

@@ -26,6 +26,7 @@ import physics
 import physics.miniboone
 from inference.config.params import outside_physical_range
 from inference.config.sections import DEFAULT_MODE  # --mode's default: a run file's default
+from inference.errors import DarkportalError
 from likelihoods import MEASUREMENT_SETS, MODES, JointLikelihood, LikelihoodConfigError
 from physics.params import PAPER_UNITS, PARAM_NAMES, ModelParams
 
@@ -33,7 +34,7 @@ from physics.params import PAPER_UNITS, PARAM_NAMES, ModelParams
 TABLE_WIDTH = 100
 
 
-class PredictUsageError(ValueError):
+class PredictUsageError(DarkportalError, ValueError):
     """Bad command-line input (unknown benchmark, malformed or incomplete --params)."""
 
 

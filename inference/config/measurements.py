@@ -30,7 +30,7 @@ from typing import Any
 
 from inference.config.checks import KeyPath, Source
 from inference.config.strict_yaml import read_yaml
-from inference.errors import did_you_mean, suggestion
+from inference.errors import closest, suggestion
 
 FILE_KEYS = ("schema", "description", "entries")
 RESOLVED_KEYS = ("file", "sha256", "entries")
@@ -118,7 +118,7 @@ def _check_entries(entries: Any, src: Source, path: KeyPath, data_set: str, file
         if name not in shipped:
             missing = [k for k in likelihoods.REQUIRED_ENTRY_KEYS if k not in entry]
             if missing:
-                close = did_you_mean(name, shipped)
+                close = closest(name, shipped)
                 src.fail(epath, f"{name!r} is not a term of measurement set {data_set!r}, so it is a new term, "
                          f"which needs {', '.join(missing)}", "Add them (a new term needs every key of a shipped "
                          "entry), or give the exact name of a shipped term to change it"
@@ -131,7 +131,8 @@ def _check_entries(entries: Any, src: Source, path: KeyPath, data_set: str, file
     try:
         likelihoods.load_measurements(data_set, out)
     except (likelihoods.MeasurementDataError, likelihoods.LikelihoodConfigError) as exc:
-        bad = next((i for i, e in enumerate(out) if repr(e["name"]) in str(exc)), None)
+        named = exc.entry if isinstance(exc, likelihoods.MeasurementDataError) else exc.term
+        bad = next((i for i, e in enumerate(out) if e["name"] == named), None)
         src.fail(path if bad is None else (*path, bad), f"the entry cannot be used: {exc}",
                  "Check its kind, data and unit against likelihoods/data/measurements.yaml")
     return MeasurementsFile(file=file, sha256=digest, entries=tuple(out),

@@ -121,9 +121,9 @@ def test_overrides_switch_off_and_change_kind():
     ({"data_set": "2O25"}, "did you mean '2025'"),
     ({"mode": "gausian"}, "did you mean 'gaussian'"),
     ({"softening": -0.1}, "softening"),
-    ({"overrides": {"R_MiniBoone window": {"enabled": False}}}, "did you mean 'R_MiniBooNE window'"),
-    ({"overrides": {"R_MiniBooNE window": {"enable": False}}}, "did you mean 'enabled'"),
-    ({"overrides": {"R_MiniBooNE window": {"kind": "intervall"}}}, "did you mean 'interval'"),
+    ({"overrides": {"R_MiniBoone window": {"enabled": False}}}, "(?i)did you mean 'R_MiniBooNE window'"),
+    ({"overrides": {"R_MiniBooNE window": {"enable": False}}}, "(?i)did you mean 'enabled'"),
+    ({"overrides": {"R_MiniBooNE window": {"kind": "intervall"}}}, "(?i)did you mean 'interval'"),
     ({"overrides": {"R_MiniBooNE window": {"enabled": "no"}}}, "true or false"),
     ({"overrides": {"ctau_S < 0.1 mm": {"kind": "gaussian"}}}, "needs central and error"),
 ])
