@@ -19,7 +19,7 @@ class DarkportalError(Exception):
     """Base class of darkportal's named errors; the CLI prints them as one line, without a traceback."""
 
 
-def closest(word: object, choices: Iterable[str], cutoff: float = CLOSE_MATCH_CUTOFF) -> str | None:
+def closest(word: object, choices: Iterable[str]) -> str | None:
     """The choice closest to ``word`` (difflib, ignoring case), or None when nothing is close enough.
 
     An exact match up to case wins outright; ``word`` that is not a string has no close choice.
@@ -30,7 +30,7 @@ def closest(word: object, choices: Iterable[str], cutoff: float = CLOSE_MATCH_CU
     lowered = {c.lower(): c for c in options}
     if word.lower() in lowered:
         return lowered[word.lower()]
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=cutoff)
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=CLOSE_MATCH_CUTOFF)
     return lowered[match[0]] if match else None
 
 
