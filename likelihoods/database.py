@@ -20,6 +20,7 @@ import yaml
 
 from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, did_you_mean
 from likelihoods.terms import TERM_KINDS, TermSpec
+from physics.constants import SMPrediction, load_sm_predictions
 
 DATA_FILE = "measurements.yaml"
 MEASUREMENT_SETS: tuple[str, ...] = ("2023", "2025")
@@ -31,24 +32,13 @@ _ENTRY_KEYS = {"name", "observable", "unit", "applies_to", "kind", "data", "sm",
 _REQUIRED_KEYS = ("name", "observable", "unit", "applies_to", "kind", "data", "source", "table_row",
                   "paper_condition", "note", "enabled")
 _DATA_KEYS = {"central", "error", "error_up", "error_down", "limit", "cl", "low", "high"}
-_SM_KEYS = {"value", "error", "error_up", "error_down", "source"}
-#: the keys of an entry, the ones every new entry needs, and the keys of its `data` and `sm` mappings
+#: the keys of an entry, the ones every new entry needs, and the keys of its `data` mapping
 ENTRY_KEYS: tuple[str, ...] = tuple(sorted(_ENTRY_KEYS))
 REQUIRED_ENTRY_KEYS: tuple[str, ...] = _REQUIRED_KEYS
 DATA_KEYS: tuple[str, ...] = tuple(sorted(_DATA_KEYS))
-SM_KEYS: tuple[str, ...] = tuple(sorted(_SM_KEYS))
+SM_FILE = "physics/data/sm_predictions.yaml"
 # numeric fields a run file may override per term (besides "enabled" and "kind")
 NUMERIC_OVERRIDES = ("central", "error", "error_up", "error_down", "limit", "cl", "low", "high", "softening")
-
-
-@dataclass(frozen=True)
-class SMValue:
-    """SM prediction quoted with a measurement (Table I), errors possibly asymmetric."""
-
-    value: float
-    error_up: float
-    error_down: float
-    source: str
 
 
 @dataclass(frozen=True)
@@ -61,7 +51,7 @@ class MeasurementEntry:
     applies_to: str
     kind: str
     data: Mapping[str, float]
-    sm: SMValue | None
+    sm: SMPrediction | None  # the observable's SM prediction (physics), when the term quotes it
     source: str
     reference: str
     table_row: str
@@ -132,23 +122,20 @@ def _as_float(value: Any, where: str, entry: str | None) -> float:
     return float(value)
 
 
-def _parse_sm(raw: Any, where: str, entry: str | None) -> SMValue | None:
-    if raw is None:
+def _parse_sm(raw: Any, observable: str, where: str, entry: str | None) -> SMPrediction | None:
+    """``sm: true`` -> the SM prediction of ``observable`` (physics/data/sm_predictions.yaml, the one record of
+    it); ``sm: null`` or ``false`` -> None."""
+    if raw is None or raw is False:
         return None
-    if not isinstance(raw, dict):
-        raise MeasurementDataError(f"{where}.sm", "expected a mapping or null", entry=entry)
-    bad = set(raw) - _SM_KEYS
-    if bad:
-        raise MeasurementDataError(f"{where}.sm", f"unknown key(s) {sorted(bad)}", entry=entry)
-    if "source" not in raw or not SOURCE_PATTERN.search(str(raw["source"])):
-        raise MeasurementDataError(f"{where}.sm", "needs a source (arXiv id, PDG year or DOI)", entry=entry)
-    up = raw.get("error_up", raw.get("error"))
-    down = raw.get("error_down", raw.get("error"))
-    if up is None or down is None:
-        raise MeasurementDataError(f"{where}.sm", "needs error or error_up/error_down", entry=entry)
-    return SMValue(_as_float(raw.get("value"), f"{where}.sm.value", entry),
-                   _as_float(up, f"{where}.sm.error_up", entry),
-                   _as_float(down, f"{where}.sm.error_down", entry), str(raw["source"]))
+    if raw is not True:
+        raise MeasurementDataError(f"{where}.sm", f"expected true or null, got {raw!r}: the SM values live, with "
+                                   f"their sources, in {SM_FILE}; write sm: true to quote the observable's",
+                                   entry=entry)
+    sm = load_sm_predictions().get(observable)
+    if sm is None:
+        raise MeasurementDataError(f"{where}.sm", f"{observable!r} has no SM prediction in {SM_FILE}; write "
+                                   "sm: null, or add the prediction there with its source", entry=entry)
+    return sm
 
 
 def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
@@ -181,7 +168,7 @@ def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
         name=str(raw["name"]), observable=str(raw["observable"]), unit=str(raw["unit"]),
         applies_to=str(raw["applies_to"]), kind=str(raw["kind"]),
         data={k: _as_float(v, f"{where}.data.{k}", name) for k, v in data.items()},
-        sm=_parse_sm(raw.get("sm"), where, name), source=str(raw["source"]),
+        sm=_parse_sm(raw.get("sm"), str(raw["observable"]), where, name), source=str(raw["source"]),
         reference=str(raw.get("reference", "")),
         table_row=str(raw["table_row"]), paper_condition=str(raw["paper_condition"]), note=str(raw["note"]),
         enabled=raw["enabled"], window_observable=window_obs, windows=windows,

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.config.checks import KeyPath, Source
+from inference.config.checks import KeyPath, Source, type_name
 from inference.config.strict_yaml import read_yaml
 from inference.errors import closest, suggestion
 
@@ -159,11 +159,12 @@ def _check_fields(entry: Mapping[str, Any], src: Source, epath: KeyPath) -> None
     if "source" in entry and not likelihoods.database.SOURCE_PATTERN.search(entry["source"]):
         src.fail((*epath, "source"), f"{entry['source']!r} is not an arXiv id, PDG edition or DOI",
                  "Write it as arXiv:2311.14647, PDG 2024 or doi:10.xxxx/...")
-    for key, allowed in (("data", likelihoods.DATA_KEYS), ("sm", likelihoods.SM_KEYS)):
-        if entry.get(key) is None:
-            continue
-        block = src.mapping(entry[key], (*epath, key), key, "{central: 2.3e-5, error: 0.7e-5}")
-        src.known_keys(block, (*epath, key), allowed, f"{key} key")
+    if entry.get("sm") is not None and not isinstance(entry["sm"], bool):
+        src.fail((*epath, "sm"), f"expected true or null, got {type_name(entry['sm'])}",
+                 f"The SM values live, with their sources, in {likelihoods.database.SM_FILE}: write sm: true to "
+                 "quote the observable's, or sm: null for none")
+    if entry.get("data") is not None:
+        block = src.mapping(entry["data"], (*epath, "data"), "data", "{central: 2.3e-5, error: 0.7e-5}")
+        src.known_keys(block, (*epath, "data"), likelihoods.DATA_KEYS, "data key")
         for k, v in block.items():
-            if k != "source":
-                src.number(v, (*epath, key, k), low=0.0 if k.startswith("error") else None)
+            src.number(v, (*epath, "data", k), low=0.0 if k.startswith("error") else None)
