@@ -1,8 +1,9 @@
 """The ``likelihood:``, ``theory:`` and ``sampler:`` sections of a run file.
 
-Names are checked against the packages that own them: measurement sets, modes, term kinds and term
-names against ``likelihoods``; scenarios and theory options against ``physics.options``; sampler
-settings against the ``DEFAULTS`` of each sampler adapter in ``inference.samplers``.
+Names are checked against the packages that own them: measurement sets and modes against ``likelihoods``,
+the term overrides (names, kinds, numbers) by ``likelihoods.joint.check_overrides`` itself; scenarios and
+theory options against ``physics.options``; sampler settings against the ``DEFAULTS`` of each sampler adapter
+in ``inference.samplers``.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ class LikelihoodApi:
 
     measurement_sets: tuple[str, ...]
     modes: tuple[str, ...]
-    term_kinds: tuple[str, ...]
     available_terms: Callable[[str], Iterable[str]]
 
 
@@ -51,7 +51,7 @@ def likelihood_api() -> LikelihoodApi:
     """The names exported by ``likelihoods`` (imported lazily: the other sections need none of them)."""
     where = ("likelihoods", "likelihoods.database", "likelihoods.terms")
     return LikelihoodApi(tuple(_export("MEASUREMENT_SETS", where)), tuple(_export("MODES", where)),
-                         tuple(_export("TERM_KINDS", where)), _export("available_terms", where))
+                         _export("available_terms", where))
 
 
 # likelihood ---------------------------------------------------------------------------------------
