@@ -176,7 +176,7 @@ def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
     try:
         entry.spec()  # the default kind must be buildable from the data
     except LikelihoodConfigError as exc:
-        raise MeasurementDataError(where, str(exc), entry=name) from None
+        raise MeasurementDataError(where, exc.problem, entry=name) from None  # where names the entry
     return entry
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -89,7 +90,6 @@ def check_overrides(overrides: Mapping[str, Any], terms: Sequence[str], data_set
     term, the key, the value, the problem and the fix), ``JointLikelihood.from_config`` to refuse bad input.
     """
     names = list(terms)
-    allowed = _OVERRIDE_KEYS
     out: dict[str, dict[str, Any]] = {}
     for name, ov in overrides.items():
         if name not in names:
@@ -104,8 +104,8 @@ def check_overrides(overrides: Mapping[str, Any], terms: Sequence[str], data_set
                 raise TermOverrideError(name, f"keys must be names, got {type_name(key)}",
                                         "Write the key as a name (quote it if it looks like a number)",
                                         key=str(key), value=value)
-            if key not in allowed:
-                raise TermOverrideError(name, f"unknown term setting {key!r}", suggestion(key, allowed),
+            if key not in _OVERRIDE_KEYS:
+                raise TermOverrideError(name, f"unknown term setting {key!r}", suggestion(key, _OVERRIDE_KEYS),
                                         key=key, value=value)
             parsed[key] = _override_value(name, key, value)
         out[name] = parsed
@@ -127,7 +127,7 @@ def _override_value(term: str, key: str, value: Any) -> Any:
             raise fail(f"unknown term kind {value!r}" if isinstance(value, str)
                        else f"term kind must be a name, got {type_name(value)}", suggestion(value, TERM_KINDS))
         return value
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise fail(f"expected a number, got {type_name(value)}", "Write a plain number such as 0.5 or 1e-3 (no quotes)")
     number = float(value)
     if not math.isfinite(number):
