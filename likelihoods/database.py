@@ -107,7 +107,8 @@ class MeasurementEntry:
                             softening=None if softening is None else float(softening), label=self.label,
                             **fields_)
         except ValueError as exc:
-            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})", term=self.name) from None
+            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})", term=self.name,
+                                        named=True) from None  # TermSpec's message names the term and kind
 
 
 def _errors(d: Mapping[str, float]) -> tuple[float | None, float | None]:

@@ -17,14 +17,17 @@ class LikelihoodConfigError(DarkportalError, ValueError):
     """A measurement set, mode, term name, kind or override is wrong; the message says which and how to fix it.
 
     Attributes: ``problem`` (what is wrong, with the fix), ``term`` (the term's name, or None when the error
-    is not about one term) and ``key`` (the term setting at fault, or None).
+    is not about one term) and ``key`` (the term setting at fault, or None). The message is ``term 'X', key:
+    problem``; ``named=True`` says ``problem`` already names the term (a ``TermSpec``'s own message), and the
+    message is then ``problem`` alone.
     """
 
-    def __init__(self, problem: str, *, term: str | None = None, key: str | None = None) -> None:
+    def __init__(self, problem: str, *, term: str | None = None, key: str | None = None,
+                 named: bool = False) -> None:
         self.problem = problem
         self.term = term
         self.key = key
-        where = "" if term is None else f"term {term!r}" + ("" if key is None else f", {key}") + ": "
+        where = "" if term is None or named else f"term {term!r}" + ("" if key is None else f", {key}") + ": "
         super().__init__(where + problem)
 
 

@@ -122,10 +122,12 @@ def test_kind_change_derives_numbers_from_the_data():
     assert ctau.spec("upper_limit", {"cl": 0.9}).limit == 0.1
     with pytest.raises(LikelihoodConfigError, match="needs limit and cl"):
         ctau.spec("upper_limit")
-    with pytest.raises(LikelihoodConfigError, match="needs central"):
+    with pytest.raises(LikelihoodConfigError, match="needs central") as info:
         ctau.spec("gaussian")
-    with pytest.raises(LikelihoodConfigError, match="did you mean 'interval'"):
+    assert info.value.term == "ctau_S < 0.1 mm" and str(info.value).count("ctau_S") == 1  # named once
+    with pytest.raises(LikelihoodConfigError, match="did you mean 'interval'") as info:
         ctau.spec("intervall")
+    assert (info.value.term, info.value.key) == ("ctau_S < 0.1 mm", "kind")
 
 
 GOOD = {"name": "x", "observable": "BR(B0->K*0nunu)", "unit": "1", "applies_to": "np", "kind": "upper_limit",
