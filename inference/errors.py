@@ -1,15 +1,21 @@
 """Named exceptions of the inference layer and the helpers that make their messages actionable.
 
+The base class :class:`DarkportalError` and the did-you-mean helpers (``closest``, ``suggestion``) are
+defined in ``physics.errors``, the lowest layer, and re-exported here.
+
 A :class:`RunConfigError` reads ``<file>: <key.path>: <what is wrong>. <how to fix>``, so a user can
 go straight to the line that needs changing.
 """
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
+
+from physics.errors import DarkportalError, closest, suggestion
+
+__all__ = ["DarkportalError", "RunConfigError", "closest", "format_key_path", "suggestion"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -26,32 +32,6 @@ def format_key_path(path: Sequence[str | int]) -> str:
         else:
             out += f'["{part}"]'
     return out or "(top level)"
-
-
-def did_you_mean(word: object, choices: Iterable[str]) -> str | None:
-    """The closest of ``choices`` to ``word`` (difflib, case-insensitive), or None when nothing is close."""
-    options = list(choices)
-    if not isinstance(word, str) or not options:
-        return None
-    lowered = {c.lower(): c for c in options}
-    if word.lower() in lowered:
-        return lowered[word.lower()]
-    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
-    return lowered[match[0]] if match else None
-
-
-def suggestion(word: object, choices: Iterable[str], what: str = "one of") -> str:
-    """``Did you mean 'x'? Use <what> a, b, c`` (or only the list when nothing is close)."""
-    options = list(choices)
-    close = did_you_mean(word, options)
-    listing = ", ".join(repr(c) for c in options)
-    if close is not None:
-        return f"Did you mean {close!r}? Use {what} {listing}"
-    return f"Use {what} {listing}"
-
-
-class DarkportalError(Exception):
-    """Base class of darkportal's named errors; the CLI prints them without a traceback."""
 
 
 class RunConfigError(DarkportalError, ValueError):

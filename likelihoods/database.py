@@ -20,6 +20,7 @@ import yaml
 
 from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, did_you_mean
 from likelihoods.terms import TERM_KINDS, TermSpec
+from physics.constants import SMPrediction, load_sm_predictions
 
 DATA_FILE = "measurements.yaml"
 MEASUREMENT_SETS: tuple[str, ...] = ("2023", "2025")
@@ -31,24 +32,13 @@ _ENTRY_KEYS = {"name", "observable", "unit", "applies_to", "kind", "data", "sm",
 _REQUIRED_KEYS = ("name", "observable", "unit", "applies_to", "kind", "data", "source", "table_row",
                   "paper_condition", "note", "enabled")
 _DATA_KEYS = {"central", "error", "error_up", "error_down", "limit", "cl", "low", "high"}
-_SM_KEYS = {"value", "error", "error_up", "error_down", "source"}
-#: the keys of an entry, the ones every new entry needs, and the keys of its `data` and `sm` mappings
+#: the keys of an entry, the ones every new entry needs, and the keys of its `data` mapping
 ENTRY_KEYS: tuple[str, ...] = tuple(sorted(_ENTRY_KEYS))
 REQUIRED_ENTRY_KEYS: tuple[str, ...] = _REQUIRED_KEYS
 DATA_KEYS: tuple[str, ...] = tuple(sorted(_DATA_KEYS))
-SM_KEYS: tuple[str, ...] = tuple(sorted(_SM_KEYS))
+SM_FILE = "physics/data/sm_predictions.yaml"
 # numeric fields a run file may override per term (besides "enabled" and "kind")
 NUMERIC_OVERRIDES = ("central", "error", "error_up", "error_down", "limit", "cl", "low", "high", "softening")
-
-
-@dataclass(frozen=True)
-class SMValue:
-    """SM prediction quoted with a measurement (Table I), errors possibly asymmetric."""
-
-    value: float
-    error_up: float
-    error_down: float
-    source: str
 
 
 @dataclass(frozen=True)
@@ -61,7 +51,7 @@ class MeasurementEntry:
     applies_to: str
     kind: str
     data: Mapping[str, float]
-    sm: SMValue | None
+    sm: SMPrediction | None  # the observable's SM prediction (physics), when the term quotes it
     source: str
     reference: str
     table_row: str
@@ -88,9 +78,8 @@ class MeasurementEntry:
         """
         k = self.kind if kind is None else kind
         if k not in TERM_KINDS:
-            raise LikelihoodConfigError(f"term {self.name!r}: unknown kind {k!r}"
-                                        f"{did_you_mean(k, TERM_KINDS)}; choose one of "
-                                        f"{', '.join(TERM_KINDS)}")
+            raise LikelihoodConfigError(f"unknown kind {k!r}{did_you_mean(k, TERM_KINDS)}; choose one of "
+                                        f"{', '.join(TERM_KINDS)}", term=self.name, key="kind")
         d: dict[str, float] = {**self.data, **{key: v for key, v in (numbers or {}).items()
                                              if key != "softening"}}
         up, down = _errors(d)
@@ -118,7 +107,8 @@ class MeasurementEntry:
                             softening=None if softening is None else float(softening), label=self.label,
                             **fields_)
         except ValueError as exc:
-            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})") from None
+            raise LikelihoodConfigError(f"{exc} (data available: {sorted(d)})", term=self.name,
+                                        named=True) from None  # TermSpec's message names the term and kind
 
 
 def _errors(d: Mapping[str, float]) -> tuple[float | None, float | None]:
@@ -127,58 +117,59 @@ def _errors(d: Mapping[str, float]) -> tuple[float | None, float | None]:
     return d.get("error_up"), d.get("error_down")
 
 
-def _as_float(value: Any, where: str) -> float:
+def _as_float(value: Any, where: str, entry: str | None) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MeasurementDataError(f"{where}: expected a number, got {value!r}")
+        raise MeasurementDataError(where, f"expected a number, got {value!r}", entry=entry)
     return float(value)
 
 
-def _parse_sm(raw: Any, where: str) -> SMValue | None:
-    if raw is None:
+def _parse_sm(raw: Any, observable: str, where: str, entry: str | None) -> SMPrediction | None:
+    """``sm: true`` -> the SM prediction of ``observable`` (physics/data/sm_predictions.yaml, the one record of
+    it); ``sm: null`` or ``false`` -> None."""
+    if raw is None or raw is False:
         return None
-    if not isinstance(raw, dict):
-        raise MeasurementDataError(f"{where}.sm: expected a mapping or null")
-    bad = set(raw) - _SM_KEYS
-    if bad:
-        raise MeasurementDataError(f"{where}.sm: unknown key(s) {sorted(bad)}")
-    if "source" not in raw or not SOURCE_PATTERN.search(str(raw["source"])):
-        raise MeasurementDataError(f"{where}.sm: needs a source (arXiv id, PDG year or DOI)")
-    up = raw.get("error_up", raw.get("error"))
-    down = raw.get("error_down", raw.get("error"))
-    if up is None or down is None:
-        raise MeasurementDataError(f"{where}.sm: needs error or error_up/error_down")
-    return SMValue(_as_float(raw.get("value"), f"{where}.sm.value"), _as_float(up, f"{where}.sm.error_up"),
-                   _as_float(down, f"{where}.sm.error_down"), str(raw["source"]))
+    if raw is not True:
+        raise MeasurementDataError(f"{where}.sm", f"expected true or null, got {raw!r}: the SM values live, with "
+                                   f"their sources, in {SM_FILE}; write sm: true to quote the observable's",
+                                   entry=entry)
+    sm = load_sm_predictions().get(observable)
+    if sm is None:
+        raise MeasurementDataError(f"{where}.sm", f"{observable!r} has no SM prediction in {SM_FILE}; write "
+                                   "sm: null, or add the prediction there with its source", entry=entry)
+    return sm
 
 
 def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
+    name = str(raw["name"]) if "name" in raw else None
     bad = set(raw) - _ENTRY_KEYS
     if bad:
-        raise MeasurementDataError(f"{where}: unknown key(s) {sorted(bad)}; known: {sorted(_ENTRY_KEYS)}")
+        raise MeasurementDataError(where, f"unknown key(s) {sorted(bad)}; known: {sorted(_ENTRY_KEYS)}", entry=name)
     missing = [k for k in _REQUIRED_KEYS if k not in raw]
     if missing:
-        raise MeasurementDataError(f"{where}: missing {missing}")
+        raise MeasurementDataError(where, f"missing {missing}", entry=name)
     if not SOURCE_PATTERN.search(str(raw["source"])):
-        raise MeasurementDataError(f"{where}: source {raw['source']!r} is not an arXiv id, PDG year or DOI")
+        raise MeasurementDataError(where, f"source {raw['source']!r} is not an arXiv id, PDG year or DOI",
+                                   entry=name)
     data = raw["data"]
     if not isinstance(data, dict) or set(data) - _DATA_KEYS:
-        raise MeasurementDataError(f"{where}.data: expected a mapping with keys from {sorted(_DATA_KEYS)}")
+        raise MeasurementDataError(f"{where}.data", f"expected a mapping with keys from {sorted(_DATA_KEYS)}",
+                                   entry=name)
     window_obs: str | None = None
     windows: tuple[tuple[float, float], ...] = ()
     if raw.get("window") is not None:
         w = raw["window"]
         if not isinstance(w, dict) or set(w) != {"observable", "ranges"}:
-            raise MeasurementDataError(f"{where}.window: expected {{observable, ranges}}")
+            raise MeasurementDataError(f"{where}.window", "expected {observable, ranges}", entry=name)
         window_obs = str(w["observable"])
-        windows = tuple((_as_float(lo, f"{where}.window"), _as_float(hi, f"{where}.window"))
+        windows = tuple((_as_float(lo, f"{where}.window", name), _as_float(hi, f"{where}.window", name))
                         for lo, hi in w["ranges"])
     if not isinstance(raw["enabled"], bool):
-        raise MeasurementDataError(f"{where}.enabled: expected true or false")
+        raise MeasurementDataError(f"{where}.enabled", "expected true or false", entry=name)
     entry = MeasurementEntry(
         name=str(raw["name"]), observable=str(raw["observable"]), unit=str(raw["unit"]),
         applies_to=str(raw["applies_to"]), kind=str(raw["kind"]),
-        data={k: _as_float(v, f"{where}.data.{k}") for k, v in data.items()},
-        sm=_parse_sm(raw.get("sm"), where), source=str(raw["source"]),
+        data={k: _as_float(v, f"{where}.data.{k}", name) for k, v in data.items()},
+        sm=_parse_sm(raw.get("sm"), str(raw["observable"]), where, name), source=str(raw["source"]),
         reference=str(raw.get("reference", "")),
         table_row=str(raw["table_row"]), paper_condition=str(raw["paper_condition"]), note=str(raw["note"]),
         enabled=raw["enabled"], window_observable=window_obs, windows=windows,
@@ -186,7 +177,7 @@ def _parse_entry(raw: Mapping[str, Any], where: str) -> MeasurementEntry:
     try:
         entry.spec()  # the default kind must be buildable from the data
     except LikelihoodConfigError as exc:
-        raise MeasurementDataError(f"{where}: {exc}") from None
+        raise MeasurementDataError(where, exc.problem, entry=name) from None  # where names the entry
     return entry
 
 
@@ -207,14 +198,14 @@ def merge_entries(base: Sequence[Mapping[str, Any]], changes: Sequence[Mapping[s
 
 def _resolve(name: str, sets: Mapping[str, Any], seen: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     if name in seen:
-        raise MeasurementDataError(f"measurement sets: circular base {' -> '.join((*seen, name))}")
+        raise MeasurementDataError("measurement sets", f"circular base {' -> '.join((*seen, name))}")
     raw = sets[name]
     entries_raw = raw.get("entries") or []
     if "base" not in raw:
         return [dict(e) for e in entries_raw]
     base = raw["base"]
     if base not in sets:
-        raise MeasurementDataError(f"set {name!r}: unknown base {base!r}")
+        raise MeasurementDataError(f"set {name!r}", f"unknown base {base!r}")
     return merge_entries(_resolve(base, sets, (*seen, name)), entries_raw)
 
 
@@ -224,11 +215,10 @@ def _raw_sets() -> dict[str, tuple[dict[str, Any], ...]]:
     text = resources.files("likelihoods.data").joinpath(DATA_FILE).read_text(encoding="utf-8")
     raw = yaml.safe_load(text)
     if not isinstance(raw, dict) or raw.get("schema") != 1 or not isinstance(raw.get("sets"), dict):
-        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: expected 'schema: 1' and a 'sets' mapping")
+        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}", "expected 'schema: 1' and a 'sets' mapping")
     sets = raw["sets"]
     if tuple(sets) != MEASUREMENT_SETS:
-        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}: sets {list(sets)} != "
-                                   f"{list(MEASUREMENT_SETS)}")
+        raise MeasurementDataError(f"likelihoods/data/{DATA_FILE}", f"sets {list(sets)} != {list(MEASUREMENT_SETS)}")
     return {name: tuple(_resolve(name, sets)) for name in sets}
 
 
@@ -237,7 +227,7 @@ def _parse_set(raw_entries: Sequence[Mapping[str, Any]], where: str) -> tuple[Me
     names = [e.name for e in entries]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise MeasurementDataError(f"{where} has duplicate names {dupes}")
+        raise MeasurementDataError(where, f"duplicate names {dupes}", entry=dupes[0])
     return entries
 
 

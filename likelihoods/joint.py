@@ -9,6 +9,8 @@ the sum of the terms plus the ``"physics domain"`` entry (0 inside the model's d
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, Protocol
@@ -17,7 +19,7 @@ import numpy as np
 
 from likelihoods.compiled import CompiledLoglike
 from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
-from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, did_you_mean
+from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, TermOverrideError, did_you_mean
 from likelihoods.fastpath import FastPath, build_fast_path
 from likelihoods.terms import (
     MODES,
@@ -25,6 +27,7 @@ from likelihoods.terms import (
     FloatArray,
     Term,
 )
+from physics.errors import suggestion, type_name
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +81,64 @@ def _value(pred: PredictionLike, applies_to: str) -> FloatArray:
     return np.asarray(pred.total if applies_to == "total" else pred.np, dtype=float)
 
 
+def check_overrides(overrides: Mapping[str, Any], terms: Sequence[str], data_set: str) -> dict[str, dict[str, Any]]:
+    """A run's term overrides checked against the terms of measurement set ``data_set``, and normalised.
+
+    ``overrides``: term name -> {"enabled": bool, "kind": one of TERM_KINDS, and numbers among
+    NUMERIC_OVERRIDES}. Returns the same with the numbers as floats. The one check of overrides: the run-file
+    layer calls it to point at the file, key and line of the first :class:`TermOverrideError` (which carries the
+    term, the key, the value, the problem and the fix), ``JointLikelihood.from_config`` to refuse bad input.
+    """
+    names = list(terms)
+    out: dict[str, dict[str, Any]] = {}
+    for name, ov in overrides.items():
+        if name not in names:
+            raise TermOverrideError(str(name), f"unknown observable or term in measurement set {data_set!r}",
+                                    suggestion(name, names, "a term name:"), value=ov)
+        if not isinstance(ov, Mapping):
+            raise TermOverrideError(name, "the entry of the term must be a mapping (key: value lines), got "
+                                    f"{type_name(ov)}", "Write it as, for example, {enabled: false}", value=ov)
+        parsed: dict[str, Any] = {}
+        for key, value in ov.items():
+            if not isinstance(key, str):
+                raise TermOverrideError(name, f"keys must be names, got {type_name(key)}",
+                                        "Write the key as a name (quote it if it looks like a number)",
+                                        key=str(key), value=value)
+            if key not in _OVERRIDE_KEYS:
+                raise TermOverrideError(name, f"unknown term setting {key!r}", suggestion(key, _OVERRIDE_KEYS),
+                                        key=key, value=value)
+            parsed[key] = _override_value(name, key, value)
+        out[name] = parsed
+    return out
+
+
+def _override_value(term: str, key: str, value: Any) -> Any:
+    """One override setting, checked: ``enabled`` a boolean, ``kind`` a term kind, the rest numbers
+    (finite; ``cl`` in (0, 1]; errors and ``softening`` >= 0)."""
+    def fail(problem: str, fix: str) -> TermOverrideError:
+        return TermOverrideError(term, problem, fix, key=key, value=value)
+
+    if key == "enabled":
+        if not isinstance(value, bool):
+            raise fail(f"expected true or false, got {type_name(value)}", "Write true or false")
+        return value
+    if key == "kind":
+        if not isinstance(value, str) or value not in TERM_KINDS:
+            raise fail(f"unknown term kind {value!r}" if isinstance(value, str)
+                       else f"term kind must be a name, got {type_name(value)}", suggestion(value, TERM_KINDS))
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise fail(f"expected a number, got {type_name(value)}", "Write a plain number such as 0.5 or 1e-3 (no quotes)")
+    number = float(value)
+    if not math.isfinite(number):
+        raise fail(f"expected a finite number, got {value}", "Write a finite number")
+    if key == "cl" and not 0.0 < number <= 1.0:
+        raise fail(f"must be > 0 and <= 1, got {number:g}", "Write the confidence level as a fraction, such as 0.9")
+    if (key.startswith("error") or key == "softening") and number < 0.0:
+        raise fail(f"must be >= 0, got {number:g}", "Use a value >= 0")
+    return number
+
+
 class JointLikelihood:
     """Sum of log-likelihood terms of one measurement set in one mode.
 
@@ -128,30 +189,12 @@ class JointLikelihood:
         if not np.isfinite(softening) or softening < 0:
             raise LikelihoodConfigError(f"softening must be a finite number >= 0, got {softening!r}")
         entries = {e.name: e for e in load_measurements(ds, extra_entries)}
-        overrides = dict(overrides or {})
-        for name, ov in overrides.items():
-            if name not in entries:
-                raise LikelihoodConfigError(f"likelihood override for unknown term {name!r}"
-                                            f"{did_you_mean(name, entries)} in set {ds!r}; terms: "
-                                            f"{', '.join(entries)}")
-            if not isinstance(ov, Mapping):
-                raise LikelihoodConfigError(f"override of term {name!r} must be a mapping, got {ov!r}")
-            for key in ov:
-                if key not in _OVERRIDE_KEYS:
-                    raise LikelihoodConfigError(f"override of term {name!r}: unknown key {key!r}"
-                                                f"{did_you_mean(str(key), _OVERRIDE_KEYS)}; allowed: "
-                                                f"{', '.join(_OVERRIDE_KEYS)}")
-            if "enabled" in ov and not isinstance(ov["enabled"], bool):
-                raise LikelihoodConfigError(f"override of term {name!r}: 'enabled' must be true or false")
-            if "kind" in ov and ov["kind"] not in TERM_KINDS:
-                raise LikelihoodConfigError(f"override of term {name!r}: unknown kind {ov['kind']!r}"
-                                            f"{did_you_mean(str(ov['kind']), TERM_KINDS)}; choose one of "
-                                            f"{', '.join(TERM_KINDS)}")
+        overrides = check_overrides(overrides or {}, list(entries), ds)
         enabled: list[Term] = []
         disabled: list[Term] = []
         for name, entry in entries.items():
             ov = overrides.get(name, {})
-            numbers = {k: float(v) for k, v in ov.items() if k in NUMERIC_OVERRIDES}
+            numbers = {k: v for k, v in ov.items() if k in NUMERIC_OVERRIDES}
             spec = entry.spec(ov.get("kind"), numbers)
             term = Term(spec, mode, float(softening))
             (enabled if ov.get("enabled", entry.enabled) else disabled).append(term)
@@ -271,8 +314,9 @@ class JointLikelihood:
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 raise NonFiniteLikelihoodError(
-                    f"term {term.name!r} gave {value[i]} for {term.spec.observable} = {x[i]!r} at "
-                    f"{_describe_point(params, i)}")
+                    term.name, float(value[i]), _point(params, i), index=i,
+                    units="paper units" if params is not None else "", term=term.name,
+                    observable=term.spec.observable, prediction=float(x[i]))
             out[term.name] = value
         if params is not None or valid is not None:
             out[DOMAIN_TERM] = np.where(ok, 0.0, -np.inf)
@@ -373,11 +417,11 @@ def _size(predictions: Mapping[str, PredictionLike], params: Any) -> int:
     return 0
 
 
-def _describe_point(params: Any, i: int) -> str:
+def _point(params: Any, i: int) -> dict[str, float]:
+    """Point ``i`` of ``params`` in paper units (empty when there are no parameters, only predictions)."""
     if params is None:
-        return f"point index {i}"
-    values = {k: float(v[i]) for k, v in params.to_paper_units().items()}
-    return f"point {i} (paper units) " + ", ".join(f"{k}={v:.6g}" for k, v in values.items())
+        return {}
+    return {k: float(v[i]) for k, v in params.to_paper_units().items()}
 
 
 def _check_units(entries: Any) -> None:

@@ -74,7 +74,11 @@ def load_constants() -> Constants:
 
 @dataclass(frozen=True)
 class SMPrediction:
-    """Standard Model value of an observable with its (possibly asymmetric) error and source."""
+    """Standard Model value of an observable with its (possibly asymmetric) error and source.
+
+    The one record of an SM value (``physics/data/sm_predictions.yaml``): physics adds ``value`` to the NP part,
+    and a likelihood term whose measurement entry says ``sm: true`` quotes this same record.
+    """
 
     value: float
     error_up: float

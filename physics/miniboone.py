@@ -38,6 +38,7 @@ from scipy.interpolate import CubicSpline, PPoly, RectBivariateSpline
 
 from physics.benchmarks import all_benchmarks
 from physics.decays import s_widths
+from physics.errors import DarkportalError
 from physics.nucleon import g_eff, scalar_nucleon_couplings
 from physics.options import TheoryOptions
 from physics.params import ModelParams
@@ -65,15 +66,15 @@ N_O_SIO2 = 2
 _REL_TOL = 1e-9  # relative tolerance on the domain edges (rounding of MeV -> GeV)
 
 
-class UntabulatedOptionError(ValueError):
+class UntabulatedOptionError(DarkportalError, ValueError):
     """A theory option whose value the shipped scattering tables do not cover (carries the option)."""
 
     def __init__(self, option: str, value: float, tabulated: float):
         self.option, self.value, self.tabulated = option, value, tabulated
-        super().__init__(
-            f"theory option {option} = {value:g} is not covered by the shipped scattering tables (tabulated: "
-            f"{tabulated:g}); use {option}: {tabulated:g}, or rebuild the tables for it with "
-            "tools/generate_scattering_tables.py after changing its grid")
+        self.problem = (f"theory option {option} = {value:g} is not covered by the shipped scattering tables "
+                        f"(tabulated: {tabulated:g})")
+        super().__init__(f"{self.problem}; use {option}: {tabulated:g}, or rebuild the tables for it with "
+                         "tools/generate_scattering_tables.py after changing its grid")
 
 
 def _ff_suffix(nuclear_ff: str) -> str:

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from physics.errors import DarkportalError, closest
+
 PARAM_NAMES: tuple[str, ...] = ("kappa", "eta_d", "eta_c", "eta_t", "g_D", "U_mu4", "m_S", "m_nu4")
 
 # factor that takes a paper-unit value to the internal GeV unit
@@ -42,7 +44,7 @@ UNIT_SYSTEMS: dict[str, str] = {
 }
 
 
-class ParamUnitsError(TypeError):
+class ParamUnitsError(DarkportalError, TypeError):
     """A ModelParams was built without saying which units its numbers are in (or with unknown units)."""
 
 
@@ -142,10 +144,7 @@ def _check_names(values: Mapping[str, ArrayLike]) -> None:
     unknown = set(values) - set(PARAM_NAMES)
     missing = set(PARAM_NAMES) - set(values)
     if unknown or missing:
-        import difflib
-
-        hints = [f"{u!r} -> {m[0]!r}" for u in sorted(unknown)
-                 if (m := difflib.get_close_matches(u, PARAM_NAMES, n=1))]
+        hints = [f"{u!r} -> {m!r}" for u in sorted(unknown) if (m := closest(u, PARAM_NAMES)) is not None]
         raise ValueError(f"parameters: unknown {sorted(unknown)}, missing {sorted(missing)}"
                          + (f" (did you mean {', '.join(hints)}?)" if hints else "")
                          + f"; expected {list(PARAM_NAMES)}")

@@ -19,6 +19,7 @@ import numpy as np
 from physics import bmeson, couplings, g2, kaon, miniboone, mixing, nucleon
 from physics.constants import CONST, SMPrediction, load_sm_predictions
 from physics.decays import SWidths, ctau_S, s_widths, tau_S, width_nu4
+from physics.errors import did_you_mean
 from physics.options import TheoryOptions
 from physics.params import PAPER_UNIT_FACTORS, PAPER_UNITS, PARAM_NAMES, FloatArray, ModelParams
 
@@ -221,10 +222,7 @@ def predict(params: ModelParams, names: Iterable[str] | None = None,
     wanted = list(REGISTRY) if names is None else list(names)
     unknown = [n for n in wanted if n not in REGISTRY]
     if unknown:
-        import difflib
-        hints = {n: difflib.get_close_matches(n, list(REGISTRY), n=1) for n in unknown}
-        raise KeyError("unknown observable(s): " + ", ".join(
-            f"{n!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for n, h in hints.items()))
+        raise KeyError("unknown observable(s): " + ", ".join(f"{n!r}{did_you_mean(n, REGISTRY)}" for n in unknown))
     ctx = Context(params, opts)
     out: dict[str, Prediction] = {}
     for name in wanted:

@@ -12,10 +12,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from physics.errors import DarkportalError
+
 FloatArray = NDArray[np.float64]
 
 
-class PriorError(ValueError):
+class PriorError(DarkportalError, ValueError):
     """A prior was built with impossible arguments (min >= max, sigma <= 0, ...)."""
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from inference.errors import DarkportalError
+
 
 class DifferenceKind(StrEnum):
     DATA = "data set"
@@ -54,7 +56,7 @@ class Difference:
         return f"{self.kind}: {self.key} is {_show(self.a)} in A but {_show(self.b)} in B"
 
 
-class IncomparableRunsError(ValueError):
+class IncomparableRunsError(DarkportalError, ValueError):
     """Two runs differ in a way that makes comparing them meaningless; carries the differences."""
 
     def __init__(self, differences: Sequence[Difference], labels: tuple[str, str] = ("A", "B"),

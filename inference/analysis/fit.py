@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
+from inference.errors import DarkportalError
 from inference.samplers.model import RunModel
 from physics.params import PARAM_NAMES, ModelParams
 
@@ -40,7 +41,7 @@ AGREE_CHI2 = 0.01
 _CHI2_INF = 1e300  # stands for chi^2 = inf inside the simplex (outside a hard bound or the domain)
 
 
-class FitError(RuntimeError):
+class FitError(DarkportalError, RuntimeError):
     """No start has a finite likelihood, or the run cannot be fitted."""
 
 

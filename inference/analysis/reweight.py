@@ -26,21 +26,34 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import logsumexp
 
+from inference.errors import DarkportalError
+
 FloatArray = np.ndarray
 
 #: reweightings with a Kish effective sample size below this are refused (override with --min-ess)
 DEFAULT_MIN_ESS = 300.0
 
 
-class NotReweightableError(ValueError):
-    """The change cannot be reached by reweighting this run (the reason is the message)."""
+class NotReweightableError(DarkportalError, ValueError):
+    """The change cannot be reached by reweighting this run.
+
+    Attributes: ``reason`` (why, in words), ``fix`` (what to do instead, "" when the reason says it) and
+    ``bound_released`` (the new run may drop or change a hard bound of the run's likelihood: the samples miss
+    the region it released, which ``inference.analysis.sensitivity`` can add by Monte Carlo over the prior).
+    """
+
+    def __init__(self, reason: str, *, fix: str = "rerun instead", bound_released: bool = False) -> None:
+        self.reason = reason
+        self.fix = fix
+        self.bound_released = bound_released
+        super().__init__(f"{reason}; {fix}" if fix else reason)
 
 
 class LowESSError(NotReweightableError):
     """The reweighted samples' effective sample size is below the threshold."""
 
-    def __init__(self, message: str, ess: float, threshold: float):
-        super().__init__(message)
+    def __init__(self, reason: str, ess: float, threshold: float, *, fix: str = "") -> None:
+        super().__init__(reason, fix=fix)
         self.ess = ess
         self.threshold = threshold
 
@@ -87,12 +100,12 @@ def importance_reweight(weights: FloatArray, logl_old: FloatArray, logp_old: Flo
     old = np.asarray(logl_old, dtype=float) + np.asarray(logp_old, dtype=float)
     new = np.asarray(logl_new, dtype=float) + np.asarray(logp_new, dtype=float)
     if np.any(np.isnan(new)) or np.any(new == np.inf):
-        raise NotReweightableError("the new log-likelihood or log-prior is NaN or +inf at some samples")
+        raise NotReweightableError("the new log-likelihood or log-prior is NaN or +inf at some samples", fix="")
     uncovered = int(np.sum(~np.isfinite(old) & np.isfinite(new)))
     if uncovered:
         raise NotReweightableError(
             f"the new target is non-zero at {uncovered} samples where the run's was zero (a wider prior or a "
-            "dropped hard bound): the run has no samples of part of the new posterior; rerun instead")
+            "dropped hard bound): the run has no samples of part of the new posterior", bound_released=True)
     use = (w > 0) & np.isfinite(new)
     if not np.any(use):
         raise LowESSError("no sample has a non-zero weight under the new prior and likelihood (ESS 0)", 0.0, min_ess)
@@ -106,7 +119,7 @@ def importance_reweight(weights: FloatArray, logl_old: FloatArray, logp_old: Flo
     if ess < min_ess:
         raise LowESSError(f"the reweighted samples have an effective sample size of {ess:.0f} (of {ess_old:.0f} "
                           f"before), below the threshold {min_ess:.0f}: the new posterior lies where the run has few "
-                          "samples; rerun instead", ess, min_ess)
+                          "samples", ess, min_ess, fix="rerun instead")
     # importance-sampling error of r, relative: sum w^2 (rho/r - 1)^2
     rho_rel = np.exp(log_rho - ln_r)
     sigma_is = float(np.sqrt(np.sum(w * w * (rho_rel - 1.0) ** 2)))

@@ -68,23 +68,23 @@ def check_reweightable(old: RunConfig, new: RunConfig, released_bounds: bool = F
     themselves (``inference.analysis.sensitivity`` does, by Monte Carlo over the prior)."""
     if tuple(old.priors.names) != tuple(new.priors.names):
         raise NotReweightableError(f"the free parameters differ: the run has {', '.join(old.priors.names)}, the new "
-                                   f"run file {', '.join(new.priors.names)}; rerun instead")
+                                   f"run file {', '.join(new.priors.names)}")
     if old.priors.fixed != new.priors.fixed:
         raise NotReweightableError(f"the fixed parameters differ: the run has {old.priors.fixed}, the new run file "
-                                   f"{new.priors.fixed}; rerun instead")
+                                   f"{new.priors.fixed}")
     old_hard, new_hard = _hard_terms(old), _hard_terms(new)
     for name, spec in old_hard.items():
         if not released_bounds and new_hard.get(name) != spec:
             raise NotReweightableError(
                 f"the run's likelihood has the hard bound {name!r} (zero where it fails), which the new run file "
-                "drops or changes: the run has no samples where that bound fails; rerun instead")
+                "drops or changes: the run has no samples where that bound fails", bound_released=True)
     for name, (lo_old, hi_old), (lo_new, hi_new) in zip(new.priors.names, old.priors.bounds, new.priors.bounds,
                                                          strict=True):
         slack = _EDGE_TOL * max(abs(lo_old), abs(hi_old), 1.0)
         if lo_new < lo_old - slack or hi_new > hi_old + slack:
             raise NotReweightableError(
                 f"the prior of {name} is wider than the run's: [{lo_new:g}, {hi_new:g}] against [{lo_old:g}, "
-                f"{hi_old:g}]; the run has no samples outside its own prior; rerun instead")
+                f"{hi_old:g}]; the run has no samples outside its own prior")
 
 
 def _hard_terms(config: RunConfig) -> dict[str, TermSpec]:

@@ -213,13 +213,12 @@ def estimate(res: Results, changed: Config, min_ess: float, baseline: bool = Fal
     try:
         run = reweight_results(res, new, min_ess)
     except NotReweightableError as exc:
-        why = str(exc).split(";")[0]
-        if "hard bound" not in why or run_config_of(res).priors != new.priors:
-            return RerunRequest(changed, why)
+        if not exc.bound_released or run_config_of(res).priors != new.priors:
+            return RerunRequest(changed, exc.reason)
         try:
             return released_bound_estimate(res, new, min_ess)
         except NotReweightableError as exc2:
-            return RerunRequest(changed, str(exc2).split(";")[0])
+            return RerunRequest(changed, exc2.reason)
     r = run.result
     return RunEstimate(r.logz, r.logz_err, "reweight", r.ess)
 
@@ -248,7 +247,7 @@ def released_bound_estimate(res: Results, new: RunConfig, min_ess: float, n_draw
     if dz + 3.0 * dz_err > 0.01 * z_kept and mc_ess < MC_MIN_ESS:
         raise NotReweightableError(
             f"the released bound's region matters (dZ = {dz:.3g} +- {dz_err:.3g} against Z = {z_kept:.3g}) but only "
-            f"{mc_ess:.0f} of {n_draws} prior draws carry it (threshold {MC_MIN_ESS:.0f})")
+            f"{mc_ess:.0f} of {n_draws} prior draws carry it (threshold {MC_MIN_ESS:.0f})", fix="")
     total = z_kept + dz
     err = float(np.hypot(r.logz_err * z_kept, dz_err) / total)
     return RunEstimate(float(np.log(total)), err, "reweight + prior MC", r.ess,

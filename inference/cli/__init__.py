@@ -58,10 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if args else 2
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        import difflib
+        from physics.errors import closest
 
-        hint = difflib.get_close_matches(name, list(COMMANDS), n=1)
-        print(f"darkportal: unknown command {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else ""),
+        hint = closest(name, COMMANDS)
+        print(f"darkportal: unknown command {name!r}" + (f"; did you mean {hint!r}?" if hint else ""),
               file=sys.stderr)
         print(USAGE, file=sys.stderr)
         return 2

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from inference.errors import DarkportalError
 from inference.output import plots, tables
 from inference.output.plots_data import (
     RunView,
@@ -45,7 +46,7 @@ WANTED_OBSERVABLES: tuple[str, ...] = tuple(dict.fromkeys([*plots.FIG3_OBSERVABL
                                                            *tables.TABLE3_OBSERVABLES]))
 
 
-class PlotUsageError(ValueError):
+class PlotUsageError(DarkportalError, ValueError):
     """The command line names no output folder for several runs, or the output folder is a bad choice."""
 
 

@@ -26,14 +26,16 @@ import physics
 import physics.miniboone
 from inference.config.params import outside_physical_range
 from inference.config.sections import DEFAULT_MODE  # --mode's default: a run file's default
+from inference.errors import DarkportalError
 from likelihoods import MEASUREMENT_SETS, MODES, JointLikelihood, LikelihoodConfigError
+from physics.errors import did_you_mean
 from physics.params import PAPER_UNITS, PARAM_NAMES, ModelParams
 
 #: the text tables fit a terminal this wide
 TABLE_WIDTH = 100
 
 
-class PredictUsageError(ValueError):
+class PredictUsageError(DarkportalError, ValueError):
     """Bad command-line input (unknown benchmark, malformed or incomplete --params)."""
 
 
@@ -45,11 +47,8 @@ def parse_params(text: str) -> dict[str, float]:
             raise PredictUsageError(f"--params: expected name=value, got {item!r}")
         name, _, raw = (s.strip() for s in item.partition("="))
         if name not in PARAM_NAMES:
-            import difflib
-            hint = difflib.get_close_matches(name, PARAM_NAMES, n=1)
-            raise PredictUsageError(f"--params: unknown parameter {name!r}"
-                                    + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                                    + f"; expected {', '.join(PARAM_NAMES)}")
+            raise PredictUsageError(f"--params: unknown parameter {name!r}{did_you_mean(name, PARAM_NAMES)}"
+                                    f"; expected {', '.join(PARAM_NAMES)}")
         if name in values:
             raise PredictUsageError(f"--params: {name} given twice")
         try:

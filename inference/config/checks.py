@@ -13,27 +13,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from inference.errors import RunConfigError, suggestion
+from physics.errors import type_name
 
 KeyPath = tuple[str | int, ...]
 
-
-def type_name(value: object) -> str:
-    """How YAML wrote ``value``, in words a run-file author knows."""
-    if value is None:
-        return "an empty value (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int):
-        return f"an integer ({value})"
-    if isinstance(value, float):
-        return f"a number ({value:g})"
-    if isinstance(value, str):
-        return f"a string ({value!r})"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+__all__ = ["KeyPath", "Source", "source_for", "type_name"]
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.config.checks import KeyPath, Source
+from inference.config.checks import KeyPath, Source, type_name
 from inference.config.strict_yaml import read_yaml
-from inference.errors import did_you_mean, suggestion
+from inference.errors import closest, suggestion
 
 FILE_KEYS = ("schema", "description", "entries")
 RESOLVED_KEYS = ("file", "sha256", "entries")
@@ -118,7 +118,7 @@ def _check_entries(entries: Any, src: Source, path: KeyPath, data_set: str, file
         if name not in shipped:
             missing = [k for k in likelihoods.REQUIRED_ENTRY_KEYS if k not in entry]
             if missing:
-                close = did_you_mean(name, shipped)
+                close = closest(name, shipped)
                 src.fail(epath, f"{name!r} is not a term of measurement set {data_set!r}, so it is a new term, "
                          f"which needs {', '.join(missing)}", "Add them (a new term needs every key of a shipped "
                          "entry), or give the exact name of a shipped term to change it"
@@ -131,7 +131,8 @@ def _check_entries(entries: Any, src: Source, path: KeyPath, data_set: str, file
     try:
         likelihoods.load_measurements(data_set, out)
     except (likelihoods.MeasurementDataError, likelihoods.LikelihoodConfigError) as exc:
-        bad = next((i for i, e in enumerate(out) if repr(e["name"]) in str(exc)), None)
+        named = exc.entry if isinstance(exc, likelihoods.MeasurementDataError) else exc.term
+        bad = next((i for i, e in enumerate(out) if e["name"] == named), None)
         src.fail(path if bad is None else (*path, bad), f"the entry cannot be used: {exc}",
                  "Check its kind, data and unit against likelihoods/data/measurements.yaml")
     return MeasurementsFile(file=file, sha256=digest, entries=tuple(out),
@@ -158,11 +159,12 @@ def _check_fields(entry: Mapping[str, Any], src: Source, epath: KeyPath) -> None
     if "source" in entry and not likelihoods.database.SOURCE_PATTERN.search(entry["source"]):
         src.fail((*epath, "source"), f"{entry['source']!r} is not an arXiv id, PDG edition or DOI",
                  "Write it as arXiv:2311.14647, PDG 2024 or doi:10.xxxx/...")
-    for key, allowed in (("data", likelihoods.DATA_KEYS), ("sm", likelihoods.SM_KEYS)):
-        if entry.get(key) is None:
-            continue
-        block = src.mapping(entry[key], (*epath, key), key, "{central: 2.3e-5, error: 0.7e-5}")
-        src.known_keys(block, (*epath, key), allowed, f"{key} key")
+    if entry.get("sm") is not None and not isinstance(entry["sm"], bool):
+        src.fail((*epath, "sm"), f"expected true or null, got {type_name(entry['sm'])}",
+                 f"The SM values live, with their sources, in {likelihoods.database.SM_FILE}: write sm: true to "
+                 "quote the observable's, or sm: null for none")
+    if entry.get("data") is not None:
+        block = src.mapping(entry["data"], (*epath, "data"), "data", "{central: 2.3e-5, error: 0.7e-5}")
+        src.known_keys(block, (*epath, "data"), likelihoods.DATA_KEYS, "data key")
         for k, v in block.items():
-            if k != "source":
-                src.number(v, (*epath, key, k), low=0.0 if k.startswith("error") else None)
+            src.number(v, (*epath, "data", k), low=0.0 if k.startswith("error") else None)

@@ -236,8 +236,9 @@ def _check_likelihood_builds(config: RunConfig, src: Source) -> None:
         JointLikelihood.from_config(lik.data, lik.mode, softening=lik.softening or 0.0, overrides=lik.terms,
                                     options=config.theory.theory_options(), extra_entries=lik.extra_entries)
     except LikelihoodConfigError as exc:
-        named = [t for t in lik.terms if repr(t) in str(exc) or f'"{t}"' in str(exc)]
-        key: KeyPath = ("likelihood", "terms", named[0]) if named else ("likelihood",)
-        raise src.error(key, f"the likelihood cannot be built: {exc}",
-                        "Change or remove this term override (a kind needs data the measurement provides)"
-                        if named else "Check the likelihood section") from None
+        if exc.term is not None and exc.term in lik.terms:  # the error names an overridden term: point at it
+            raise src.error(("likelihood", "terms", exc.term), f"the likelihood cannot be built: {exc.problem}",
+                            "Change or remove this term override (a kind needs data the measurement provides)"
+                            ) from None
+        raise src.error(("likelihood",), f"the likelihood cannot be built: {exc}",
+                        "Check the likelihood section") from None

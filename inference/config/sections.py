@@ -1,8 +1,9 @@
 """The ``likelihood:``, ``theory:`` and ``sampler:`` sections of a run file.
 
-Names are checked against the packages that own them: measurement sets, modes, term kinds and term
-names against ``likelihoods``; scenarios and theory options against ``physics.options``; sampler
-settings against the ``DEFAULTS`` of each sampler adapter in ``inference.samplers``.
+Names are checked against the packages that own them: measurement sets and modes against ``likelihoods``,
+the term overrides (names, kinds, numbers) by ``likelihoods.joint.check_overrides`` itself; scenarios and
+theory options against ``physics.options``; sampler settings against the ``DEFAULTS`` of each sampler adapter
+in ``inference.samplers``.
 """
 
 from __future__ import annotations
@@ -14,14 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from inference.config.checks import KeyPath, Source
-from inference.errors import suggestion
 from physics.miniboone import UntabulatedOptionError, check_options
 from physics.options import SCENARIOS, TheoryOptions
 from physics.options import scenario as physics_scenario
 
 SAMPLER_NAMES: tuple[str, ...] = ("dynesty", "emcee", "scan")
 LIKELIHOOD_KEYS = ("data", "mode", "softening", "measurements", "terms")
-TERM_KEYS = ("enabled", "kind")
 THEORY_KEYS = ("scenario", "options")
 SAMPLER_KEYS = ("name", "settings")
 #: likelihood.mode when a run file leaves it out (and ``darkportal predict``'s default)
@@ -36,9 +35,7 @@ class LikelihoodApi:
 
     measurement_sets: tuple[str, ...]
     modes: tuple[str, ...]
-    term_kinds: tuple[str, ...]
     available_terms: Callable[[str], Iterable[str]]
-    numeric_overrides: tuple[str, ...] = ()
 
 
 def _export(name: str, modules: tuple[str, ...]) -> Any:
@@ -53,12 +50,8 @@ def _export(name: str, modules: tuple[str, ...]) -> Any:
 def likelihood_api() -> LikelihoodApi:
     """The names exported by ``likelihoods`` (imported lazily: the other sections need none of them)."""
     where = ("likelihoods", "likelihoods.database", "likelihoods.terms")
-    try:
-        overrides = tuple(_export("NUMERIC_OVERRIDES", where))
-    except ImportError:
-        overrides = ()
     return LikelihoodApi(tuple(_export("MEASUREMENT_SETS", where)), tuple(_export("MODES", where)),
-                         tuple(_export("TERM_KINDS", where)), _export("available_terms", where), overrides)
+                         _export("available_terms", where))
 
 
 # likelihood ---------------------------------------------------------------------------------------
@@ -101,34 +94,20 @@ def parse_likelihood(raw: Any, src: Source, api: LikelihoodApi) -> dict[str, Any
 
 def _parse_terms(raw: Any, path: KeyPath, src: Source, api: LikelihoodApi, data: str,
                  added: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+    """The term overrides, checked by the likelihood layer (``likelihoods.joint.check_overrides``, the one
+    check of them); its :class:`~likelihoods.errors.TermOverrideError` becomes a RunConfigError at the term
+    or its setting."""
     if raw is None:
         return {}
     section = src.mapping(raw, path, "terms", '"BR(Bs->mumu)": {enabled: false}')
     names = [*api.available_terms(data), *added]  # the set's terms and those the measurements file adds
-    out: dict[str, dict[str, Any]] = {}
-    for name, entry in section.items():
-        tpath = (*path, name)
-        if name not in names:
-            src.fail(tpath, f"unknown observable or term {name!r} in measurement set {data!r}",
-                     suggestion(name, names, "a term name:"))
-        entry_map = src.mapping(entry, tpath, f"the entry of term {name!r}", "{enabled: false}")
-        src.known_keys(entry_map, tpath, TERM_KEYS + api.numeric_overrides, "term setting")
-        parsed: dict[str, Any] = {}
-        for key, value in entry_map.items():
-            kpath = (*tpath, key)
-            if key == "enabled":
-                parsed[key] = src.boolean(value, kpath)
-            elif key == "kind":
-                parsed[key] = src.choice(value, kpath, api.term_kinds, "term kind")
-            elif key == "cl":
-                parsed[key] = src.number(value, kpath, low=0.0, low_inclusive=False, high=1.0,
-                                         hint="Write the confidence level as a fraction, such as 0.9")
-            elif key.startswith("error") or key == "softening":
-                parsed[key] = src.number(value, kpath, low=0.0)
-            else:
-                parsed[key] = src.number(value, kpath)
-        out[name] = parsed
-    return out
+    from likelihoods.errors import TermOverrideError
+    from likelihoods.joint import check_overrides
+
+    try:
+        return check_overrides(section, names, data)
+    except TermOverrideError as exc:
+        src.fail((*path, exc.term) if exc.key is None else (*path, exc.term, exc.key), exc.problem, exc.fix)
 
 
 # theory -------------------------------------------------------------------------------------------
@@ -157,7 +136,7 @@ def parse_theory(raw: Any, src: Source) -> dict[str, Any]:
     try:
         check_options(physics_scenario(scenario, **options))
     except UntabulatedOptionError as exc:
-        src.fail((*path, "options", exc.option), str(exc).split(";")[0],
+        src.fail((*path, "options", exc.option), exc.problem,
                  f"Use {exc.option}: {exc.tabulated:g}, or rebuild the tables for it "
                  "(tools/generate_scattering_tables.py)")
     return {"scenario": scenario, "options": options}

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.errors import DarkportalError
 from inference.output.results import Results, atomic_write_text
 from inference.output.run_priors import run_priors
 
@@ -50,7 +51,7 @@ ZERO_LIKELIHOOD_LOGL = -1e25
 MIN_RELATIVE_WEIGHT = 1e-30
 
 
-class ExportError(ValueError):
+class ExportError(DarkportalError, ValueError):
     """The run cannot be written in the requested format."""
 
 

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.errors import DarkportalError
 from inference.samplers.problem import SamplingProblem, evaluate_log_posterior
 
 log = logging.getLogger(__name__)
 
 
-class StartPointError(ValueError):
+class StartPointError(DarkportalError, ValueError):
     """The walkers cannot be started as asked (too few finite or distinct points)."""
 
 

@@ -40,6 +40,7 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.special import gammaln, logsumexp
 
+from inference.errors import DarkportalError
 from inference.samplers.pool import PoolHandle, map_chunked
 from inference.samplers.problem import FloatArray, SamplingProblem, VectorLogLikelihood
 
@@ -62,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class ImportanceError(RuntimeError):
+class ImportanceError(DarkportalError, RuntimeError):
     """The refinement cannot run: no posterior points to fit, or no draw with a finite likelihood."""
 
 

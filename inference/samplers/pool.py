@@ -27,12 +27,14 @@ from typing import Any, cast
 
 import numpy as np
 
+from inference.errors import DarkportalError
+
 log = logging.getLogger(__name__)
 
 POOL_KINDS = ("processes", "mpi")
 
 
-class PoolError(RuntimeError):
+class PoolError(DarkportalError, RuntimeError):
     """The requested pool cannot be created (unknown kind, mpi4py missing, ...)."""
 
 

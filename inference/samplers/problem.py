@@ -16,11 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from physics.errors import NonFiniteLikelihoodError  # the one class (likelihoods.errors re-exports it)
+
 FloatArray = NDArray[np.float64]
-
-
-class NonFiniteLikelihoodError(FloatingPointError):
-    """A log-likelihood or log-prior came out NaN or +inf: a bug upstream, never a legal value."""
 
 
 @dataclass(frozen=True)
@@ -56,8 +54,8 @@ def _check_values(values: FloatArray, x: FloatArray, names: tuple[str, ...], wha
     bad = np.isnan(values) | (values == np.inf)
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
-        point = ", ".join(f"{n}={v:.6g}" for n, v in zip(names, x[i], strict=True))
-        raise NonFiniteLikelihoodError(f"{what} returned {values[i]} at the point {point}")
+        raise NonFiniteLikelihoodError(what, float(values[i]),
+                                       {n: float(v) for n, v in zip(names, x[i], strict=True)})
     return values
 
 

@@ -22,13 +22,15 @@ import sys
 import time
 from typing import Any, TextIO
 
+from inference.errors import DarkportalError
+
 log = logging.getLogger(__name__)
 
 STYLES = ("bar", "lines", "off")
 ENV = "DARKPORTAL_PROGRESS"
 
 
-class ProgressStyleError(ValueError):
+class ProgressStyleError(DarkportalError, ValueError):
     """DARKPORTAL_PROGRESS holds something other than bar, lines or off."""
 
 

@@ -77,17 +77,32 @@ def test_2025_set_updates():
     assert new["BR(B0->K*0nunu)"] == old["BR(B0->K*0nunu)"]
 
 
-def test_sm_values_match_the_physics_sm_table():
-    # the SM value a term quotes must be the one physics adds to the NP part (sm_predictions.yaml)
+# (value, error_up, error_down) of the SM prediction each term quoted when measurements.yaml still carried its
+# own copy of Table I's SM values: moving them into physics/data/sm_predictions.yaml changed no number
+SM_QUOTED = {
+    "BR(B+->K+nunu)": (5.58e-06, 3.8e-07, 3.8e-07), "BR(B0->K*0nunu)": (9.2e-06, 1e-06, 1e-06),
+    "BR(B+->K*+nunu)": (9.921e-06, 1.078e-06, 1.078e-06), "BR(B0->K*0ee)[0.03,1]": (2.43e-07, 6.6e-08, 4.7e-08),
+    "BR(Bs->gammagamma)": (5e-07, 0.0, 0.0), "BR(Bs->mumu)": (3.57e-09, 1.7e-10, 1.7e-10),
+    "BR(KL->pi0nunu)": (3.4e-11, 6e-12, 6e-12), "BR(KL->pi0ee)": (3.2e-11, 1.2e-11, 8e-12),
+    "DeltaM_Bs": (18.4, 0.7, 1.2), "DeltaM_K": (4.7e9, 1.8e9, 1.8e9), "BR(K+->pi+nunu)": (8.4e-11, 1e-11, 1e-11),
+}
+
+
+def test_terms_quote_the_physics_sm_record_with_unchanged_numbers():
+    # the SM value a term quotes is the record physics adds to the NP part (sm_predictions.yaml), not a copy
     physics_sm = load_sm_predictions()
+    quoted = set()
     for data_set in MEASUREMENT_SETS:
         for e in load_measurements(data_set):
-            if e.sm is None or e.observable not in physics_sm:
+            if e.sm is None:
                 continue
-            ref = physics_sm[e.observable]
-            assert e.sm.value == pytest.approx(ref.value, rel=1e-3), e.name
-            assert e.sm.error_up == pytest.approx(ref.error_up, rel=1e-3), e.name
-            assert e.sm.error_down == pytest.approx(ref.error_down, rel=1e-3), e.name
+            assert e.sm is physics_sm[e.observable], e.name
+            assert (e.sm.value, e.sm.error_up, e.sm.error_down) == SM_QUOTED[e.observable], e.name
+            quoted.add(e.observable)
+    assert quoted == set(SM_QUOTED)
+    # a term quotes the SM exactly where physics has a prediction to quote (none is left out)
+    assert {e.observable for ds in MEASUREMENT_SETS for e in load_measurements(ds)
+            if e.sm is None} & set(physics_sm) == set()
 
 
 def test_available_terms_and_unknown_set():
@@ -107,10 +122,12 @@ def test_kind_change_derives_numbers_from_the_data():
     assert ctau.spec("upper_limit", {"cl": 0.9}).limit == 0.1
     with pytest.raises(LikelihoodConfigError, match="needs limit and cl"):
         ctau.spec("upper_limit")
-    with pytest.raises(LikelihoodConfigError, match="needs central"):
+    with pytest.raises(LikelihoodConfigError, match="needs central") as info:
         ctau.spec("gaussian")
-    with pytest.raises(LikelihoodConfigError, match="did you mean 'interval'"):
+    assert info.value.term == "ctau_S < 0.1 mm" and str(info.value).count("ctau_S") == 1  # named once
+    with pytest.raises(LikelihoodConfigError, match="did you mean 'interval'") as info:
         ctau.spec("intervall")
+    assert (info.value.term, info.value.key) == ("ctau_S < 0.1 mm", "kind")
 
 
 GOOD = {"name": "x", "observable": "BR(B0->K*0nunu)", "unit": "1", "applies_to": "np", "kind": "upper_limit",
@@ -124,7 +141,8 @@ GOOD = {"name": "x", "observable": "BR(B0->K*0nunu)", "unit": "1", "applies_to":
     ({"data": {"limt": 1.8e-5, "cl": 0.9}}, "data: expected a mapping"),
     ({"data": {"limit": 1.8e-5}}, "needs limit and cl"),
     ({"colour": "red"}, "unknown key"),
-    ({"sm": {"value": 1.0, "error": 0.1}}, "sm: needs a source"),
+    ({"sm": {"value": 1.0, "error": 0.1}}, r"sm: expected true or null.*sm_predictions\.yaml"),
+    ({"observable": "R_MiniBooNE", "sm": True}, "'R_MiniBooNE' has no SM prediction"),
     ({"enabled": "yes"}, "enabled: expected true or false"),
 ])
 def test_malformed_entries_are_rejected(change, message):

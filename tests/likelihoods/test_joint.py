@@ -14,6 +14,8 @@ from likelihoods import (
     NonFiniteLikelihoodError,
     available_terms,
 )
+from likelihoods.errors import TermOverrideError
+from likelihoods.joint import check_overrides
 from physics.params import ModelParams
 
 
@@ -121,9 +123,9 @@ def test_overrides_switch_off_and_change_kind():
     ({"data_set": "2O25"}, "did you mean '2025'"),
     ({"mode": "gausian"}, "did you mean 'gaussian'"),
     ({"softening": -0.1}, "softening"),
-    ({"overrides": {"R_MiniBoone window": {"enabled": False}}}, "did you mean 'R_MiniBooNE window'"),
-    ({"overrides": {"R_MiniBooNE window": {"enable": False}}}, "did you mean 'enabled'"),
-    ({"overrides": {"R_MiniBooNE window": {"kind": "intervall"}}}, "did you mean 'interval'"),
+    ({"overrides": {"R_MiniBoone window": {"enabled": False}}}, "(?i)did you mean 'R_MiniBooNE window'"),
+    ({"overrides": {"R_MiniBooNE window": {"enable": False}}}, "(?i)did you mean 'enabled'"),
+    ({"overrides": {"R_MiniBooNE window": {"kind": "intervall"}}}, "(?i)did you mean 'interval'"),
     ({"overrides": {"R_MiniBooNE window": {"enabled": "no"}}}, "true or false"),
     ({"overrides": {"ctau_S < 0.1 mm": {"kind": "gaussian"}}}, "needs central and error"),
 ])
@@ -169,3 +171,33 @@ def test_report_lists_disabled_terms_with_their_status():
     assert kp.pull[0] == pytest.approx((2.07e-5 - 2.3e-5) / np.hypot(0.7e-5, 0.038e-5), rel=1e-6)
     assert rows["ctau_S < 0.1 mm"].margin[0] == pytest.approx(0.1 - 0.0979)
     assert [d["name"] for d in like.describe()] == [*like.term_names, "NA62 K+->pi+X(invisible)"]
+
+
+@pytest.mark.parametrize("overrides, key, problem, fix", [
+    ({"R_MiniBoone window": {"enabled": False}}, None, "unknown observable or term", "Did you mean 'R_MiniBooNE"),
+    ({"R_MiniBooNE window": {"enable": False}}, "enable", "unknown term setting 'enable'", "Did you mean 'enabled'"),
+    ({"R_MiniBooNE window": {"kind": "intervall"}}, "kind", "unknown term kind 'intervall'", "'interval'"),
+    ({"R_MiniBooNE window": {"enabled": "no"}}, "enabled", "a string ('no')", "true or false"),
+    ({"R_MiniBooNE window": {"cl": 1.5}}, "cl", "<= 1, got 1.5", "fraction"),
+    ({"R_MiniBooNE window": {"error": -1.0}}, "error", ">= 0, got -1", ">= 0"),
+    ({"R_MiniBooNE window": {"low": float("nan")}}, "low", "finite", "finite"),
+    ({"R_MiniBooNE window": {"high": True}}, "high", "a boolean (true)", "plain number"),
+    ({"R_MiniBooNE window": 3}, None, "must be a mapping", "{enabled: false}"),
+])
+def test_override_errors_carry_term_key_value_and_fix(overrides, key, problem, fix):
+    """The one check of term overrides (the run-file layer reads these attributes to point at the key)."""
+    with pytest.raises(TermOverrideError) as info:
+        JointLikelihood.from_config("2023", "cuts", overrides=overrides)
+    err = info.value
+    (name, given), = overrides.items()
+    assert err.term == name and err.key == key
+    assert err.value is (given if key is None else given[key])  # the object given, as given
+    assert problem in err.problem and fix in err.fix
+    assert isinstance(err, LikelihoodConfigError)
+
+
+def test_check_overrides_normalises_numbers():
+    out = check_overrides({"BR(B0->K*0nunu)": {"limit": 2, "cl": np.float64(0.9), "enabled": False}},
+                          ["BR(B0->K*0nunu)"], "2023")
+    assert out == {"BR(B0->K*0nunu)": {"limit": 2.0, "cl": 0.9, "enabled": False}}
+    assert type(out["BR(B0->K*0nunu)"]["limit"]) is float
