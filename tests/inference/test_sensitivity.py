@@ -23,12 +23,9 @@ from inference.output.results import read_results
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("sensitivity")
-    a = quick_run(folder, "a", {"parameters": {"kappa": {"prior": "uniform", "min": 0, "max": 2}}}, nlive=80,
-                  dlogz=1.0)
-    b = quick_run(folder, "b", nlive=80, dlogz=1.0)
-    return a, b
+def runs(tmp_path_factory: pytest.TempPathFactory, kappa_free_run: Path) -> tuple[Path, Path]:
+    # A: kappa free in [0, 2] TeV^-1 (the session's shared run, tests/inference/conftest.py); B: kappa = 0
+    return kappa_free_run, quick_run(tmp_path_factory.mktemp("sensitivity"), "b", nlive=60, dlogz=1.0)
 
 
 def test_rows_methods_and_errors(runs: tuple[Path, Path]) -> None:
