@@ -31,7 +31,6 @@ Method (docs/analysis.md has the reasoning and the references):
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,8 +41,6 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from inference.output.summary import kish_ess, weighted_quantiles
-
-log = logging.getLogger(__name__)
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
@@ -218,9 +215,9 @@ def find_islands(coords: FloatArray, weights: FloatArray, logl: FloatArray | Non
     w_norm = np.where(usable, w, 0.0) / np.sum(w[usable])
     masses = {int(c): float(w_norm[label_raw == c].sum()) for c in big}
     order = sorted(masses, key=lambda c: -masses[c])
-    relabel = {c: i for i, c in enumerate(order)}
-    labels = np.array([relabel.get(int(c), -1) for c in label_raw])
-    core_labels = np.array([relabel[int(c)] for c in core_comp])
+    relabel = np.full(int(comp.max()) + 2, -1)  # component -> island; the last entry maps -1 to -1
+    relabel[np.asarray(order, dtype=int)] = np.arange(len(order))
+    labels, core_labels = relabel[label_raw], relabel[core_comp]
     n_isl = len(order)
     p = np.array([masses[c] for c in order])
     ess = kish_ess(w_norm[usable]) if p.size else 0.0
