@@ -61,9 +61,10 @@ class IslandsError(ValueError):
         self.n_samples = n_samples
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Clustering:
-    """The islands of a set of points: one label per sample (0 = heaviest island) and how they were found."""
+    """The islands of a set of points: one label per sample (0 = heaviest island) and how they were found.
+    (Compared by identity: it holds arrays and a k-d tree.)"""
 
     labels: IntArray          # (n,) island of every sample, -1 for the samples without weight or finite log L
     weights: FloatArray       # (n_islands,) sum of the normalised weights, heaviest first
