@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reweight": ("inference.cli.reweight", "a finished run reweighted to a changed prior or likelihood"),
     "sensitivity": ("inference.cli.sensitivity", "ln B of two runs under prior and likelihood variants"),
     "profile": ("inference.cli.profile", "profile likelihoods: 1-D per parameter, 2-D for the Fig. 2 pairs"),
+    "islands": ("inference.cli.islands", "separate islands of a run's posterior: weight, best point, observables"),
 }
 
 USAGE = "usage: darkportal [--debug] COMMAND [ARGS]\n       darkportal --version\n\ncommands:\n" + "\n".join(

@@ -257,13 +257,17 @@ def collect_report_data(run_dirs: Sequence[str | Path], out: str | Path | None =
 
 
 def _add_fit_and_sensitivity(data: ReportData, sec: RunSection, run_dir: Path) -> None:
-    """The sections of `darkportal fit` and `darkportal sensitivity` where the run's folder has their files."""
+    """The sections of `darkportal fit`, `islands` and `sensitivity` where the run's folder has their files."""
     from inference.output import report_extras
 
     fit = report_extras.bestfit_table(run_dir)
     if fit is not None:
         sec.tables["Best fit and SM-only chi^2 per term (darkportal fit)"] = fit[0]
         data.notes.append(fit[1])
+    islands = report_extras.islands_table(run_dir)
+    if islands is not None:
+        sec.tables["Islands of the posterior (darkportal islands)"] = islands[0]
+        data.notes.append(islands[1])
     sens = report_extras.sensitivity_parts(run_dir)
     if sens is not None:
         sec.tables["Sensitivity of ln B to the prior and the likelihood (darkportal sensitivity)"] = sens[0]

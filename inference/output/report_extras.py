@@ -1,5 +1,6 @@
-"""The report's sections for `darkportal fit` (bestfit.json) and `darkportal sensitivity` (sensitivity/), when a
-results folder has them. Kept apart from inference.output.report so that the page's layout stays in one module."""
+"""The report's sections for `darkportal fit` (bestfit.json), `darkportal islands` (islands.json) and
+`darkportal sensitivity` (sensitivity/), when a results folder has them. Kept apart from inference.output.report so
+that the page's layout stays in one module."""
 
 from __future__ import annotations
 
@@ -42,3 +43,30 @@ def sensitivity_parts(run_dir: Path) -> tuple[list[dict[str, Any]], Path | None]
     rows = [{k: r.get(k) for k in keep} for r in read_csv_rows(csv_path)]
     png = folder / "sensitivity.png"
     return rows, png if png.exists() else None
+
+
+def islands_table(run_dir: Path) -> tuple[list[dict[str, Any]], str] | None:
+    """Rows (island, weight, errors, samples, best log L, the 95 % range of each parameter) and a one-line
+    summary from RUN/islands.json (`darkportal islands`), or None when the folder has none."""
+    path = Path(run_dir) / "islands.json"
+    if not path.exists():
+        return None
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        rows = []
+        for isl in doc["islands"]:
+            row: dict[str, Any] = {"island": isl["index"], "weight": isl["weight"],
+                                   "± (bootstrap)": isl["weight_err_bootstrap"], "± (Kish)": isl["weight_err_kish"],
+                                   "samples": isl["n_samples"], "best log L": isl["best_point"]["loglike"]}
+            for r in isl["ranges"]:
+                row[f"{r['parameter']} (95 %)"] = (r["q2.5"], r["q97.5"])
+            rows.append(row)
+        method = doc["method"]
+        text = (f"Islands (darkportal islands): {doc['n_islands']} separate region(s) of the posterior, found by "
+                f"DBSCAN on the {method['k']}-nearest-neighbour graph of the standardised unit cube (distance cut "
+                f"{method['eps']:.3g}); weights with bootstrap errors; best points and their observables in "
+                f"{path.with_suffix('.md').name}.")
+    except (KeyError, TypeError, ValueError) as exc:  # a damaged or older file: the report goes on without it
+        log.warning("%s not shown: %s", path, exc)
+        return None
+    return rows, text

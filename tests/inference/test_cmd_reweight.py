@@ -26,8 +26,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def result(folder: Path) -> Path:
-    return quick_run(folder, "base", nlive=100, dlogz=0.3, seed=1)
+def result(kappa_zero_run: Path) -> Path:
+    # runs/quick.yaml (kappa = 0), 100 live points, dlogz 0.3, seed 1; shared with the sensitivity tests
+    return kappa_zero_run
 
 
 def test_dropped_term_agrees_with_a_rerun(folder: Path, result: Path) -> None:

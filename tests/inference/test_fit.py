@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from quickruns import quick_run, quick_run_file
+from quickruns import quick_run_file
 
 from inference.analysis.fit import AGREE_CHI2, NP_COUPLINGS, FitError, minimise_chi2
 from inference.cli.fit import main, run_fit
@@ -21,14 +21,15 @@ from inference.cli.predict import evaluate_point
 
 
 @pytest.fixture(scope="module")
-def result(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    # kappa free (the paper's range): runs/quick.yaml fixes it to 0, whose posterior has several islands
-    return quick_run(tmp_path_factory.mktemp("fit"), "q", {"parameters": {}}, nlive=60, dlogz=1.0)
+def result(kappa_free_run: Path) -> Path:
+    # kappa free (the paper's range), shared with the sensitivity and islands tests (tests/inference/conftest.py)
+    return kappa_free_run
 
 
 @pytest.fixture(scope="module")
 def fitted(result: Path):  # type: ignore[no-untyped-def]
-    return run_fit(result, n_starts=8, seed=1, maxfev=3000)[0]
+    # 4 starts: the 3 best distinct samples and 1 posterior draw, all 4 polished (as many as with 8 starts)
+    return run_fit(result, n_starts=4, seed=1, maxfev=1500)[0]
 
 
 def test_minimiser_finds_a_known_minimum_in_the_box() -> None:
@@ -78,12 +79,12 @@ def test_sm_only_chi2_is_predict_at_zero_couplings_without_the_bounds_on_s(fitte
 
 def test_independent_starts_agree(result: Path, fitted) -> None:  # type: ignore[no-untyped-def]
     assert fitted.n_agree >= 2  # several polished starts end within AGREE_CHI2 of the best
-    other = run_fit(result, n_starts=8, seed=7, maxfev=3000)[0]  # other posterior draws among the starts
+    other = run_fit(result, n_starts=4, seed=7, maxfev=1500)[0]  # another posterior draw among the starts
     assert abs(other.best.chi2 - fitted.best.chi2) <= AGREE_CHI2
 
 
 def test_cli_writes_bestfit_json(result: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(result), "--out", str(tmp_path), "--starts", "2", "--maxfev", "500"]) == 0
+    assert main([str(result), "--out", str(tmp_path), "--starts", "1", "--maxfev", "200"]) == 0
     doc = json.loads((tmp_path / "bestfit.json").read_text())
     assert doc["best_fit"]["chi2"] <= doc["best_posterior_sample_chi2"] + 1e-9
     assert doc["delta_chi2"] == pytest.approx(doc["sm_only"]["chi2"] - doc["best_fit"]["chi2"])
@@ -95,7 +96,7 @@ def test_cli_writes_bestfit_json(result: Path, tmp_path: Path, capsys: pytest.Ca
 def test_report_shows_the_best_fit(result: Path) -> None:
     from inference.output.report import collect_report_data
 
-    assert main([str(result), "--starts", "2", "--maxfev", "500"]) == 0  # default --out: the results folder
+    assert main([str(result), "--starts", "1", "--maxfev", "200"]) == 0  # default --out: the results folder
     data = collect_report_data([result])
     rows = data.runs[0].tables["Best fit and SM-only chi^2 per term (darkportal fit)"]
     assert {"term", "pull", "chi2", "SM chi2"} <= set(rows[0]) and any("Delta chi2" in n for n in data.notes)

@@ -9,6 +9,8 @@ the changed problem, within the combined errors (3 sigma).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -50,10 +52,18 @@ def reweighted(out: SamplerOutput, old_box: Box, new_box: Box, new_like: Like, m
                                out.logz, out.logz_err, min_ess)
 
 
+@pytest.fixture(scope="module")
+def plain_runs(tmp_path_factory: pytest.TempPathFactory) -> Callable[[int], SamplerOutput]:
+    """The run on the wide prior without the weak term, by seed, made once per module (both tests use seed 1)."""
+    folder = tmp_path_factory.mktemp("plain")
+    return cache(lambda seed: sample(WIDE, Like(False), seed, folder / str(seed)))
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_reweighted_evidence_and_posterior_match_the_exact_values(seed: int, tmp_path: Path) -> None:
+def test_reweighted_evidence_and_posterior_match_the_exact_values(seed: int, tmp_path: Path,
+                                                                    plain_runs: Callable[[int], SamplerOutput]) -> None:
     with_weak = sample(WIDE, Like(True), seed, tmp_path / "a")
-    plain = sample(WIDE, Like(False), seed, tmp_path / "b")
+    plain = plain_runs(seed)
     dropped = reweighted(with_weak, WIDE, WIDE, Like(False))
     assert abs(dropped.logz - LOGZ_DROPPED) < 3.0 * dropped.logz_err
     narrow = reweighted(plain, WIDE, NARROW, Like(False))
@@ -67,9 +77,9 @@ def test_reweighted_evidence_and_posterior_match_the_exact_values(seed: int, tmp
     assert 0 < narrow.ess < narrow.ess_old  # the narrowed prior throws samples away
 
 
-def test_reweighted_evidence_agrees_with_a_rerun(tmp_path: Path) -> None:
+def test_reweighted_evidence_agrees_with_a_rerun(tmp_path: Path, plain_runs: Callable[[int], SamplerOutput]) -> None:
     rerun = sample(NARROW, Like(False), 11, tmp_path / "rerun")
-    plain = sample(WIDE, Like(False), 12, tmp_path / "plain")
+    plain = plain_runs(1)  # seed 1, independent of the rerun's seed 11
     narrow = reweighted(plain, WIDE, NARROW, Like(False))
     assert rerun.logz_err is not None
     assert abs(narrow.logz - rerun.logz) < 3.0 * np.hypot(narrow.logz_err, rerun.logz_err)

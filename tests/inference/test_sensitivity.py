@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from quickruns import quick_run
 
 from inference.analysis.comparability import IncomparableRunsError
 from inference.analysis.sensitivity import default_variants, sensitivity
@@ -23,12 +22,9 @@ from inference.output.results import read_results
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    folder = tmp_path_factory.mktemp("sensitivity")
-    a = quick_run(folder, "a", {"parameters": {"kappa": {"prior": "uniform", "min": 0, "max": 2}}}, nlive=80,
-                  dlogz=1.0)
-    b = quick_run(folder, "b", nlive=80, dlogz=1.0)
-    return a, b
+def runs(kappa_free_run: Path, kappa_zero_run: Path) -> tuple[Path, Path]:
+    # A: kappa free in [0, 2] TeV^-1; B: kappa = 0 (both shared by the session, tests/inference/conftest.py)
+    return kappa_free_run, kappa_zero_run
 
 
 def test_rows_methods_and_errors(runs: tuple[Path, Path]) -> None:
