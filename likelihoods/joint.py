@@ -11,14 +11,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import numpy as np
 
+from likelihoods import compiled
 from likelihoods.compiled import CompiledLoglike
 from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
 from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, did_you_mean
-from likelihoods.fastpath import FastPath, build_fast_path
 from likelihoods.terms import (
     MODES,
     TERM_KINDS,
@@ -51,6 +51,8 @@ class _Pred(NamedTuple):
 
 
 Predictor = Callable[..., Mapping[str, Any]]
+#: a sampler vector's map to the 8 physics parameters: (index, factor, constant) per parameter
+ColumnMap = tuple[Sequence[int], Sequence[float], Sequence[float]]
 DomainFn = Callable[[Any], Mapping[str, np.ndarray]]
 
 
@@ -98,7 +100,8 @@ class JointLikelihood:
         self.entries: dict[str, MeasurementEntry] = dict(entries or {})
         self._predictor = predictor
         self._domain = domain
-        self._fast: FastPath | bool | None = None  # built on first use; False = no fused path
+        self._fast: CompiledLoglike | bool | None = None  # built on first use; False = no kernel path
+        self._mapped: dict[tuple[tuple[Any, ...], ...], CompiledLoglike] = {}  # kernel_path per column map
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -176,61 +179,65 @@ class JointLikelihood:
         return list(seen)
 
     # -- evaluation ----------------------------------------------------------------------------------
-    def loglike(self, params: Any) -> FloatArray:
-        """Total log-likelihood at the N points, shape (N,); -inf outside a cut or the physics domain."""
-        return self.evaluate(params)[0]
+    @overload
+    def logpdf(self, points: Any, *, per_term: Literal[False] = False,
+               columns: ColumnMap | None = None) -> FloatArray: ...
 
-    def fast_loglike_point(self, values: Sequence[float]) -> float | None:
-        """Total log-likelihood at one point given as 8 Python floats (physics.PARAM_NAMES order, GeV units),
-        by the fused physics kernel and closed-form terms (likelihoods.fastpath); equal to :meth:`loglike` to
-        rounding (~1e-14).
+    @overload
+    def logpdf(self, points: Any, *, per_term: Literal[True],
+               columns: ColumnMap | None = None) -> dict[str, FloatArray]: ...
 
-        None if this likelihood has no fused path (stand-in predictor or domain, a window observable with an SM
-        value, theory options the kernel does not cover): then call :meth:`loglike`. NaN or +inf goes through
-        :meth:`loglike`, which raises NonFiniteLikelihoodError naming the point.
+    def logpdf(self, points: Any, *, per_term: bool = False,
+               columns: ColumnMap | None = None) -> FloatArray | dict[str, FloatArray]:
+        """Log-likelihood at N points: the total, shape (N,), or with ``per_term`` each enabled term and
+        DOMAIN_TERM (their sum is the total). -inf outside a cut or the physics domain.
+
+        points: a physics.ModelParams, or an (N, 8) array in physics.PARAM_NAMES order (GeV units), or with
+            ``columns`` (index, factor, constant per physics parameter: likelihoods.compiled's column map) an
+            (N, ndim) array of sampler vectors.
+        The total comes from the physics kernel (likelihoods.compiled) where it covers the terms, else from
+        ``physics.predict`` and the terms (the reference, :meth:`evaluate`); a NaN or +inf from the kernel goes
+        to the reference, which raises NonFiniteLikelihoodError naming the point.
         """
-        plan = self._fast_plan()
+        from physics import ModelParams
+        if isinstance(points, ModelParams):
+            x = theta = points.to_array()
+        else:
+            x = np.atleast_2d(np.asarray(points, dtype=float))
+            theta = x if columns is None else _apply_columns(x, columns)
+        if not per_term:
+            plan = self._kernel() if columns is None or isinstance(points, ModelParams) \
+                else self.kernel_path(*columns)
+            if plan is not None:
+                out = plan.batch(x)
+                if not np.any(np.isnan(out) | (out == np.inf)):
+                    return out
+        params = points if isinstance(points, ModelParams) else ModelParams.from_array(theta)
+        total, terms, _ = self.evaluate(params)
+        return terms if per_term else total
+
+    def kernel_path(self, index: Sequence[int], factor: Sequence[float],
+                    constant: Sequence[float]) -> CompiledLoglike | None:
+        """The kernel path reading sampler vectors through a column map (likelihoods.compiled), cached per map:
+        the one-point call a sampler makes per proposal. None where the kernel does not cover this likelihood
+        (stand-in predictor or domain, a window observable with an SM value, theory options it lacks). Its
+        values may be NaN or +inf where :meth:`logpdf` would raise: check them."""
+        plan = self._kernel()
         if plan is None:
             return None
-        total = plan.point(values)
-        if total != total or total == np.inf:
-            from physics import ModelParams
-            return float(self.loglike(ModelParams.from_array(np.asarray(values, dtype=float)))[0])
-        return total
+        key = (tuple(index), tuple(factor), tuple(constant))
+        mapped = self._mapped.get(key)
+        if mapped is None:
+            mapped = self._mapped[key] = plan.with_columns(*key)
+        return mapped
 
-    def fast_loglike(self, theta: np.ndarray, chunk: int = 4096) -> FloatArray | None:
-        """:meth:`fast_loglike_point` at the N rows of theta, shape (N, 8) (the Python form in chunks of
-        ``chunk`` points). None if there is no fused path."""
-        plan = self._fast_plan()
-        if plan is None:
-            return None
-        out = plan.batch(theta, chunk)
-        if np.any(np.isnan(out) | (out == np.inf)):
-            from physics import ModelParams
-            return self.loglike(ModelParams.from_array(np.asarray(theta, dtype=float)))
-        return out
-
-    def compiled_loglike(self, index: Sequence[int], factor: Sequence[float],
-                         constant: Sequence[float]) -> CompiledLoglike | None:
-        """The compiled fast path reading sampler vectors through a column map (likelihoods.compiled), or None
-        where there is none (no fused path, numba missing or DARKPORTAL_JIT=0). Its values may be NaN or +inf
-        where the reference path would raise: check them."""
-        plan = self._fast_plan()
-        if plan is None or plan.compiled is None:
-            return None
-        return plan.compiled.with_columns(index, factor, constant)
-
-    def _fast_plan(self) -> FastPath | None:
+    def _kernel(self) -> CompiledLoglike | None:
         if self._fast is None:
             usable = self._predictor is None and self._domain is None
-            plan = build_fast_path(self.terms, self.observables, self.options, f"{self.data_set}/{self.mode}") \
+            plan = compiled.build(self.terms, self.observables, self.options, f"{self.data_set}/{self.mode}") \
                 if usable else None
             self._fast = plan or False
-        return self._fast if isinstance(self._fast, FastPath) else None
-
-    def loglike_terms(self, params: Any) -> dict[str, FloatArray]:
-        """Per-term log-likelihoods (enabled terms and DOMAIN_TERM); their sum is :meth:`loglike`."""
-        return self.evaluate(params)[1]
+        return self._fast if isinstance(self._fast, CompiledLoglike) else None
 
     def evaluate(self, params: Any, extra: Sequence[str] = ()) -> tuple[FloatArray, dict[str, FloatArray],
                                                                       dict[str, Any]]:
@@ -248,11 +255,11 @@ class JointLikelihood:
         else:
             sub = self._predict(params.take(np.flatnonzero(inside)), names) if inside.any() else {}
             preds = {name: _scatter(sub.get(name), inside, n) for name in names}
-        terms = self.terms_from_predictions(preds, params=params, valid=inside)
+        terms = self._terms_from_predictions(preds, params=params, valid=inside)
         total = np.sum(np.stack(list(terms.values())), axis=0) if terms else np.zeros(n)
         return total, terms, preds
 
-    def terms_from_predictions(self, predictions: Mapping[str, PredictionLike], params: Any = None,
+    def _terms_from_predictions(self, predictions: Mapping[str, PredictionLike], params: Any = None,
                                valid: np.ndarray | None = None) -> dict[str, FloatArray]:
         """Stage two alone: per-term log-likelihoods from predictions (name -> .np/.total arrays).
 
@@ -398,3 +405,11 @@ def _check_units(entries: Any) -> None:
             if unit is not None and not (unit == reg_unit or {unit, reg_unit} <= _DIMENSIONLESS):
                 raise LikelihoodConfigError(f"term {e.name!r}: unit {unit!r} differs from the physics unit "
                                             f"{reg_unit!r} of {obs!r}")
+
+
+def _apply_columns(x: FloatArray, columns: ColumnMap) -> FloatArray:
+    """The (N, 8) physics rows (GeV) of the sampler vectors x: the arithmetic of ``RunConfig.to_params``."""
+    out = np.empty((x.shape[0], len(columns[0])))
+    for j, (i, f, c) in enumerate(zip(*columns, strict=True)):
+        out[:, j] = x[:, i] * f if i >= 0 else c
+    return out

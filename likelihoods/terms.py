@@ -314,9 +314,9 @@ class Term:
         return np.where(np.isfinite(rel), rel, np.nan)
 
 
-# ---------------------------------------------------------------------------- fused evaluation
-# Every term is one of three closed forms, evaluated on plain floats (one point) or arrays
-# by ``fast_total``; the values equal ``Term.loglike`` to rounding. Used by JointLikelihood's fast path.
+# ---------------------------------------------------------------------------- closed forms of the terms
+# Every term is one of three closed forms, summed by likelihoods.compiled (the kernel path); the values equal
+# ``Term.loglike`` to rounding.
 FAST_GAUSS, FAST_STEP, FAST_SOFT = 0, 1, 2
 FastForm = tuple[int, float, float, float, float, float, tuple[tuple[float, float], ...]]
 
@@ -343,43 +343,3 @@ def fast_form(term: Term) -> FastForm:
     if spec.kind == "upper_limit":
         return FAST_GAUSS, 0.0, s_up, math.inf, -math.inf, math.inf, win
     return FAST_GAUSS, centre, s_up, s_down, -math.inf, math.inf, win
-
-
-def fast_total(forms: list[FastForm], xs: list[float], ws: list[float]) -> float:
-    """Sum of the terms of ``forms`` at one point: x and window-observable values as Python floats (ws[i] is
-    read only for terms with windows). NaN propagates as in :meth:`Term.loglike`."""
-    total = 0.0
-    for (code, c, s_up, s_down, lo, hi, windows), x, w in zip(forms, xs, ws, strict=True):
-        if windows and not any(a <= w <= b for a, b in windows):
-            continue
-        if code == FAST_GAUSS:
-            z = (x - c) / (s_up if x >= c else s_down)
-            total -= 0.5 * z * z
-        elif code == FAST_STEP:
-            if x < lo or x > hi:
-                total -= math.inf
-        else:
-            d = (0.0 if x >= lo else lo - x) + (0.0 if x <= hi else x - hi)  # NaN propagates as in numpy
-            total -= 0.5 * (d / s_up) ** 2
-    return total
-
-
-def fast_total_array(forms: list[FastForm], xs: list[FloatArray], ws: list[FloatArray], n: int) -> FloatArray:
-    """:func:`fast_total` at n points (arrays)."""
-    total = np.zeros(n)
-    for (code, c, s_up, s_down, lo, hi, windows), x, w in zip(forms, xs, ws, strict=True):
-        if code == FAST_GAUSS:
-            z = (x - c) / np.where(x >= c, s_up, s_down)
-            value = -0.5 * z * z
-        elif code == FAST_STEP:
-            value = np.where((x < lo) | (x > hi), -np.inf, 0.0)
-        else:
-            d = np.maximum(lo - x, 0.0) + np.maximum(x - hi, 0.0)
-            value = -0.5 * (d / s_up) ** 2
-        if windows:
-            inside = np.zeros(n, dtype=bool)
-            for a, b in windows:
-                inside |= (w >= a) & (w <= b)
-            value = np.where(inside, value, 0.0)
-        total += value
-    return total
