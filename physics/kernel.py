@@ -25,16 +25,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from physics import bmeson, couplings, g2, kaon, miniboone, mixing, params, registry
+from physics import bmeson, couplings, domain, g2, kaon, miniboone, mixing, params, registry
 from physics import jit as jit_module
 from physics.constants import CONST
+from physics.domain import M_NU4_BOUNDS, M_S_BOUNDS, U_MU4_RANGE
 from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.options import TheoryOptions
 from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES, FloatArray
-from physics.registry import EDGE_SLACK, KMUNUEE_MEE_MIN, KSTEE_WINDOW, M_NU4_RANGE, M_S_RANGE
+from physics.registry import KMUNUEE_MEE_MIN, KSTEE_WINDOW
 
 #: the files whose jitted functions or constants the kernel compiles in (for clear_stale_cache)
-JIT_SOURCES = tuple(m.__file__ or "" for m in (registry, params, g2, kaon, miniboone, jit_module))
+JIT_SOURCES = tuple(m.__file__ or "" for m in (registry, params, domain, g2, kaon, miniboone, jit_module))
 if ENABLED:
     clear_stale_cache(__file__, JIT_SOURCES)
 
@@ -247,19 +248,20 @@ def _sqrtpos(x: float) -> float:
     return math.sqrt(x) if x > 0.0 else 0.0
 
 
-_M_S_LO, _M_S_HI = M_S_RANGE[0] * (1 - EDGE_SLACK), M_S_RANGE[1] * (1 + EDGE_SLACK)
-_M_4_LO, _M_4_HI = M_NU4_RANGE[0] * (1 - EDGE_SLACK), M_NU4_RANGE[1] * (1 + EDGE_SLACK)
+_M_S_LO, _M_S_HI = M_S_BOUNDS
+_M_4_LO, _M_4_HI = M_NU4_BOUNDS
+_U_LO, _U_HI = U_MU4_RANGE
 
 
 @jit
 def in_domain(v: FloatArray) -> bool:
-    """physics.in_domain on one point, an array of 8 (GeV units)."""
+    """physics.domain.in_domain on one point, an array of 8 (GeV units)."""
     for i in range(v.size):
         if not math.isfinite(v[i]):
             return False
     g_D, U, m_S, m_4 = v[4], v[5], v[6], v[7]
     return bool(m_S < m_4 and _M_S_LO <= m_S <= _M_S_HI and _M_4_LO <= m_4 <= _M_4_HI and g_D >= 0.0
-                and 0.0 <= U <= 1.0)
+                and _U_LO <= U <= _U_HI)
 
 
 @jit

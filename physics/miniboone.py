@@ -36,6 +36,7 @@ from scipy.interpolate import CubicSpline, PPoly, RectBivariateSpline
 
 from physics.benchmarks import all_benchmarks
 from physics.decays import s_widths
+from physics.domain import EDGE_TOL
 from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.nucleon import g_eff, scalar_nucleon_couplings
 from physics.options import TheoryOptions
@@ -65,7 +66,6 @@ N_PROTONS_CH2 = 8
 N_NEUTRONS_CH2 = 6
 # glass as SiO2 (docs/physics/g2-scattering.md §6)
 N_O_SIO2 = 2
-_REL_TOL = 1e-9  # relative tolerance on the domain edges (rounding of MeV -> GeV)
 
 
 class UntabulatedOptionError(ValueError):
@@ -134,15 +134,15 @@ def in_table_domain(p: ModelParams) -> NDArray[np.bool_]:
     """Mask of the points inside the table domain (m_S, m_nu4 ranges in the table metadata)."""
     t = load_tables()
     (s_lo, s_hi), (n_lo, n_hi) = t.m_S_domain, t.m_nu4_domain
-    ok_S = (p.m_S >= s_lo * (1 - _REL_TOL)) & (p.m_S <= s_hi * (1 + _REL_TOL))
-    ok_4 = (p.m_nu4 >= n_lo * (1 - _REL_TOL)) & (p.m_nu4 <= n_hi * (1 + _REL_TOL))
+    ok_S = (p.m_S >= s_lo * (1 - EDGE_TOL)) & (p.m_S <= s_hi * (1 + EDGE_TOL))
+    ok_4 = (p.m_nu4 >= n_lo * (1 - EDGE_TOL)) & (p.m_nu4 <= n_hi * (1 + EDGE_TOL))
     return np.asarray(ok_S & ok_4)
 
 
 def _require_domain(p: ModelParams) -> None:
     t = load_tables()
     for name, values, (lo, hi) in (("m_S", p.m_S, t.m_S_domain), ("m_nu4", p.m_nu4, t.m_nu4_domain)):
-        bad = ~((values >= lo * (1 - _REL_TOL)) & (values <= hi * (1 + _REL_TOL)))
+        bad = ~((values >= lo * (1 - EDGE_TOL)) & (values <= hi * (1 + EDGE_TOL)))
         if np.any(bad):
             first = int(np.flatnonzero(bad)[0])
             raise ValueError(
