@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from likelihoods.terms import FAST_GAUSS, FAST_STEP, FastForm, FloatArray, Term, fast_form
+from likelihoods.terms import FastForm, FloatArray, Term, fast_form, term_loglike
 from physics import kernel
 from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.params import PARAM_NAMES
@@ -51,20 +51,8 @@ def _total(obs: FloatArray, ti: Any, tf: FloatArray, win: FloatArray) -> float:
                     break
             if not inside:
                 continue
-        x = obs[ti[t, 1]] + tf[t, 0]
-        code = ti[t, 0]
-        if code == FAST_GAUSS:
-            c = tf[t, 1]
-            z = (x - c) / (tf[t, 2] if x >= c else tf[t, 3])
-            total -= 0.5 * z * z
-        elif code == FAST_STEP:
-            if x < tf[t, 4] or x > tf[t, 5]:
-                total -= math.inf
-        else:
-            lo, hi = tf[t, 4], tf[t, 5]
-            d = (0.0 if x >= lo else lo - x) + (0.0 if x <= hi else x - hi)
-            e = d / tf[t, 2]
-            total -= 0.5 * (e * e)
+        total += term_loglike(ti[t, 0], obs[ti[t, 1]] + tf[t, 0], tf[t, 1], tf[t, 2], tf[t, 3], tf[t, 4],
+                              tf[t, 5])
     return total
 
 

@@ -50,6 +50,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
+from physics.jit import ENABLED, clear_stale_cache, jit
+
+if ENABLED:
+    from physics import jit as _jit_module
+
+    clear_stale_cache(__file__, [_jit_module.__file__])
+
 MODES: tuple[str, ...] = ("gaussian", "cuts")
 TERM_KINDS: tuple[str, ...] = ("gaussian", "asymmetric_gaussian", "upper_limit", "interval", "hard_bound")
 AppliesTo = Literal["total", "np"]
@@ -67,29 +74,6 @@ def half_normal_z(cl: float) -> float:
 def half_normal_sigma(limit: float, cl: float) -> float:
     """Width of the half-normal at zero whose cl-quantile is ``limit`` (same unit as ``limit``)."""
     return limit / half_normal_z(cl)
-
-
-def asymmetric_gaussian_loglike(x: ArrayLike, centre: float, sigma_up: float,
-                                sigma_down: float) -> FloatArray:
-    """-1/2 ((x - centre)/sigma)^2 with sigma_up above the centre and sigma_down below (0 at the centre)."""
-    xa = np.asarray(x, dtype=float)
-    sigma = np.where(xa >= centre, sigma_up, sigma_down)
-    return -0.5 * ((xa - centre) / sigma) ** 2
-
-
-def upper_limit_loglike(x: ArrayLike, sigma: float) -> FloatArray:
-    """Half-normal at zero: -1/2 (max(x, 0)/sigma)^2."""
-    xa = np.asarray(x, dtype=float)
-    return -0.5 * (np.maximum(xa, 0.0) / sigma) ** 2
-
-
-def step_loglike(x: ArrayLike, lo: float, hi: float, width: float = 0.0) -> FloatArray:
-    """0 inside [lo, hi]; outside -inf (width 0) or -1/2 (d/width)^2, d the distance to the nearest edge."""
-    xa = np.asarray(x, dtype=float)
-    dist = np.maximum(lo - xa, 0.0) + np.maximum(xa - hi, 0.0)
-    if width > 0.0:
-        return -0.5 * (dist / width) ** 2
-    return np.where(dist > 0.0, -np.inf, 0.0)
 
 
 def _quad(a: float, b: float) -> float:
@@ -266,18 +250,11 @@ class Term:
         return np.where(self.applicable(window_x, xa.shape[0]), value, 0.0)
 
     def _loglike_raw(self, x: FloatArray) -> FloatArray:
-        spec = self.spec
-        if spec.kind == "hard_bound":
-            return step_loglike(x, *spec.cut_edges())
-        if self.mode == "cuts":
-            w = self.softening if spec.softening is None else spec.softening
-            return step_loglike(x, *spec.cut_edges(), width=w * spec.cut_scale())
-        form = spec.gaussian_form()
-        assert form is not None
-        centre, s_up, s_down = form
-        if spec.kind == "upper_limit":
-            return upper_limit_loglike(x, s_up)
-        return asymmetric_gaussian_loglike(x, centre, s_up, s_down)
+        code, centre, s_up, s_down, lo, hi, _ = fast_form(self)
+        x = np.ascontiguousarray(x, dtype=float)
+        out = np.empty_like(x)
+        _term_loglike_array(code, centre, s_up, s_down, lo, hi, x.reshape(-1), out.reshape(-1))
+        return out
 
     def passed(self, x: ArrayLike, window_x: ArrayLike | None = None) -> BoolArray:
         """The paper's condition (independent of mode and softening); True where the term does not apply."""
@@ -315,18 +292,42 @@ class Term:
 
 
 # ---------------------------------------------------------------------------- closed forms of the terms
-# Every term is one of three closed forms, summed by likelihoods.compiled (the kernel path); the values equal
-# ``Term.loglike`` to rounding.
+# Every term is one of three closed forms, evaluated by term_loglike (for Term.loglike and, summed, by
+# likelihoods.compiled).
 FAST_GAUSS, FAST_STEP, FAST_SOFT = 0, 1, 2
 FastForm = tuple[int, float, float, float, float, float, tuple[tuple[float, float], ...]]
 
 
-def fast_form(term: Term) -> FastForm:
-    """(code, centre, sigma_up, sigma_down, lo, hi, windows) of ``term``.
+@jit
+def term_loglike(code: int, x: float, centre: float, sigma_up: float, sigma_down: float, lo: float,
+                 hi: float) -> float:
+    """Log-likelihood of one term of closed form ``code`` (:func:`fast_form`) at x: the one evaluation of every
+    kind, used by :meth:`Term.loglike` and the compiled term sum (likelihoods.compiled). NaN propagates.
 
-    FAST_GAUSS: -1/2 ((x - centre)/sigma)^2, sigma_up for x >= centre (upper limits: centre 0, sigma_down
-    = inf, i.e. flat below zero). FAST_STEP: 0 in [lo, hi], -inf outside. FAST_SOFT: -1/2 (d/sigma_up)^2,
-    d the distance to [lo, hi]. windows: as TermSpec.windows (the term is 0 where its window observable
+    FAST_GAUSS: -1/2 ((x - centre)/sigma)^2, sigma_up for x >= centre (an upper limit has centre 0 and
+    sigma_down = inf: flat below zero). FAST_STEP: 0 in [lo, hi], -inf outside. FAST_SOFT: -1/2 (d/sigma_up)^2,
+    d the distance to [lo, hi].
+    """
+    if code == FAST_GAUSS:
+        z = (x - centre) / (sigma_up if x >= centre else sigma_down)
+        return -0.5 * z * z
+    if code == FAST_STEP:
+        return -math.inf if x < lo or x > hi else 0.0
+    d = (0.0 if x >= lo else lo - x) + (0.0 if x <= hi else x - hi)
+    e = d / sigma_up
+    return -0.5 * (e * e)
+
+
+@jit
+def _term_loglike_array(code: int, centre: float, sigma_up: float, sigma_down: float, lo: float, hi: float,
+                        x: FloatArray, out: FloatArray) -> None:
+    for i in range(x.size):
+        out[i] = term_loglike(code, x[i], centre, sigma_up, sigma_down, lo, hi)
+
+
+def fast_form(term: Term) -> FastForm:
+    """(code, centre, sigma_up, sigma_down, lo, hi, windows) of ``term``: the closed form
+    :func:`term_loglike` evaluates. windows: as TermSpec.windows (the term is 0 where its window observable
     lies in none of them; no windows = applies everywhere).
     """
     spec = term.spec
