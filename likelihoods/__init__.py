@@ -29,7 +29,7 @@ from likelihoods.database import (
 )
 from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, NonFiniteLikelihoodError
 from likelihoods.joint import DOMAIN_TERM, ConstraintResult, JointLikelihood
-from likelihoods.terms import MODES, TERM_KINDS, Term, TermSpec, half_normal_sigma, half_normal_z
+from likelihoods.terms import MODES, TERM_KINDS, Term, TermKind, TermSpec, half_normal_sigma, half_normal_z
 
 __all__ = [
     "DATA_KEYS",
@@ -49,6 +49,7 @@ __all__ = [
     "NonFiniteLikelihoodError",
     "SMValue",
     "Term",
+    "TermKind",
     "TermSpec",
     "available_terms",
     "half_normal_sigma",

@@ -312,7 +312,7 @@ class JointLikelihood:
             entry = self.entries.get(term.name)
             rows.append(ConstraintResult(
                 name=term.name, observable=term.spec.observable, applies_to=term.spec.applies_to,
-                kind=term.spec.kind, condition=term.spec.condition(), unit=term.spec.unit, enabled=on,
+                kind=term.spec.kind.value, condition=term.spec.condition(), unit=term.spec.unit, enabled=on,
                 source=entry.source if entry else "", value=x, passed=term.passed(x, wx),
                 pull=term.pull(x, wx),
                 margin=term.margin(x, wx), relative_margin=term.relative_margin(x, wx),
@@ -326,7 +326,7 @@ class JointLikelihood:
             e = self.entries.get(term.name)
             out.append({"name": term.name, "observable": term.spec.observable,
                         "applies_to": term.spec.applies_to,
-                        "kind": term.spec.kind, "condition": term.spec.condition(), "enabled": on,
+                        "kind": term.spec.kind.value, "condition": term.spec.condition(), "enabled": on,
                         "source": e.source if e else "", "reference": e.reference if e else "",
                         "table_row": e.table_row if e else "", "note": e.note if e else ""})
         return out

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 import numpy as np
@@ -58,7 +59,25 @@ if ENABLED:
     clear_stale_cache(__file__, [_jit_module.__file__])
 
 MODES: tuple[str, ...] = ("gaussian", "cuts")
-TERM_KINDS: tuple[str, ...] = ("gaussian", "asymmetric_gaussian", "upper_limit", "interval", "hard_bound")
+
+
+class TermKind(StrEnum):
+    """The kind of a term (the table in the module docstring); converted once from the data file's or run
+    file's string when a :class:`TermSpec` is built."""
+
+    GAUSSIAN = "gaussian"
+    ASYMMETRIC_GAUSSIAN = "asymmetric_gaussian"
+    UPPER_LIMIT = "upper_limit"
+    INTERVAL = "interval"
+    HARD_BOUND = "hard_bound"
+
+    @property
+    def is_measurement(self) -> bool:
+        """A central value with errors (gaussian or asymmetric_gaussian)."""
+        return self in (TermKind.GAUSSIAN, TermKind.ASYMMETRIC_GAUSSIAN)
+
+
+TERM_KINDS: tuple[str, ...] = tuple(k.value for k in TermKind)
 AppliesTo = Literal["total", "np"]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -97,7 +116,7 @@ class TermSpec:
     name: str
     observable: str
     applies_to: AppliesTo
-    kind: str
+    kind: TermKind
     unit: str = "1"
     central: float | None = None
     error_up: float | None = None
@@ -114,30 +133,32 @@ class TermSpec:
     label: str = "x"
 
     def __post_init__(self) -> None:
+        if self.kind not in TERM_KINDS:
+            raise ValueError(f"term {self.name!r} of kind {self.kind!r}: unknown kind; choose one of "
+                             f"{', '.join(TERM_KINDS)}")
+        object.__setattr__(self, "kind", TermKind(self.kind))  # a string from a file becomes the enum here
         problem = self.missing()
         if problem:
-            raise ValueError(f"term {self.name!r} of kind {self.kind!r}: {problem}")
+            raise ValueError(f"term {self.name!r} of kind {self.kind.value!r}: {problem}")
 
     def missing(self) -> str:
         """'' if the numbers suffice for the kind, else what is missing or wrong."""
         k = self.kind
-        if k not in TERM_KINDS:
-            return f"unknown kind; choose one of {', '.join(TERM_KINDS)}"
         if self.applies_to not in ("total", "np"):
             return f"applies_to must be 'total' or 'np', got {self.applies_to!r}"
-        if k in ("gaussian", "asymmetric_gaussian"):
+        if k.is_measurement:
             if self.central is None or self.error_up is None or self.error_down is None:
                 return "needs central and error (or error_up and error_down)"
             if self.error_up <= 0 or self.error_down <= 0:
                 return "errors must be positive"
-        elif k == "upper_limit":
+        elif k is TermKind.UPPER_LIMIT:
             if self.limit is None or self.cl is None:
                 return "needs limit and cl"
             if not 0.0 < self.cl < 1.0:
                 return f"cl must lie in (0, 1), got {self.cl}"
             if self.limit <= 0:
                 return "limit must be positive"
-        elif k == "interval":
+        elif k is TermKind.INTERVAL:
             if self.low is None or self.high is None or not self.low < self.high:
                 return "needs low < high"
         elif self.low is None and self.high is None:
@@ -152,10 +173,10 @@ class TermSpec:
     def cut_edges(self) -> tuple[float, float]:
         """[lo, hi] of the paper's pass/fail condition (experimental 1 sigma for measurements)."""
         k = self.kind
-        if k in ("gaussian", "asymmetric_gaussian"):
+        if k.is_measurement:
             assert self.central is not None and self.error_up is not None and self.error_down is not None
             return self.central - self.error_down, self.central + self.error_up
-        if k == "upper_limit":
+        if k is TermKind.UPPER_LIMIT:
             assert self.limit is not None
             return -math.inf, self.limit
         lo = -math.inf if self.low is None else self.low
@@ -165,7 +186,7 @@ class TermSpec:
     def cut_scale(self) -> float:
         """Scale of the softening width: window half-width, or the limit for upper limits."""
         lo, hi = self.cut_edges()
-        if self.kind == "upper_limit":
+        if self.kind is TermKind.UPPER_LIMIT:
             return hi
         return 0.5 * (hi - lo)
 
@@ -177,14 +198,14 @@ class TermSpec:
         """
         th_up, th_down = (self.theory_up, self.theory_down) if self.applies_to == "total" else (0.0, 0.0)
         k = self.kind
-        if k in ("gaussian", "asymmetric_gaussian"):
+        if k.is_measurement:
             assert self.central is not None and self.error_up is not None and self.error_down is not None
             return self.central, _quad(self.error_up, th_down), _quad(self.error_down, th_up)
-        if k == "upper_limit":
+        if k is TermKind.UPPER_LIMIT:
             assert self.limit is not None and self.cl is not None
             s = _quad(half_normal_sigma(self.limit, self.cl), th_down)
             return 0.0, s, s
-        if k == "interval":
+        if k is TermKind.INTERVAL:
             assert self.low is not None and self.high is not None
             half = 0.5 * (self.high - self.low)
             return 0.5 * (self.low + self.high), _quad(half, th_down), _quad(half, th_up)
@@ -194,7 +215,7 @@ class TermSpec:
         """The pass/fail condition in words, e.g. 'NP <= 1.8e-05 (90% CL)'."""
         unit = "" if self.unit in ("1", "") else f" {self.unit}"
         lo, hi = self.cut_edges()
-        if self.kind == "upper_limit":
+        if self.kind is TermKind.UPPER_LIMIT:
             return f"{self.label} <= {self.limit:.4g}{unit} ({100 * (self.cl or 0):.4g}% CL)"
         if math.isinf(lo):
             text = f"{self.label} <= {hi:.4g}{unit}"
@@ -202,7 +223,7 @@ class TermSpec:
             text = f"{self.label} >= {lo:.4g}{unit}"
         else:
             text = f"{lo:.4g} <= {self.label} <= {hi:.4g}{unit}"
-        if self.kind in ("gaussian", "asymmetric_gaussian"):
+        if self.kind.is_measurement:
             text += " (1 sigma)"
         return text
 
@@ -333,7 +354,7 @@ def fast_form(term: Term) -> FastForm:
     spec = term.spec
     lo, hi = spec.cut_edges()
     win = spec.windows
-    if spec.kind == "hard_bound":
+    if spec.kind is TermKind.HARD_BOUND:
         return FAST_STEP, 0.0, 1.0, 1.0, lo, hi, win
     if term.mode == "cuts":
         w = (term.softening if spec.softening is None else spec.softening) * spec.cut_scale()
@@ -341,6 +362,6 @@ def fast_form(term: Term) -> FastForm:
     form = spec.gaussian_form()
     assert form is not None
     centre, s_up, s_down = form
-    if spec.kind == "upper_limit":
+    if spec.kind is TermKind.UPPER_LIMIT:
         return FAST_GAUSS, 0.0, s_up, math.inf, -math.inf, math.inf, win
     return FAST_GAUSS, centre, s_up, s_down, -math.inf, math.inf, win
