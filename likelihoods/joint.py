@@ -166,7 +166,7 @@ class JointLikelihood:
     # -- what it needs -------------------------------------------------------------------------------
     @property
     def term_names(self) -> list[str]:
-        """Names of the enabled terms (``loglike_terms`` also has ``DOMAIN_TERM``)."""
+        """Names of the enabled terms (``logpdf(..., per_term=True)`` also has ``DOMAIN_TERM``)."""
         return [t.name for t in self.terms]
 
     @property
@@ -200,19 +200,20 @@ class JointLikelihood:
         to the reference, which raises NonFiniteLikelihoodError naming the point.
         """
         from physics import ModelParams
-        if isinstance(points, ModelParams):
-            x = theta = points.to_array()
-        else:
-            x = np.atleast_2d(np.asarray(points, dtype=float))
-            theta = x if columns is None else _apply_columns(x, columns)
+        is_params = isinstance(points, ModelParams)
+        x = points.to_array() if is_params else np.asarray(points, dtype=float)
+        if x.ndim == 1:
+            x = x[None, :]
         if not per_term:
-            plan = self._kernel() if columns is None or isinstance(points, ModelParams) \
-                else self.kernel_path(*columns)
+            plan = self._kernel() if columns is None or is_params else self._mapped_kernel(columns)
             if plan is not None:
                 out = plan.batch(x)
                 if not np.any(np.isnan(out) | (out == np.inf)):
                     return out
-        params = points if isinstance(points, ModelParams) else ModelParams.from_array(theta)
+        if is_params:
+            params = points
+        else:
+            params = ModelParams.from_array(x if columns is None else _apply_columns(x, columns))
         total, terms, _ = self.evaluate(params)
         return terms if per_term else total
 
@@ -222,13 +223,15 @@ class JointLikelihood:
         the one-point call a sampler makes per proposal. None where the kernel does not cover this likelihood
         (stand-in predictor or domain, a window observable with an SM value, theory options it lacks). Its
         values may be NaN or +inf where :meth:`logpdf` would raise: check them."""
-        plan = self._kernel()
-        if plan is None:
-            return None
-        key = (tuple(index), tuple(factor), tuple(constant))
-        mapped = self._mapped.get(key)
+        return self._mapped_kernel((tuple(index), tuple(factor), tuple(constant)))
+
+    def _mapped_kernel(self, columns: ColumnMap) -> CompiledLoglike | None:
+        mapped = self._mapped.get(columns)  # type: ignore[arg-type]
         if mapped is None:
-            mapped = self._mapped[key] = plan.with_columns(*key)
+            plan = self._kernel()
+            if plan is None:
+                return None
+            mapped = self._mapped[columns] = plan.with_columns(*columns)  # type: ignore[index]
         return mapped
 
     def _kernel(self) -> CompiledLoglike | None:

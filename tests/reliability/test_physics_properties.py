@@ -112,7 +112,8 @@ _LIKELIHOODS = {(data, mode): JointLikelihood.from_config(data, mode, softening=
 @settings(max_examples=300, deadline=None)
 @given(point_with_edges())
 def test_fast_paths_equal_the_reference_everywhere(values):
-    """The compiled and Python fast paths give the reference log-likelihood (1e-10 relative, as
+    """The kernel path (logpdf and the one-point call; compiled, or Python with DARKPORTAL_JIT=0) gives the
+    reference log-likelihood (1e-10 relative, as
     tests/physics/test_fast_paths.py), including zero couplings and the box edges, where S may be stable."""
     p = params_of(values)
     theta = p.to_array()
