@@ -89,10 +89,36 @@ def _unpack(ib: Any, fb: FloatArray) -> Any:
 
 
 @jit
-def _point(x: FloatArray, ib: Any, fb: FloatArray, tables: Any, v: FloatArray, obs: FloatArray) -> float:
+def _map_row(x: FloatArray, ib: Any, fb: FloatArray, v: FloatArray) -> None:
+    """The column map (module docstring) of one sampler vector x, written to v (8 values, GeV)."""
     for j in range(_NP):
         i = ib[j]
         v[j] = x[i] * fb[j] if i >= 0 else fb[_NP + j]
+
+
+@jit
+def _map_rows(xs: FloatArray, ib: Any, fb: FloatArray, out: FloatArray) -> None:
+    for n in range(xs.shape[0]):
+        _map_row(xs[n], ib, fb, out[n])
+
+
+def map_columns(xs: FloatArray, index: Sequence[int], factor: Sequence[float],
+                constant: Sequence[float]) -> FloatArray:
+    """The (N, 8) physics rows (GeV, PARAM_NAMES order) of the sampler vectors xs through a column map: the
+    arithmetic of ``RunConfig.to_params``, by the same code the kernel path runs."""
+    xs = np.ascontiguousarray(np.atleast_2d(xs), dtype=float)
+    ib = np.asarray(list(index), dtype=np.int64)
+    fb = np.concatenate([np.asarray(factor, dtype=float), np.asarray(constant, dtype=float)])
+    if ib.size != _NP or fb.size != 2 * _NP or (xs.shape[0] and int(ib.max()) >= xs.shape[1]):
+        raise ValueError(f"column map of {ib.size} entries does not fit rows of shape {xs.shape}")
+    out = np.empty((xs.shape[0], _NP))
+    _map_rows(xs, ib, fb, out)
+    return out
+
+
+@jit
+def _point(x: FloatArray, ib: Any, fb: FloatArray, tables: Any, v: FloatArray, obs: FloatArray) -> float:
+    _map_row(x, ib, fb, v)
     if not kernel.in_domain(v):
         return -math.inf
     ti, consts, t2, x2, y2, t1, x1, tf, win = tables

@@ -213,7 +213,7 @@ class JointLikelihood:
         if is_params:
             params = points
         else:
-            params = ModelParams.from_array(x if columns is None else _apply_columns(x, columns))
+            params = ModelParams.from_array(x if columns is None else compiled.map_columns(x, *columns))
         total, terms, _ = self.evaluate(params)
         return terms if per_term else total
 
@@ -408,11 +408,3 @@ def _check_units(entries: Any) -> None:
             if unit is not None and not (unit == reg_unit or {unit, reg_unit} <= _DIMENSIONLESS):
                 raise LikelihoodConfigError(f"term {e.name!r}: unit {unit!r} differs from the physics unit "
                                             f"{reg_unit!r} of {obs!r}")
-
-
-def _apply_columns(x: FloatArray, columns: ColumnMap) -> FloatArray:
-    """The (N, 8) physics rows (GeV) of the sampler vectors x: the arithmetic of ``RunConfig.to_params``."""
-    out = np.empty((x.shape[0], len(columns[0])))
-    for j, (i, f, c) in enumerate(zip(*columns, strict=True)):
-        out[:, j] = x[:, i] * f if i >= 0 else c
-    return out

@@ -22,7 +22,8 @@ import pytest
 from inference.config.runfile import load_run_config
 from inference.samplers.model import RunModel
 from likelihoods import JointLikelihood
-from likelihoods.joint import DOMAIN_TERM, _apply_columns
+from likelihoods.compiled import map_columns
+from likelihoods.joint import DOMAIN_TERM
 from physics import g2, kaon, kernel, miniboone
 from physics.jit import clear_stale_cache
 from physics.options import TheoryOptions
@@ -202,7 +203,7 @@ def test_run_model_fast_path_matches_reference(run: str) -> None:
         fin = np.isfinite(ref)
         assert np.max(_rel(got[fin], ref[fin])) < RTOL
     # the column map is RunConfig.to_params without the ModelParams
-    assert np.array_equal(_apply_columns(x, model._columns.spec), model.config.to_params(x).to_array())
+    assert np.array_equal(map_columns(x, *model._columns.spec), model.config.to_params(x).to_array())
 
 
 def test_no_kernel_path_with_stand_in_predictor() -> None:
