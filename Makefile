@@ -52,7 +52,7 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(VENV)/bin/python -m pytest -q
-	@echo "the fast-path tests again on the Python fused kernel (the fallback without numba):"
+	@echo "the kernel tests again with the kernel as plain Python (DARKPORTAL_JIT=0, the fallback without numba):"
 	DARKPORTAL_JIT=0 $(VENV)/bin/python -m pytest -q tests/physics/test_fast_paths.py tests/reliability/test_physics_properties.py
 
 # Rebuild physics/data/miniboone_numu_flux.csv and scattering_tables.npz from the MiniBooNE flux release as

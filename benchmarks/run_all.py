@@ -6,7 +6,7 @@
 
 Rows: (1) single-point log L as dynesty calls it (the compiled path), against dynesty's own cost per
 likelihood call, measured here with a trivial 8-D likelihood at the kappa runs' dynesty settings; the
-compiled call alone, the Python fused path (the fallback without numba) and the reference path; the prior
+compiled call alone, the kernel as plain Python (DARKPORTAL_JIT=0) and the reference path; the prior
 transform; (2) batch throughput on 1e5 points, and the posterior predictions stored per sample; (3) the
 same observables "the usual way" (one call per observable and point, R and the CHARM-II ratio by direct
 quadrature); (4) wall time, likelihood calls and
@@ -102,21 +102,37 @@ def dynesty_own_cost(ndim: int, seed: int = 1) -> dict[str, float]:
 
 # ------------------------------------------------------------------------------------------ likelihood paths
 
-def _python_fused_model(run: str) -> Any:
-    """The run's model with the compiled kernel switched off (the Python fused path, the fallback without numba)."""
-    from inference.config.runfile import load_run_config
-    from inference.samplers.model import RunModel
-    from physics import kernel
+_PLAIN_PYTHON_TIMING = """
+import json, sys, time
+import numpy as np
+from inference.config.runfile import load_run_config
+from inference.samplers.model import RunModel
+from inference.samplers.problem import PointLogLikelihood
+run, n_single, n_batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+model = RunModel(load_run_config(run))
+model.warm_up()
+x = model.prior_transform(np.random.default_rng(7).random((max(n_single, n_batch), model._columns.ndim)))
+point = PointLogLikelihood(model.problem())
+single = []
+for row in x[:n_single]:
+    t0 = time.perf_counter()
+    point(row)
+    single.append(time.perf_counter() - t0)
+t0 = time.perf_counter()
+model.log_likelihood(x[:n_batch])
+print(json.dumps({"single": float(np.median(single)), "batch": (time.perf_counter() - t0) / n_batch}))
+"""
 
-    enabled, kernel.ENABLED = kernel.ENABLED, False
-    try:
-        model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
-        model.log_likelihood(model.prior_transform(np.full((2, model._columns.ndim), 0.5)))  # build the plan now
-        model.point_prior_transform(np.full(model._columns.ndim, 0.5))
-    finally:
-        kernel.ENABLED = enabled
-    assert model._compiled is None
-    return model
+
+def plain_python_timings(run: str, n_single: int, n_batch: int) -> dict[str, float]:
+    """Single-point and batch log L of the run with the kernel as plain Python (DARKPORTAL_JIT=0: what runs
+    without numba), timed in a child process, since numba's switch is read at import."""
+    env = dict(os.environ, DARKPORTAL_JIT="0")
+    out = subprocess.run([sys.executable, "-c", _PLAIN_PYTHON_TIMING, str(ROOT / "runs" / f"{run}.yaml"),
+                          str(n_single), str(n_batch)], env=env, cwd=ROOT, check=True, capture_output=True,
+                         text=True)
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float]:
@@ -125,19 +141,18 @@ def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float
     from inference.samplers.problem import PointLogLikelihood, PointPriorTransform
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
-    model.warm_up()  # tables, fused plan, compiled code
-    python = _python_fused_model(run)
+    model.warm_up()  # tables, kernel path, compiled code
+    python = plain_python_timings(run, min(n_single, 1000), min(n_batch, 2000))
     rng = np.random.default_rng(7)
     x = model.prior_transform(rng.random((max(n_single, 1000), model._columns.ndim)))
     model.reference_log_likelihood(x[:2])
     point = PointLogLikelihood(model.problem())
-    python_point = PointLogLikelihood(python.problem())
-    compiled = model._compiled
+    compiled = model._kernel_path
     assert compiled is not None, "the compiled path is off (numba missing or DARKPORTAL_JIT=0)"
     out = {
         "single_dynesty_wrapper": _median_over_points(lambda r: point(r[0]), x[:n_single]),
         "single_compiled": _median_over_points(lambda r: compiled.point(r[0]), x[:n_single]),
-        "single_python": _median_over_points(lambda r: python_point(r[0]), x[:n_single]),
+        "single_python": python["single"],
         "single_reference": _median_over_points(model.reference_log_likelihood, x[:200]),
     }
     u = rng.random((n_single, model._columns.ndim))
@@ -155,7 +170,7 @@ def likelihood_timings(run: str, n_single: int, n_batch: int) -> dict[str, float
     out["prior_transform_python"] = _median_over_points(lambda r: python_transform(r[0]), u)
     xb = model.prior_transform(rng.random((n_batch, model._columns.ndim)))
     out["batch_fast"] = min(_timed(lambda: model.log_likelihood(xb)) for _ in range(3)) / n_batch
-    out["batch_python"] = min(_timed(lambda: python.log_likelihood(xb)) for _ in range(2)) / n_batch
+    out["batch_python"] = python["batch"]
     out["batch_reference"] = _timed(lambda: model.reference_log_likelihood(xb)) / n_batch
     # posterior predictions (what a run stores per sample): per-term log L and the predicted observables,
     # on 2e4 points with a finite likelihood (the reference path: they include the electron g-2 quadrature)
@@ -208,7 +223,7 @@ def usual_way_per_point(run: str, n: int) -> float:
 # ------------------------------------------------------------------------------------------ full runs
 
 def expensive_run_file() -> Path:
-    """runs/kappa_nonzero.yaml with the two-loop Barr-Zee g-2 terms on (no fused path: predict + terms, ~1 ms
+    """runs/kappa_nonzero.yaml with the two-loop Barr-Zee g-2 terms on (no kernel path: predict + terms, ~1 ms
     per call) and a call cap, for the pool's speed-up where the likelihood dominates."""
     text = (ROOT / "runs" / "kappa_nonzero.yaml").read_text()
     text = text.replace("options: {r_normalisation: calibrated}",
@@ -277,8 +292,9 @@ def _dynesty_note(r: dict[str, Any], serial_sampling: float | None, timings: dic
 # ------------------------------------------------------------------------------------------ profiles
 
 def print_profiles(run: str) -> None:
-    """cProfile tops: the Python fused path (what motivated the compiled kernel), the compiled path as dynesty
-    calls it, the reference path, and a short dynesty run on the compiled likelihood (where the time goes now)."""
+    """cProfile tops: the compiled path as dynesty calls it, the reference path, and a short dynesty run on the
+    compiled likelihood (where the time goes now). (The profile of the kernel as plain Python, which motivated
+    compiling it, is in benchmarks/README.md.)"""
     from inference.config.runfile import load_run_config
     from inference.samplers import dynesty_backend
     from inference.samplers.model import RunModel
@@ -286,10 +302,9 @@ def print_profiles(run: str) -> None:
 
     model = RunModel(load_run_config(ROOT / "runs" / f"{run}.yaml"))
     model.warm_up()
-    python = _python_fused_model(run)
     x = model.prior_transform(np.random.default_rng(9).random((20000, model._columns.ndim)))
     model.reference_log_likelihood(x[:2])
-    point, python_point = PointLogLikelihood(model.problem()), PointLogLikelihood(python.problem())
+    point = PointLogLikelihood(model.problem())
 
     def short_dynesty_run() -> None:
         opts = dict(dynesty_backend.DEFAULTS, nlive=300)
@@ -297,7 +312,6 @@ def print_profiles(run: str) -> None:
         sampler.run_nested(dlogz=0.5, print_progress=False)
 
     jobs: list[tuple[str, Callable[[], object]]] = [
-        ("Python fused path, 3000 single points", lambda: [python_point(row) for row in x[:3000]]),
         ("compiled path as dynesty calls it, 3000 single points", lambda: [point(row) for row in x[:3000]]),
         ("reference path, 300 single points", lambda: [model.reference_log_likelihood(x[i:i + 1]) for i in range(300)]),
         ("compiled path, one batch of 2e4", lambda: model.log_likelihood(x)),
@@ -343,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
              f"**{t['single_dynesty_wrapper'] / own:.3f}** of dynesty's own cost (target <= 0.25, moonshot 0.1)"),
             (f"{run}: the compiled call alone (CompiledLoglike.point)", f"{t['single_compiled'] * 1e6:.2f} us",
              f"{t['single_compiled'] / own:.3f}"),
-            (f"{run}: single point, Python fused path (DARKPORTAL_JIT=0 / no numba)",
+            (f"{run}: single point, kernel as plain Python (DARKPORTAL_JIT=0)",
              f"{t['single_python'] * 1e6:.1f} us", f"{t['single_python'] / own:.3f}; compiled "
              f"{t['single_python'] / t['single_dynesty_wrapper']:.0f}x faster"),
             (f"{run}: single point, reference path (predict + terms)", f"{t['single_reference'] * 1e6:.0f} us",
@@ -351,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
             (f"{run}: one prior transform as dynesty calls it (compiled)", f"{t['prior_transform'] * 1e6:.2f} us",
              f"uncompiled (DARKPORTAL_JIT=0) {t['prior_transform_python'] * 1e6:.1f} us"),
             (f"{run}: batch of {args.batch:.0e} points, compiled", f"{1 / t['batch_fast']:.3g} points/s",
-             f"target >= 1e6; Python fused {1 / t['batch_python']:.3g} points/s, reference "
+             f"target >= 1e6; kernel as plain Python (DARKPORTAL_JIT=0) {1 / t['batch_python']:.3g} points/s, "
+             f"reference "
              f"{1 / t['batch_reference']:.3g} points/s ({t['batch_reference'] / t['batch_fast']:.0f}x)"),
             (f"{run}: 'usual way' (one call per observable, R by quadrature), per point", f"{usual * 1e3:.0f} ms",
              f"{usual / t['single_dynesty_wrapper']:.0f}x the compiled single point, "

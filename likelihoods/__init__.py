@@ -5,8 +5,8 @@ Public API::
     MEASUREMENT_SETS = ("2023", "2025"); MODES = ("gaussian", "cuts"); TERM_KINDS = (...)
     available_terms(data_set, extra=()) -> list[str]; load_measurements(data_set, extra=())
     JointLikelihood.from_config(data_set, mode, softening=0.0, overrides=None, options=None, extra_entries=())
-        .observables, .term_names, .loglike(params), .loglike_terms(params), .evaluate(params),
-        .terms_from_predictions(predictions), .report(predictions), .describe()
+        .observables, .term_names, .logpdf(points, per_term=False, columns=None), .kernel_path(column map),
+        .evaluate(params, extra=()) (total, per-term, predictions), .report(predictions), .describe()
 
 Data: ``likelihoods/data/measurements.yaml`` (sources and notes per entry). Term kinds and the two modes:
 :mod:`likelihoods.terms`.
@@ -27,7 +27,7 @@ from likelihoods.database import (
 )
 from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, NonFiniteLikelihoodError
 from likelihoods.joint import DOMAIN_TERM, ConstraintResult, JointLikelihood
-from likelihoods.terms import MODES, TERM_KINDS, Term, TermSpec, half_normal_sigma, half_normal_z
+from likelihoods.terms import MODES, TERM_KINDS, Term, TermKind, TermSpec, half_normal_sigma, half_normal_z
 
 __all__ = [
     "DATA_KEYS",
@@ -45,6 +45,7 @@ __all__ = [
     "MeasurementEntry",
     "NonFiniteLikelihoodError",
     "Term",
+    "TermKind",
     "TermSpec",
     "available_terms",
     "half_normal_sigma",

@@ -1,10 +1,10 @@
-"""The joint likelihood's fast path in compiled code: column map, domain check, physics kernel and term sum.
+"""The joint likelihood's fast path: column map, domain check, physics kernel and term sum in one compiled call.
 
-:class:`CompiledLoglike` evaluates exactly what ``JointLikelihood.fast_loglike_point`` does with the Python
-fused kernel (physics.fused + likelihoods.terms.fast_total), but in one numba-compiled call per point (or per
-batch): the sampler's vector goes in, the total log-likelihood comes out. The term forms are those of
+:class:`CompiledLoglike` evaluates what ``JointLikelihood.loglike`` does, for likelihoods whose observables
+the physics kernel covers (:func:`physics.kernel.supports`): the sampler's vector goes in, the total
+log-likelihood comes out, in one numba-compiled call per point (or per batch). The term forms are those of
 :func:`likelihoods.terms.fast_form`; the physics is :func:`physics.kernel.evaluate`. Where numba is missing or
-disabled (``DARKPORTAL_JIT=0``), :func:`build` returns None and the Python fused path is used.
+disabled (``DARKPORTAL_JIT=0``) the same functions run as plain Python.
 
 A column map turns a sampler vector (free parameters, paper units) into the 8 physics parameters (GeV, in
 physics.PARAM_NAMES order): value j is ``x[index[j]] * factor[j]`` for a free parameter, ``constant[j]``
@@ -13,28 +13,32 @@ for a fixed one (index -1): the arithmetic of ``RunConfig.to_params``. The ident
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from likelihoods.terms import FAST_GAUSS, FAST_STEP, FastForm, FloatArray
+from likelihoods.terms import FastForm, FloatArray, Term, fast_form, term_loglike
 from physics import kernel
+from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.params import PARAM_NAMES
 
-jit = kernel.jit
+log = logging.getLogger(__name__)
+
 _NP = len(PARAM_NAMES)
-if kernel.ENABLED:  # the compiled functions below link in physics/kernel.py and read likelihoods/terms.py
+if ENABLED:  # the compiled functions below link in physics/kernel.py and read likelihoods/terms.py
     from likelihoods import terms
 
-    kernel.clear_stale_cache(__file__, [kernel.__file__, terms.__file__])
+    clear_stale_cache(__file__, [kernel.__file__, *kernel.JIT_SOURCES, terms.__file__])
 
 
 @jit
 def _total(obs: FloatArray, ti: Any, tf: FloatArray, win: FloatArray) -> float:
-    """likelihoods.terms.fast_total on the kernel outputs obs: ti rows (code, observable, window observable,
-    first window, end of windows), tf rows (SM shift, centre, sigma_up, sigma_down, lo, hi)."""
+    """Sum of the terms (closed forms of likelihoods.terms.fast_form) on the kernel outputs obs: ti rows (code,
+    observable, window observable, first window, end of windows), tf rows (SM shift, centre, sigma_up,
+    sigma_down, lo, hi)."""
     total = 0.0
     for t in range(ti.shape[0]):
         w0, w1 = ti[t, 3], ti[t, 4]
@@ -47,20 +51,8 @@ def _total(obs: FloatArray, ti: Any, tf: FloatArray, win: FloatArray) -> float:
                     break
             if not inside:
                 continue
-        x = obs[ti[t, 1]] + tf[t, 0]
-        code = ti[t, 0]
-        if code == FAST_GAUSS:
-            c = tf[t, 1]
-            z = (x - c) / (tf[t, 2] if x >= c else tf[t, 3])
-            total -= 0.5 * z * z
-        elif code == FAST_STEP:
-            if x < tf[t, 4] or x > tf[t, 5]:
-                total -= math.inf
-        else:
-            lo, hi = tf[t, 4], tf[t, 5]
-            d = (0.0 if x >= lo else lo - x) + (0.0 if x <= hi else x - hi)
-            e = d / tf[t, 2]
-            total -= 0.5 * (e * e)
+        total += term_loglike(ti[t, 0], obs[ti[t, 1]] + tf[t, 0], tf[t, 1], tf[t, 2], tf[t, 3], tf[t, 4],
+                              tf[t, 5])
     return total
 
 
@@ -97,10 +89,36 @@ def _unpack(ib: Any, fb: FloatArray) -> Any:
 
 
 @jit
-def _point(x: FloatArray, ib: Any, fb: FloatArray, tables: Any, v: FloatArray, obs: FloatArray) -> float:
+def _map_row(x: FloatArray, ib: Any, fb: FloatArray, v: FloatArray) -> None:
+    """The column map (module docstring) of one sampler vector x, written to v (8 values, GeV)."""
     for j in range(_NP):
         i = ib[j]
         v[j] = x[i] * fb[j] if i >= 0 else fb[_NP + j]
+
+
+@jit
+def _map_rows(xs: FloatArray, ib: Any, fb: FloatArray, out: FloatArray) -> None:
+    for n in range(xs.shape[0]):
+        _map_row(xs[n], ib, fb, out[n])
+
+
+def map_columns(xs: FloatArray, index: Sequence[int], factor: Sequence[float],
+                constant: Sequence[float]) -> FloatArray:
+    """The (N, 8) physics rows (GeV, PARAM_NAMES order) of the sampler vectors xs through a column map: the
+    arithmetic of ``RunConfig.to_params``, by the same code the kernel path runs."""
+    xs = np.ascontiguousarray(np.atleast_2d(xs), dtype=float)
+    ib = np.asarray(list(index), dtype=np.int64)
+    fb = np.concatenate([np.asarray(factor, dtype=float), np.asarray(constant, dtype=float)])
+    if ib.size != _NP or fb.size != 2 * _NP or (xs.shape[0] and int(ib.max()) >= xs.shape[1]):
+        raise ValueError(f"column map of {ib.size} entries does not fit rows of shape {xs.shape}")
+    out = np.empty((xs.shape[0], _NP))
+    _map_rows(xs, ib, fb, out)
+    return out
+
+
+@jit
+def _point(x: FloatArray, ib: Any, fb: FloatArray, tables: Any, v: FloatArray, obs: FloatArray) -> float:
+    _map_row(x, ib, fb, v)
     if not kernel.in_domain(v):
         return -math.inf
     ti, consts, t2, x2, y2, t1, x1, tf, win = tables
@@ -143,7 +161,7 @@ class CompiledLoglike:
     """One likelihood's compiled fast path: ``point(x)`` -> float, ``batch(xs)`` -> array.
 
     Build with :func:`build`. NaN or +inf is returned as it comes (the caller hands such points to the
-    reference path, which names the point in its error).
+    reference path, which names the point in its error). With numba off, the same code runs as Python.
     """
 
     def __init__(self, data: kernel.KernelData, forms: Sequence[FastForm],
@@ -170,6 +188,8 @@ class CompiledLoglike:
     def batch(self, xs: FloatArray) -> FloatArray:
         """Log-likelihood at the rows of xs, shape (N, ndim)."""
         xs = np.ascontiguousarray(xs, dtype=float)
+        if xs.ndim != 2 or xs.shape[1] != self.ndim:
+            raise ValueError(f"kernel path takes rows of {self.ndim} values, got shape {xs.shape}")
         out = np.empty(xs.shape[0])
         if xs.shape[0]:
             batch_loglike(xs, self._ib, self._fb, out)
@@ -184,10 +204,26 @@ class CompiledLoglike:
         return other
 
 
-def build(fused: Any, forms: Sequence[FastForm], inputs: Sequence[tuple[int, float, int]],
-          names: Sequence[str]) -> CompiledLoglike | None:
-    """The compiled fast path for these terms on a ``physics.fused._Fused`` kernel, or None where the compiled
-    kernel is disabled or does not cover an observable."""
-    if not kernel.ENABLED or not set(names) <= set(kernel.KERNEL_NAMES):
+def build(terms: Sequence[Term], observables: Sequence[str], options: Any,
+          label: str = "") -> CompiledLoglike | None:
+    """The fast path of these terms (reading ``observables``) at these theory options, or None where the kernel
+    does not cover them or a window observable has an SM value. Raises miniboone.UntabulatedOptionError for
+    options the shipped tables do not cover."""
+    from physics.options import TheoryOptions
+    from physics.registry import REGISTRY
+    names = tuple(observables)
+    options = options if options is not None else TheoryOptions()
+    if not kernel.supports(names, options):
         return None
-    return CompiledLoglike(kernel.kernel_data(fused), forms, inputs, names)
+    sm = [REGISTRY[n].sm for n in names]
+    inputs = []
+    for t in terms:
+        i = names.index(t.spec.observable)
+        # window observables are read as SM + NP, as JointLikelihood._inputs does
+        w = names.index(t.spec.window_observable) if t.spec.window_observable else i
+        if t.spec.window_observable and sm[w] is not None:
+            return None
+        s = sm[i]
+        inputs.append((i, s.value if t.spec.applies_to == "total" and s is not None else 0.0, w))
+    log.debug("likelihood %s: kernel fast path (%s)", label, "compiled" if ENABLED else "plain Python")
+    return CompiledLoglike(kernel.kernel_data(options), [fast_form(t) for t in terms], inputs, names)

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from likelihoods.errors import LikelihoodConfigError, MeasurementDataError, did_you_mean
-from likelihoods.terms import TERM_KINDS, TermSpec
+from likelihoods.terms import TERM_KINDS, TermKind, TermSpec
 from physics.constants import SMPrediction, load_sm_predictions
 
 DATA_FILE = "measurements.yaml"
@@ -76,19 +76,20 @@ class MeasurementEntry:
 
         Raises LikelihoodConfigError if the data cannot supply what the kind needs.
         """
-        k = self.kind if kind is None else kind
-        if k not in TERM_KINDS:
-            raise LikelihoodConfigError(f"unknown kind {k!r}{did_you_mean(k, TERM_KINDS)}; choose one of "
+        name = self.kind if kind is None else kind
+        if name not in TERM_KINDS:
+            raise LikelihoodConfigError(f"unknown kind {name!r}{did_you_mean(name, TERM_KINDS)}; choose one of "
                                         f"{', '.join(TERM_KINDS)}", term=self.name, key="kind")
+        k = TermKind(name)
         d: dict[str, float] = {**self.data, **{key: v for key, v in (numbers or {}).items()
                                              if key != "softening"}}
         up, down = _errors(d)
         fields_: dict[str, Any] = {}
-        if k in ("gaussian", "asymmetric_gaussian"):
-            if "error" not in d and k == "gaussian" and up is not None and down is not None:
+        if k.is_measurement:
+            if "error" not in d and k is TermKind.GAUSSIAN and up is not None and down is not None:
                 up = down = 0.5 * (up + down)  # symmetric stand-in for an asymmetric measurement
             fields_.update(central=d.get("central"), error_up=up, error_down=down)
-        elif k == "upper_limit":
+        elif k is TermKind.UPPER_LIMIT:
             fields_.update(limit=d.get("limit", d.get("high")), cl=d.get("cl"))
         else:
             low, high = d.get("low"), d.get("high")

@@ -13,14 +13,14 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple, Protocol, overload
 
 import numpy as np
 
+from likelihoods import compiled
 from likelihoods.compiled import CompiledLoglike
 from likelihoods.database import NUMERIC_OVERRIDES, MeasurementEntry, check_data_set, load_measurements
 from likelihoods.errors import LikelihoodConfigError, NonFiniteLikelihoodError, TermOverrideError, did_you_mean
-from likelihoods.fastpath import FastPath, build_fast_path
 from likelihoods.terms import (
     MODES,
     TERM_KINDS,
@@ -54,6 +54,8 @@ class _Pred(NamedTuple):
 
 
 Predictor = Callable[..., Mapping[str, Any]]
+#: a sampler vector's map to the 8 physics parameters: (index, factor, constant) per parameter
+ColumnMap = tuple[Sequence[int], Sequence[float], Sequence[float]]
 DomainFn = Callable[[Any], Mapping[str, np.ndarray]]
 
 
@@ -159,7 +161,8 @@ class JointLikelihood:
         self.entries: dict[str, MeasurementEntry] = dict(entries or {})
         self._predictor = predictor
         self._domain = domain
-        self._fast: FastPath | bool | None = None  # built on first use; False = no fused path
+        self._fast: CompiledLoglike | bool | None = None  # built on first use; False = no kernel path
+        self._mapped: dict[tuple[tuple[Any, ...], ...], CompiledLoglike] = {}  # kernel_path per column map
 
     # -- construction --------------------------------------------------------------------------------
     @classmethod
@@ -206,7 +209,7 @@ class JointLikelihood:
     # -- what it needs -------------------------------------------------------------------------------
     @property
     def term_names(self) -> list[str]:
-        """Names of the enabled terms (``loglike_terms`` also has ``DOMAIN_TERM``)."""
+        """Names of the enabled terms (``logpdf(..., per_term=True)`` also has ``DOMAIN_TERM``)."""
         return [t.name for t in self.terms]
 
     @property
@@ -219,61 +222,68 @@ class JointLikelihood:
         return list(seen)
 
     # -- evaluation ----------------------------------------------------------------------------------
-    def loglike(self, params: Any) -> FloatArray:
-        """Total log-likelihood at the N points, shape (N,); -inf outside a cut or the physics domain."""
-        return self.evaluate(params)[0]
+    @overload
+    def logpdf(self, points: Any, *, per_term: Literal[False] = False,
+               columns: ColumnMap | None = None) -> FloatArray: ...
 
-    def fast_loglike_point(self, values: Sequence[float]) -> float | None:
-        """Total log-likelihood at one point given as 8 Python floats (physics.PARAM_NAMES order, GeV units),
-        by the fused physics kernel and closed-form terms (likelihoods.fastpath); equal to :meth:`loglike` to
-        rounding (~1e-14).
+    @overload
+    def logpdf(self, points: Any, *, per_term: Literal[True],
+               columns: ColumnMap | None = None) -> dict[str, FloatArray]: ...
 
-        None if this likelihood has no fused path (stand-in predictor or domain, a window observable with an SM
-        value, theory options the kernel does not cover): then call :meth:`loglike`. NaN or +inf goes through
-        :meth:`loglike`, which raises NonFiniteLikelihoodError naming the point.
+    def logpdf(self, points: Any, *, per_term: bool = False,
+               columns: ColumnMap | None = None) -> FloatArray | dict[str, FloatArray]:
+        """Log-likelihood at N points: the total, shape (N,), or with ``per_term`` each enabled term and
+        DOMAIN_TERM (their sum is the total). -inf outside a cut or the physics domain.
+
+        points: a physics.ModelParams, or an (N, 8) array in physics.PARAM_NAMES order (GeV units), or with
+            ``columns`` (index, factor, constant per physics parameter: likelihoods.compiled's column map) an
+            (N, ndim) array of sampler vectors.
+        The total comes from the physics kernel (likelihoods.compiled) where it covers the terms, else from
+        ``physics.predict`` and the terms (the reference, :meth:`evaluate`); a NaN or +inf from the kernel goes
+        to the reference, which raises NonFiniteLikelihoodError naming the point.
         """
-        plan = self._fast_plan()
-        if plan is None:
-            return None
-        total = plan.point(values)
-        if total != total or total == np.inf:
-            from physics import ModelParams
-            return float(self.loglike(ModelParams.from_array(np.asarray(values, dtype=float)))[0])
-        return total
+        from physics import ModelParams
+        is_params = isinstance(points, ModelParams)
+        x = points.to_array() if is_params else np.asarray(points, dtype=float)
+        if x.ndim == 1:
+            x = x[None, :]
+        if not per_term:
+            plan = self._kernel() if columns is None or is_params else self._mapped_kernel(columns)
+            if plan is not None:
+                out = plan.batch(x)
+                if not np.any(np.isnan(out) | (out == np.inf)):
+                    return out
+        if is_params:
+            params = points
+        else:
+            params = ModelParams.from_array(x if columns is None else compiled.map_columns(x, *columns))
+        total, terms, _ = self.evaluate(params)
+        return terms if per_term else total
 
-    def fast_loglike(self, theta: np.ndarray, chunk: int = 4096) -> FloatArray | None:
-        """:meth:`fast_loglike_point` at the N rows of theta, shape (N, 8) (the Python form in chunks of
-        ``chunk`` points). None if there is no fused path."""
-        plan = self._fast_plan()
-        if plan is None:
-            return None
-        out = plan.batch(theta, chunk)
-        if np.any(np.isnan(out) | (out == np.inf)):
-            from physics import ModelParams
-            return self.loglike(ModelParams.from_array(np.asarray(theta, dtype=float)))
-        return out
+    def kernel_path(self, index: Sequence[int], factor: Sequence[float],
+                    constant: Sequence[float]) -> CompiledLoglike | None:
+        """The kernel path reading sampler vectors through a column map (likelihoods.compiled), cached per map:
+        the one-point call a sampler makes per proposal. None where the kernel does not cover this likelihood
+        (stand-in predictor or domain, a window observable with an SM value, theory options it lacks). Its
+        values may be NaN or +inf where :meth:`logpdf` would raise: check them."""
+        return self._mapped_kernel((tuple(index), tuple(factor), tuple(constant)))
 
-    def compiled_loglike(self, index: Sequence[int], factor: Sequence[float],
-                         constant: Sequence[float]) -> CompiledLoglike | None:
-        """The compiled fast path reading sampler vectors through a column map (likelihoods.compiled), or None
-        where there is none (no fused path, numba missing or DARKPORTAL_JIT=0). Its values may be NaN or +inf
-        where the reference path would raise: check them."""
-        plan = self._fast_plan()
-        if plan is None or plan.compiled is None:
-            return None
-        return plan.compiled.with_columns(index, factor, constant)
+    def _mapped_kernel(self, columns: ColumnMap) -> CompiledLoglike | None:
+        mapped = self._mapped.get(columns)  # type: ignore[arg-type]
+        if mapped is None:
+            plan = self._kernel()
+            if plan is None:
+                return None
+            mapped = self._mapped[columns] = plan.with_columns(*columns)  # type: ignore[index]
+        return mapped
 
-    def _fast_plan(self) -> FastPath | None:
+    def _kernel(self) -> CompiledLoglike | None:
         if self._fast is None:
             usable = self._predictor is None and self._domain is None
-            plan = build_fast_path(self.terms, self.observables, self.options, f"{self.data_set}/{self.mode}") \
+            plan = compiled.build(self.terms, self.observables, self.options, f"{self.data_set}/{self.mode}") \
                 if usable else None
             self._fast = plan or False
-        return self._fast if isinstance(self._fast, FastPath) else None
-
-    def loglike_terms(self, params: Any) -> dict[str, FloatArray]:
-        """Per-term log-likelihoods (enabled terms and DOMAIN_TERM); their sum is :meth:`loglike`."""
-        return self.evaluate(params)[1]
+        return self._fast if isinstance(self._fast, CompiledLoglike) else None
 
     def evaluate(self, params: Any, extra: Sequence[str] = ()) -> tuple[FloatArray, dict[str, FloatArray],
                                                                       dict[str, Any]]:
@@ -291,11 +301,11 @@ class JointLikelihood:
         else:
             sub = self._predict(params.take(np.flatnonzero(inside)), names) if inside.any() else {}
             preds = {name: _scatter(sub.get(name), inside, n) for name in names}
-        terms = self.terms_from_predictions(preds, params=params, valid=inside)
+        terms = self._terms_from_predictions(preds, params=params, valid=inside)
         total = np.sum(np.stack(list(terms.values())), axis=0) if terms else np.zeros(n)
         return total, terms, preds
 
-    def terms_from_predictions(self, predictions: Mapping[str, PredictionLike], params: Any = None,
+    def _terms_from_predictions(self, predictions: Mapping[str, PredictionLike], params: Any = None,
                                valid: np.ndarray | None = None) -> dict[str, FloatArray]:
         """Stage two alone: per-term log-likelihoods from predictions (name -> .np/.total arrays).
 
@@ -349,7 +359,7 @@ class JointLikelihood:
             entry = self.entries.get(term.name)
             rows.append(ConstraintResult(
                 name=term.name, observable=term.spec.observable, applies_to=term.spec.applies_to,
-                kind=term.spec.kind, condition=term.spec.condition(), unit=term.spec.unit, enabled=on,
+                kind=term.spec.kind.value, condition=term.spec.condition(), unit=term.spec.unit, enabled=on,
                 source=entry.source if entry else "", value=x, passed=term.passed(x, wx),
                 pull=term.pull(x, wx),
                 margin=term.margin(x, wx), relative_margin=term.relative_margin(x, wx),
@@ -363,7 +373,7 @@ class JointLikelihood:
             e = self.entries.get(term.name)
             out.append({"name": term.name, "observable": term.spec.observable,
                         "applies_to": term.spec.applies_to,
-                        "kind": term.spec.kind, "condition": term.spec.condition(), "enabled": on,
+                        "kind": term.spec.kind.value, "condition": term.spec.condition(), "enabled": on,
                         "source": e.source if e else "", "reference": e.reference if e else "",
                         "table_row": e.table_row if e else "", "note": e.note if e else ""})
         return out

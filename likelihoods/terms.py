@@ -44,14 +44,40 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtri
 
+from physics.jit import ENABLED, clear_stale_cache, jit
+
+if ENABLED:
+    from physics import jit as _jit_module
+
+    clear_stale_cache(__file__, [_jit_module.__file__])
+
 MODES: tuple[str, ...] = ("gaussian", "cuts")
-TERM_KINDS: tuple[str, ...] = ("gaussian", "asymmetric_gaussian", "upper_limit", "interval", "hard_bound")
+
+
+class TermKind(StrEnum):
+    """The kind of a term (the table in the module docstring); converted once from the data file's or run
+    file's string when a :class:`TermSpec` is built."""
+
+    GAUSSIAN = "gaussian"
+    ASYMMETRIC_GAUSSIAN = "asymmetric_gaussian"
+    UPPER_LIMIT = "upper_limit"
+    INTERVAL = "interval"
+    HARD_BOUND = "hard_bound"
+
+    @property
+    def is_measurement(self) -> bool:
+        """A central value with errors (gaussian or asymmetric_gaussian)."""
+        return self in (TermKind.GAUSSIAN, TermKind.ASYMMETRIC_GAUSSIAN)
+
+
+TERM_KINDS: tuple[str, ...] = tuple(k.value for k in TermKind)
 AppliesTo = Literal["total", "np"]
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -67,29 +93,6 @@ def half_normal_z(cl: float) -> float:
 def half_normal_sigma(limit: float, cl: float) -> float:
     """Width of the half-normal at zero whose cl-quantile is ``limit`` (same unit as ``limit``)."""
     return limit / half_normal_z(cl)
-
-
-def asymmetric_gaussian_loglike(x: ArrayLike, centre: float, sigma_up: float,
-                                sigma_down: float) -> FloatArray:
-    """-1/2 ((x - centre)/sigma)^2 with sigma_up above the centre and sigma_down below (0 at the centre)."""
-    xa = np.asarray(x, dtype=float)
-    sigma = np.where(xa >= centre, sigma_up, sigma_down)
-    return -0.5 * ((xa - centre) / sigma) ** 2
-
-
-def upper_limit_loglike(x: ArrayLike, sigma: float) -> FloatArray:
-    """Half-normal at zero: -1/2 (max(x, 0)/sigma)^2."""
-    xa = np.asarray(x, dtype=float)
-    return -0.5 * (np.maximum(xa, 0.0) / sigma) ** 2
-
-
-def step_loglike(x: ArrayLike, lo: float, hi: float, width: float = 0.0) -> FloatArray:
-    """0 inside [lo, hi]; outside -inf (width 0) or -1/2 (d/width)^2, d the distance to the nearest edge."""
-    xa = np.asarray(x, dtype=float)
-    dist = np.maximum(lo - xa, 0.0) + np.maximum(xa - hi, 0.0)
-    if width > 0.0:
-        return -0.5 * (dist / width) ** 2
-    return np.where(dist > 0.0, -np.inf, 0.0)
 
 
 def _quad(a: float, b: float) -> float:
@@ -113,7 +116,7 @@ class TermSpec:
     name: str
     observable: str
     applies_to: AppliesTo
-    kind: str
+    kind: TermKind
     unit: str = "1"
     central: float | None = None
     error_up: float | None = None
@@ -130,30 +133,32 @@ class TermSpec:
     label: str = "x"
 
     def __post_init__(self) -> None:
+        if self.kind not in TERM_KINDS:
+            raise ValueError(f"term {self.name!r} of kind {self.kind!r}: unknown kind; choose one of "
+                             f"{', '.join(TERM_KINDS)}")
+        object.__setattr__(self, "kind", TermKind(self.kind))  # a string from a file becomes the enum here
         problem = self.missing()
         if problem:
-            raise ValueError(f"term {self.name!r} of kind {self.kind!r}: {problem}")
+            raise ValueError(f"term {self.name!r} of kind {self.kind.value!r}: {problem}")
 
     def missing(self) -> str:
         """'' if the numbers suffice for the kind, else what is missing or wrong."""
         k = self.kind
-        if k not in TERM_KINDS:
-            return f"unknown kind; choose one of {', '.join(TERM_KINDS)}"
         if self.applies_to not in ("total", "np"):
             return f"applies_to must be 'total' or 'np', got {self.applies_to!r}"
-        if k in ("gaussian", "asymmetric_gaussian"):
+        if k.is_measurement:
             if self.central is None or self.error_up is None or self.error_down is None:
                 return "needs central and error (or error_up and error_down)"
             if self.error_up <= 0 or self.error_down <= 0:
                 return "errors must be positive"
-        elif k == "upper_limit":
+        elif k is TermKind.UPPER_LIMIT:
             if self.limit is None or self.cl is None:
                 return "needs limit and cl"
             if not 0.0 < self.cl < 1.0:
                 return f"cl must lie in (0, 1), got {self.cl}"
             if self.limit <= 0:
                 return "limit must be positive"
-        elif k == "interval":
+        elif k is TermKind.INTERVAL:
             if self.low is None or self.high is None or not self.low < self.high:
                 return "needs low < high"
         elif self.low is None and self.high is None:
@@ -168,10 +173,10 @@ class TermSpec:
     def cut_edges(self) -> tuple[float, float]:
         """[lo, hi] of the paper's pass/fail condition (experimental 1 sigma for measurements)."""
         k = self.kind
-        if k in ("gaussian", "asymmetric_gaussian"):
+        if k.is_measurement:
             assert self.central is not None and self.error_up is not None and self.error_down is not None
             return self.central - self.error_down, self.central + self.error_up
-        if k == "upper_limit":
+        if k is TermKind.UPPER_LIMIT:
             assert self.limit is not None
             return -math.inf, self.limit
         lo = -math.inf if self.low is None else self.low
@@ -181,7 +186,7 @@ class TermSpec:
     def cut_scale(self) -> float:
         """Scale of the softening width: window half-width, or the limit for upper limits."""
         lo, hi = self.cut_edges()
-        if self.kind == "upper_limit":
+        if self.kind is TermKind.UPPER_LIMIT:
             return hi
         return 0.5 * (hi - lo)
 
@@ -193,14 +198,14 @@ class TermSpec:
         """
         th_up, th_down = (self.theory_up, self.theory_down) if self.applies_to == "total" else (0.0, 0.0)
         k = self.kind
-        if k in ("gaussian", "asymmetric_gaussian"):
+        if k.is_measurement:
             assert self.central is not None and self.error_up is not None and self.error_down is not None
             return self.central, _quad(self.error_up, th_down), _quad(self.error_down, th_up)
-        if k == "upper_limit":
+        if k is TermKind.UPPER_LIMIT:
             assert self.limit is not None and self.cl is not None
             s = _quad(half_normal_sigma(self.limit, self.cl), th_down)
             return 0.0, s, s
-        if k == "interval":
+        if k is TermKind.INTERVAL:
             assert self.low is not None and self.high is not None
             half = 0.5 * (self.high - self.low)
             return 0.5 * (self.low + self.high), _quad(half, th_down), _quad(half, th_up)
@@ -210,7 +215,7 @@ class TermSpec:
         """The pass/fail condition in words, e.g. 'NP <= 1.8e-05 (90% CL)'."""
         unit = "" if self.unit in ("1", "") else f" {self.unit}"
         lo, hi = self.cut_edges()
-        if self.kind == "upper_limit":
+        if self.kind is TermKind.UPPER_LIMIT:
             return f"{self.label} <= {self.limit:.4g}{unit} ({100 * (self.cl or 0):.4g}% CL)"
         if math.isinf(lo):
             text = f"{self.label} <= {hi:.4g}{unit}"
@@ -218,7 +223,7 @@ class TermSpec:
             text = f"{self.label} >= {lo:.4g}{unit}"
         else:
             text = f"{lo:.4g} <= {self.label} <= {hi:.4g}{unit}"
-        if self.kind in ("gaussian", "asymmetric_gaussian"):
+        if self.kind.is_measurement:
             text += " (1 sigma)"
         return text
 
@@ -266,18 +271,11 @@ class Term:
         return np.where(self.applicable(window_x, xa.shape[0]), value, 0.0)
 
     def _loglike_raw(self, x: FloatArray) -> FloatArray:
-        spec = self.spec
-        if spec.kind == "hard_bound":
-            return step_loglike(x, *spec.cut_edges())
-        if self.mode == "cuts":
-            w = self.softening if spec.softening is None else spec.softening
-            return step_loglike(x, *spec.cut_edges(), width=w * spec.cut_scale())
-        form = spec.gaussian_form()
-        assert form is not None
-        centre, s_up, s_down = form
-        if spec.kind == "upper_limit":
-            return upper_limit_loglike(x, s_up)
-        return asymmetric_gaussian_loglike(x, centre, s_up, s_down)
+        code, centre, s_up, s_down, lo, hi, _ = fast_form(self)
+        x = np.ascontiguousarray(x, dtype=float)
+        out = np.empty_like(x)
+        _term_loglike_array(code, centre, s_up, s_down, lo, hi, x.reshape(-1), out.reshape(-1))
+        return out
 
     def passed(self, x: ArrayLike, window_x: ArrayLike | None = None) -> BoolArray:
         """The paper's condition (independent of mode and softening); True where the term does not apply."""
@@ -314,25 +312,49 @@ class Term:
         return np.where(np.isfinite(rel), rel, np.nan)
 
 
-# ---------------------------------------------------------------------------- fused evaluation
-# Every term is one of three closed forms, evaluated on plain floats (one point) or arrays
-# by ``fast_total``; the values equal ``Term.loglike`` to rounding. Used by JointLikelihood's fast path.
+# ---------------------------------------------------------------------------- closed forms of the terms
+# Every term is one of three closed forms, evaluated by term_loglike (for Term.loglike and, summed, by
+# likelihoods.compiled).
 FAST_GAUSS, FAST_STEP, FAST_SOFT = 0, 1, 2
 FastForm = tuple[int, float, float, float, float, float, tuple[tuple[float, float], ...]]
 
 
-def fast_form(term: Term) -> FastForm:
-    """(code, centre, sigma_up, sigma_down, lo, hi, windows) of ``term``.
+@jit
+def term_loglike(code: int, x: float, centre: float, sigma_up: float, sigma_down: float, lo: float,
+                 hi: float) -> float:
+    """Log-likelihood of one term of closed form ``code`` (:func:`fast_form`) at x: the one evaluation of every
+    kind, used by :meth:`Term.loglike` and the compiled term sum (likelihoods.compiled). NaN propagates.
 
-    FAST_GAUSS: -1/2 ((x - centre)/sigma)^2, sigma_up for x >= centre (upper limits: centre 0, sigma_down
-    = inf, i.e. flat below zero). FAST_STEP: 0 in [lo, hi], -inf outside. FAST_SOFT: -1/2 (d/sigma_up)^2,
-    d the distance to [lo, hi]. windows: as TermSpec.windows (the term is 0 where its window observable
+    FAST_GAUSS: -1/2 ((x - centre)/sigma)^2, sigma_up for x >= centre (an upper limit has centre 0 and
+    sigma_down = inf: flat below zero). FAST_STEP: 0 in [lo, hi], -inf outside. FAST_SOFT: -1/2 (d/sigma_up)^2,
+    d the distance to [lo, hi].
+    """
+    if code == FAST_GAUSS:
+        z = (x - centre) / (sigma_up if x >= centre else sigma_down)
+        return -0.5 * z * z
+    if code == FAST_STEP:
+        return -math.inf if x < lo or x > hi else 0.0
+    d = (0.0 if x >= lo else lo - x) + (0.0 if x <= hi else x - hi)
+    e = d / sigma_up
+    return -0.5 * (e * e)
+
+
+@jit
+def _term_loglike_array(code: int, centre: float, sigma_up: float, sigma_down: float, lo: float, hi: float,
+                        x: FloatArray, out: FloatArray) -> None:
+    for i in range(x.size):
+        out[i] = term_loglike(code, x[i], centre, sigma_up, sigma_down, lo, hi)
+
+
+def fast_form(term: Term) -> FastForm:
+    """(code, centre, sigma_up, sigma_down, lo, hi, windows) of ``term``: the closed form
+    :func:`term_loglike` evaluates. windows: as TermSpec.windows (the term is 0 where its window observable
     lies in none of them; no windows = applies everywhere).
     """
     spec = term.spec
     lo, hi = spec.cut_edges()
     win = spec.windows
-    if spec.kind == "hard_bound":
+    if spec.kind is TermKind.HARD_BOUND:
         return FAST_STEP, 0.0, 1.0, 1.0, lo, hi, win
     if term.mode == "cuts":
         w = (term.softening if spec.softening is None else spec.softening) * spec.cut_scale()
@@ -340,46 +362,6 @@ def fast_form(term: Term) -> FastForm:
     form = spec.gaussian_form()
     assert form is not None
     centre, s_up, s_down = form
-    if spec.kind == "upper_limit":
+    if spec.kind is TermKind.UPPER_LIMIT:
         return FAST_GAUSS, 0.0, s_up, math.inf, -math.inf, math.inf, win
     return FAST_GAUSS, centre, s_up, s_down, -math.inf, math.inf, win
-
-
-def fast_total(forms: list[FastForm], xs: list[float], ws: list[float]) -> float:
-    """Sum of the terms of ``forms`` at one point: x and window-observable values as Python floats (ws[i] is
-    read only for terms with windows). NaN propagates as in :meth:`Term.loglike`."""
-    total = 0.0
-    for (code, c, s_up, s_down, lo, hi, windows), x, w in zip(forms, xs, ws, strict=True):
-        if windows and not any(a <= w <= b for a, b in windows):
-            continue
-        if code == FAST_GAUSS:
-            z = (x - c) / (s_up if x >= c else s_down)
-            total -= 0.5 * z * z
-        elif code == FAST_STEP:
-            if x < lo or x > hi:
-                total -= math.inf
-        else:
-            d = (0.0 if x >= lo else lo - x) + (0.0 if x <= hi else x - hi)  # NaN propagates as in numpy
-            total -= 0.5 * (d / s_up) ** 2
-    return total
-
-
-def fast_total_array(forms: list[FastForm], xs: list[FloatArray], ws: list[FloatArray], n: int) -> FloatArray:
-    """:func:`fast_total` at n points (arrays)."""
-    total = np.zeros(n)
-    for (code, c, s_up, s_down, lo, hi, windows), x, w in zip(forms, xs, ws, strict=True):
-        if code == FAST_GAUSS:
-            z = (x - c) / np.where(x >= c, s_up, s_down)
-            value = -0.5 * z * z
-        elif code == FAST_STEP:
-            value = np.where((x < lo) | (x > hi), -np.inf, 0.0)
-        else:
-            d = np.maximum(lo - x, 0.0) + np.maximum(x - hi, 0.0)
-            value = -0.5 * (d / s_up) ** 2
-        if windows:
-            inside = np.zeros(n, dtype=bool)
-            for a, b in windows:
-                inside |= (w >= a) & (w <= b)
-            value = np.where(inside, value, 0.0)
-        total += value
-    return total

@@ -14,7 +14,13 @@ from functools import cache
 import numpy as np
 
 from physics.constants import CONST
+from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.params import FloatArray, ModelParams
+
+if ENABLED:
+    from physics import jit as _jit_module
+
+    clear_stale_cache(__file__, [_jit_module.__file__])
 
 
 @cache
@@ -71,21 +77,36 @@ def yukawa_loop_integral(r: FloatArray) -> FloatArray:
     return out
 
 
-def _yukawa_closed_form(r: FloatArray) -> FloatArray:
+@jit
+def yukawa_closed_form(r: float) -> float:
+    """I(r) of :func:`yukawa_loop_integral` at one r > 0 in closed form (well conditioned for r <= 50); compiled
+    where numba is on, used by the physics kernel and, point by point, by :func:`yukawa_loop_integral`."""
     # x^2(2-x)/(x^2 - r x + r) = -x + (2 - r) + [r(3 - r) x - r(2 - r)]/D
     # = -x + (2 - r) + (A/2) D'/D + C/D with A = r(3 - r), C = -r(r - 1)(r - 4)/2
-    A = r * (3.0 - r)
-    C = -r * (r - 1.0) * (r - 4.0) / 2.0
-    disc = 4.0 * r - r**2
-    lt = disc > 1e-12  # complex roots; j = int_0^1 dx / (x^2 - r x + r)
-    s = np.sqrt(np.where(lt, disc, 1.0))
-    j_lt = 2.0 / s * (np.arctan((2.0 - r) / s) + np.arctan(r / s))
-    q = np.sqrt(np.where(disc < -1e-12, -disc, 1.0))
-    xp, xm = (r + q) / 2.0, (r - q) / 2.0
-    j_gt = np.log(np.abs((1.0 - xp) / (1.0 - xm)) / np.abs(xp / xm)) / q
-    # r = 4 (double root at x = 2): int_0^1 dx / (x - 2)^2 = 1/2
-    j = np.where(lt, j_lt, np.where(disc < -1e-12, j_gt, 0.5))
-    return 1.5 - r + (A / 2.0) * (-np.log(r)) + C * j
+    disc = 4.0 * r - r * r
+    if disc > 1e-12:  # complex roots; j = int_0^1 dx / (x^2 - r x + r)
+        s = math.sqrt(disc)
+        j = 2.0 / s * (math.atan((2.0 - r) / s) + math.atan(r / s))
+    elif disc < -1e-12:
+        q = math.sqrt(-disc)
+        xp, xm = (r + q) / 2.0, (r - q) / 2.0
+        j = math.log(abs((1.0 - xp) / (1.0 - xm)) / abs(xp / xm)) / q
+    else:  # r = 4 (double root at x = 2): int_0^1 dx / (x - 2)^2 = 1/2
+        j = 0.5
+    return 1.5 - r + (r * (3.0 - r) / 2.0) * (-math.log(r)) + (-r * (r - 1.0) * (r - 4.0) / 2.0) * j
+
+
+@jit
+def _yukawa_closed_form_array(r: FloatArray, out: FloatArray) -> None:
+    for i in range(r.size):
+        out[i] = yukawa_closed_form(r[i])
+
+
+def _yukawa_closed_form(r: FloatArray) -> FloatArray:
+    r = np.ascontiguousarray(r, dtype=float)
+    out = np.empty_like(r)
+    _yukawa_closed_form_array(r, out)
+    return out
 
 
 def _yukawa_quadrature(r: FloatArray) -> FloatArray:
@@ -148,14 +169,3 @@ def delta_a_lepton(p: ModelParams, m_l: float, *, kappa_finite: bool = False,
     if two_loop_bz:
         out = out + barr_zee_fermion_loops(p, m_l)
     return np.asarray(out, dtype=float)
-
-
-def yukawa_loop_integral_point(r: float) -> float:
-    """:func:`yukawa_loop_integral` at one r (Python float, no numpy) for the fused fast path of
-    physics.registry: the same closed form, complex-root branch (0 < r < 4, i.e. m_S < 2 m_l); other r
-    go to :func:`yukawa_loop_integral`."""
-    if not 0.0 < r < 3.99:
-        return float(yukawa_loop_integral(np.array([r]))[0])
-    s = math.sqrt(4.0 * r - r**2)
-    j = 2.0 / s * (math.atan((2.0 - r) / s) + math.atan(r / s))
-    return 1.5 - r + (r * (3.0 - r) / 2.0) * (-math.log(r)) + (-r * (r - 1.0) * (r - 4.0) / 2.0) * j

@@ -16,6 +16,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from physics.constants import CONST
+from physics.jit import ENABLED, clear_stale_cache, jit
+
+if ENABLED:
+    from physics import jit as _jit_module
+
+    clear_stale_cache(__file__, [_jit_module.__file__])
 
 FloatArray = NDArray[np.float64]
 KLConvention = Literal["re", "im", "abs"]
@@ -176,27 +182,12 @@ def kmunus_chebyshev() -> tuple[float, float, tuple[float, ...]]:
     return lo, hi, tuple(float(c) for c in coef)
 
 
-def br_K_to_munu_S_fast(eta_d: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """:func:`br_K_to_munu_S` from its Chebyshev form in m_S (eta_d^2 times a function of m_S), equal to the
-    quadrature to ~1e-14 relative; m_S outside KMUNUS_CHEB_RANGE goes to the quadrature. Same units."""
-    eta, mS = np.broadcast_arrays(np.asarray(eta_d, dtype=float), np.asarray(m_S, dtype=float))
-    lo, hi, coef = kmunus_chebyshev()
-    inside = (mS >= lo) & (mS <= hi)
-    out = np.empty(mS.shape)
-    out[inside] = eta[inside] ** 2 * np.polynomial.chebyshev.chebval(
-        (2.0 * mS[inside] - (lo + hi)) / (hi - lo), coef)
-    if not inside.all():
-        out[~inside] = br_K_to_munu_S(eta[~inside], mS[~inside])
-    return out
-
-
-def br_K_to_munu_S_point(eta_d: float, m_S: float) -> float:
-    """:func:`br_K_to_munu_S_fast` for one point with Python floats (Clenshaw recurrence, no numpy)."""
-    lo, hi, coef = kmunus_chebyshev()
-    if not lo <= m_S <= hi:
-        return float(br_K_to_munu_S(eta_d, np.array([m_S]))[0])
-    t2 = 2.0 * (2.0 * m_S - (lo + hi)) / (hi - lo)
-    b1 = b2 = 0.0
-    for c in coef[:0:-1]:
-        b1, b2 = c + t2 * b1 - b2, b1
-    return eta_d * eta_d * (coef[0] + 0.5 * t2 * b1 - b2)
+@jit
+def chebyshev_sum(coef: FloatArray, t2: float) -> float:
+    """sum_k coef[k] T_k(t) by the Clenshaw recurrence, given t2 = 2 t (the series of
+    :func:`kmunus_chebyshev`, evaluated by the physics kernel; compiled where numba is on)."""
+    b1 = 0.0
+    b2 = 0.0
+    for k in range(coef.size - 1, 0, -1):
+        b1, b2 = coef[k] + t2 * b1 - b2, b1
+    return coef[0] + 0.5 * t2 * b1 - b2

@@ -1,94 +1,47 @@
-"""Compiled form of the fused kernel (physics.fused): one point in, every kernel observable out, in machine code.
+"""The physics kernel: one point in, every observable of :data:`KERNEL_NAMES` out, compiled by numba.
 
-The arithmetic is that of :meth:`physics.fused._Fused.values` line for line (same constants, same operation
-order), written on flat float arrays so that numba compiles it (``cache=True``: compiled once per machine,
-reused from ``__pycache__``). Without numba, or with ``DARKPORTAL_JIT=0`` in the environment, :data:`ENABLED`
-is False and callers use the Python fused path instead. tests/physics/test_fast_paths.py holds this kernel to
-``physics.predict`` at 1e-10 relative; benchmarks/README.md has the profile that motivated it.
+The same formulas as the physics modules (sources there), each branching ratio written as coupling^2 x
+constant x shape of m_S, the constants precomputed once per TheoryOptions (:func:`kernel_constants`, a
+:class:`KernelConstants` record) and read from one flat array whose layout the record's field order defines
+(:data:`SLOT`). ``cache=True``: compiled once per machine, reused from ``__pycache__``. Without numba, or with
+``DARKPORTAL_JIT=0`` in the environment, :data:`ENABLED` is False and the same functions run as plain Python.
+``physics.predict`` is the reference; tests/physics/test_fast_paths.py holds the two to 1e-10 relative, with
+and without numba. benchmarks/README.md has the profile that motivated the kernel.
 
-Layout: ``consts`` is the flat array of :func:`pack_constants` (indices ``_C_*`` below), ``t2`` the bicubic
-pieces of the five 2-D scattering tables (cells x tables x 16), ``x2``/``y2`` their cell edges in ln m_S and
-m_nu4, ``t1`` the CHARM-II Z' cubics (4 x intervals x 2), ``x1`` their knots. Outputs are in KERNEL_NAMES
-order.
+Layout: ``consts`` is :func:`flatten` of the KernelConstants, ``t2`` the bicubic pieces of the five 2-D
+scattering tables (cells x tables x 16), ``x2``/``y2`` their cell edges in ln m_S and m_nu4, ``t1`` the
+CHARM-II Z' cubics (4 x intervals x 2), ``x1`` their knots. Outputs are in KERNEL_NAMES order.
 """
 
 from __future__ import annotations
 
-import hashlib
+import collections
+import functools
+import itertools
 import math
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from physics import kaon
-from physics.params import PARAM_NAMES, FloatArray
-from physics.registry import EDGE_SLACK, KMUNUEE_MEE_MIN, KSTEE_WINDOW, M_NU4_RANGE, M_S_RANGE
+from physics import bmeson, couplings, domain, g2, kaon, miniboone, mixing, params, registry
+from physics import jit as jit_module
+from physics.constants import CONST
+from physics.domain import M_NU4_BOUNDS, M_S_BOUNDS, U_MU4_RANGE
+from physics.jit import ENABLED, clear_stale_cache, jit
+from physics.options import TheoryOptions
+from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES, FloatArray
+from physics.registry import KMUNUEE_MEE_MIN, KSTEE_WINDOW
 
-
-def _numba_njit() -> Callable[[Any], Any] | None:
-    if os.environ.get("DARKPORTAL_JIT", "1").strip().lower() in {"0", "false", "no", "off"}:
-        return None
-    try:
-        import numba
-    except ImportError:  # pragma: no cover - numba is a dependency; this keeps a broken install usable
-        return None
-    return numba.njit(cache=True, fastmath=False, error_model="numpy", nogil=True)
-
-
-_NJIT = _numba_njit()
-ENABLED = _NJIT is not None
-
-
-def clear_stale_cache(module_file: str, depends_on: Sequence[str]) -> bool:
-    """Delete the numba cache of ``module_file`` when it or a file it depends on changed since it was written.
-
-    numba invalidates a cached function only when its own source file changes, not when a jitted function it
-    calls from another file, or a module-level constant it reads from another file, changes; a stale cache
-    would then run old code. Call this at import of every module with ``cache=True`` functions, naming the
-    files whose code or constants they compile in. Returns True if a stale cache was removed.
-    """
-    cache = Path(module_file).parent / "__pycache__"
-    stem = Path(module_file).stem
-    digest = hashlib.sha256()
-    for f in (module_file, *depends_on):
-        digest.update(Path(f).read_bytes())
-    try:
-        import numba
-        digest.update(numba.__version__.encode())
-    except ImportError:  # pragma: no cover
-        pass
-    stamp = cache / f"{stem}.jit-sources.sha256"
-    try:
-        if stamp.exists() and stamp.read_text() == digest.hexdigest():
-            return False
-        stale = [p for p in cache.glob(f"{stem}.*") if p.suffix in (".nbi", ".nbc")]
-        for p in stale:
-            p.unlink(missing_ok=True)
-        cache.mkdir(exist_ok=True)
-        tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.tmp")
-        tmp.write_text(digest.hexdigest())
-        os.replace(tmp, stamp)
-        return bool(stale)
-    except OSError:  # a read-only install: numba then caches elsewhere, and the sources do not change there
-        return False
-
-
+#: the files whose jitted functions or constants the kernel compiles in (for clear_stale_cache)
+JIT_SOURCES = tuple(m.__file__ or "" for m in (registry, params, domain, g2, kaon, miniboone, jit_module))
 if ENABLED:
-    from physics import params, registry
-
-    clear_stale_cache(__file__, [registry.__file__, params.__file__])
-
-
-def jit[F: Callable[..., Any]](fn: F) -> F:
-    """numba.njit(cache=True) where the kernel is enabled, else the plain Python function."""
-    return _NJIT(fn) if _NJIT is not None else fn
+    clear_stale_cache(__file__, JIT_SOURCES)
 
 
 # ------------------------------------------------------------------------------------------ outputs
+#: What the kernel computes, in output order: the one list of the observables it covers (tests derive from it).
 KERNEL_NAMES: tuple[str, ...] = (
     "BR(B+->K+S)", "BR(B0->K*0S)", "BR(B+->K*+S)", "BR(B+->K+nunu)", "BR(B0->K*0nunu)", "BR(B+->K*+nunu)",
     "BR(B0->K*0ee)[0.03,1]", "BR(Bs->gammagamma)", "BR(Bs->mumu)", "BR(K+->pi+S)", "BR(KL->pi0S)",
@@ -98,28 +51,166 @@ KERNEL_NAMES: tuple[str, ...] = (
     "R_MiniBooNE", "R_CHARMII", *PARAM_NAMES)
 N_OUT = len(KERNEL_NAMES)
 _O_PARAMS = N_OUT - len(PARAM_NAMES)
+_N_CHEB = 13  # coefficients of the Chebyshev form of K+ -> mu+ nu S (kaon.kmunus_chebyshev)
+_KL_MODES = {"re": 0.0, "im": 1.0, "abs": 2.0}
+
 
 # ------------------------------------------------------------------------------------------ constants
-_CONST_NAMES = (
-    "gbs2", "pref_s", "r_c", "lt_re", "lt_im", "lc_re", "lc_im", "four_me2", "four_mmu2", "y_e2", "y_mu2",
-    "y_mu", "inv64pi", "inv8pi", "bk_l0", "bk_l1", "bk_k", "kst0_l0", "kst0_l1", "kst0_k", "kstp_l0",
-    "kstp_l1", "kstp_k", "kp_l0", "kp_l1", "kp_k", "kl_l0", "kl_l1", "kl_k", "ks_k", "kl_mode",
-    "f0_BK_0", "inv_mfit", "z_tp", "z_b", "z0", "a0", "a1", "inv_mR2", "bs_amp", "m_Bs2", "m_K02", "bs_gg",
-    "bs_mm", "dm_bs", "dm_k", "g2_log", "g2_yuk", "lambda2", "m_mu2", "hbar_c_mm", "hbar_ps",
-    "gp_m", "gp_fu", "gp_fd", "gp_fs", "gp_h", "gn_m", "gn_fu", "gn_fd", "gn_fs", "gn_h",
-    "inv_r_norm", "inv_charm", "kstee_lo", "kstee_hi", "kmunu_cut", "cheb_lo", "cheb_hi",
-    *(f"unit_{n}" for n in PARAM_NAMES), *(f"cheb_{i}" for i in range(13)))
-(_C_GBS2, _C_PREF_S, _C_R_C, _C_LT_RE, _C_LT_IM, _C_LC_RE, _C_LC_IM, _C_FOUR_ME2, _C_FOUR_MMU2, _C_Y_E2,
- _C_Y_MU2, _C_Y_MU, _C_INV64PI, _C_INV8PI, _C_BK_L0, _C_BK_L1, _C_BK_K, _C_KST0_L0, _C_KST0_L1, _C_KST0_K,
- _C_KSTP_L0, _C_KSTP_L1, _C_KSTP_K, _C_KP_L0, _C_KP_L1, _C_KP_K, _C_KL_L0, _C_KL_L1, _C_KL_K, _C_KS_K,
- _C_KL_MODE, _C_F0_BK_0, _C_INV_MFIT, _C_Z_TP, _C_Z_B, _C_Z0, _C_A0, _C_A1, _C_INV_MR2, _C_BS_AMP, _C_M_BS2,
- _C_M_K02, _C_BS_GG, _C_BS_MM, _C_DM_BS, _C_DM_K, _C_G2_LOG, _C_G2_YUK, _C_LAMBDA2, _C_M_MU2, _C_HBAR_C_MM,
- _C_HBAR_PS, _C_GP_M, _C_GP_FU, _C_GP_FD, _C_GP_FS, _C_GP_H, _C_GN_M, _C_GN_FU, _C_GN_FD, _C_GN_FS, _C_GN_H,
- _C_INV_R_NORM, _C_INV_CHARM, _C_KSTEE_LO, _C_KSTEE_HI, _C_KMUNU_CUT, _C_CHEB_LO, _C_CHEB_HI) = range(69)
-_C_UNIT = 69
-_C_CHEB = _C_UNIT + len(PARAM_NAMES)
-_N_CHEB = 13
-_KL_MODES = {"re": 0.0, "im": 1.0, "abs": 2.0}
+class KernelConstants(NamedTuple):
+    """The coefficients of the kernel at one TheoryOptions (sources: the physics modules named beside each).
+
+    Each branching ratio is coupling^2 x constant x shape of m_S. The field order defines the flat array the
+    compiled code reads (:func:`flatten`, slots :data:`SLOT`); a tuple field takes as many slots as
+    ``_WIDTHS`` gives it. (l0, l1) pairs are the Kallen function lambda(a, b, q2) = l0 + q2 (q2 - l1).
+    """
+
+    gbs2: float  # |g_bs|^2 at eta_t = 1 (couplings.g_bs)
+    pref_s: float  # penguin prefactor of g_sd (couplings)
+    r_c: float  # m_c^2 / m_t^2
+    lt_re: float  # lambda_t of s -> d (couplings.lambda_t_sd)
+    lt_im: float
+    lc_re: float  # lambda_c of s -> d
+    lc_im: float
+    four_me2: float  # 4 m_e^2, 4 m_mu^2 (decays.s_widths thresholds)
+    four_mmu2: float
+    y_e2: float  # (m_e / v)^2, (m_mu / v)^2, m_mu / v
+    y_mu2: float
+    y_mu: float
+    inv64pi: float
+    inv8pi: float
+    bk_l0: float  # B+ -> K+ S (bmeson.br_B_to_K_S): Kallen pair and rate constant
+    bk_l1: float
+    bk_k: float
+    kst0_l0: float  # B0 -> K*0 S (bmeson.br_B_to_Kstar_S)
+    kst0_l1: float
+    kst0_k: float
+    kstp_l0: float  # B+ -> K*+ S
+    kstp_l1: float
+    kstp_k: float
+    kp_l0: float  # K+ -> pi+ S (kaon)
+    kp_l1: float
+    kp_k: float
+    kl_l0: float  # K_L -> pi0 S (K_S has the same masses)
+    kl_l1: float
+    kl_k: float
+    ks_k: float
+    kl_mode: float  # options.kl_convention: 0 re, 1 im, 2 abs
+    f0_BK_0: float  # f0 of B -> K (bmeson.f0_BK)
+    inv_mfit: float
+    z_tp: float  # z expansion of A0 of B -> K* (bmeson.A0_BKst)
+    z_b: float
+    z0: float
+    a0: float
+    a1: float
+    inv_mR2: float
+    bs_amp: float  # Bs -> gamma gamma, mu mu (bmeson)
+    m_Bs2: float
+    m_K02: float
+    bs_gg: float
+    bs_mm: float
+    dm_bs: float  # mixing.delta_m_bs, delta_m_k at unit coupling, times the propagator's numerator
+    dm_k: float
+    g2_log: float  # g2.delta_a_lepton for the muon
+    g2_yuk: float
+    lambda2: float
+    m_mu2: float
+    hbar_c_mm: float  # decays.ctau_S, tau_S
+    hbar_ps: float
+    gp_m: float  # nucleon._g_SN for the proton: m_p / v, f_Tu, f_Td, f_Ts, (2/27) f_TG
+    gp_fu: float
+    gp_fd: float
+    gp_fs: float
+    gp_h: float
+    gn_m: float  # the same for the neutron
+    gn_fu: float
+    gn_fd: float
+    gn_fs: float
+    gn_h: float
+    inv_r_norm: float  # miniboone.r_miniboone normalisation (calibrated or absolute)
+    inv_charm: float  # miniboone.r_charm2 Z' prefactor
+    kstee_lo: float  # registry.KSTEE_WINDOW
+    kstee_hi: float
+    kmunu_cut: float  # registry.KMUNUEE_MEE_MIN
+    cheb_lo: float  # kaon.KMUNUS_CHEB_RANGE
+    cheb_hi: float
+    unit: tuple[float, ...]  # params.PAPER_UNIT_FACTORS in PARAM_NAMES order
+    cheb: tuple[float, ...]  # kaon.kmunus_chebyshev coefficients
+
+
+_WIDTHS = {"unit": len(PARAM_NAMES), "cheb": _N_CHEB}
+_Slots = collections.namedtuple("_Slots", KernelConstants._fields)  # type: ignore[misc]
+#: index of each KernelConstants field in the flat array (first slot of a tuple field); numba reads it as
+#: compile-time constants
+SLOT: Any = _Slots(*itertools.accumulate((_WIDTHS.get(f, 1) for f in KernelConstants._fields[:-1]), initial=0))
+N_CONSTS = SLOT[-1] + _WIDTHS[KernelConstants._fields[-1]]
+
+
+def flatten(k: KernelConstants) -> FloatArray:
+    """The flat float array of ``k`` in field order (the layout :data:`SLOT` indexes)."""
+    out: list[float] = []
+    value: Any
+    for name, value in zip(KernelConstants._fields, k, strict=True):
+        if name in _WIDTHS:
+            if len(value) != _WIDTHS[name]:
+                raise ValueError(f"kernel field {name} needs {_WIDTHS[name]} values, got {len(value)}")
+            out.extend(float(x) for x in value)
+        else:
+            out.append(float(value))
+    return np.array(out)
+
+
+def _kallen_q2(a: float, b: float) -> tuple[float, float]:
+    """lambda(a, b, q2) = l0 + q2 (q2 - l1): returns (l0, l1) for fixed a, b [GeV^2]."""
+    return a * a + b * b - 2.0 * a * b, 2.0 * (a + b)
+
+
+def kernel_constants(options: TheoryOptions) -> KernelConstants:
+    """The kernel's coefficients at ``options``, from the constants and physics modules (sources there).
+    Raises miniboone.UntabulatedOptionError where the shipped tables do not cover the options."""
+    c, pi = CONST, np.pi
+    lt, lc = couplings.lambda_t_sd(), couplings.lambda_c_sd()
+    y_e, y_mu = c.m_e / c.v, c.m_mu / c.v
+    me_bk = (c.m_Bp**2 - c.m_Kp**2) / (c.m_b - c.m_s)
+    bk = (*_kallen_q2(c.m_Bp**2, c.m_Kp**2), me_bk**2 / (64 * pi * c.m_Bp**3) * c.tau_Bp / c.hbar)
+    kst0, kstp = [(*_kallen_q2(c[mb] ** 2, c[mv] ** 2),
+                   c[tau] / c.hbar / (64 * pi * c[mb] ** 3 * (c.m_b + c.m_s) ** 2))
+                  for mb, mv, tau in (("m_B0", "m_Kst0", "tau_B0"), ("m_Bp", "m_Kstp", "tau_Bp"))]
+    t_plus, t_minus = (c.m_B0 + c.m_Kst0) ** 2, (c.m_B0 - c.m_Kst0) ** 2
+    kp, kl, ks = [(*_kallen_q2(m_K**2, m_pi**2),
+                   ((m_K**2 - m_pi**2) / (c.m_s - c.m_d)) ** 2 * c.f0_Kpi**2 / (64 * pi * m_K**3) * tau / c.hbar)
+                  for m_K, m_pi, tau in ((c.m_Kp, c.m_pip, c.tau_Kp), (c.m_K0, c.m_pi0, c.tau_KL),
+                                         (c.m_K0, c.m_pi0, c.tau_KS))]
+    gp, gn = [(m / c.v, fu, fd, options.fTs, (2.0 / 27.0) * (1.0 - fu - fd - options.fTs))
+              for m, fu, fd in ((c.m_p, options.fTu_p, options.fTd_p), (c.m_n, options.fTu_n, options.fTd_n))]
+    miniboone.fast_table_names(options)  # raises UntabulatedOptionError where no table is shipped
+    r_norm = miniboone.zp_denominator(options)
+    if options.r_normalisation == "calibrated":
+        r_norm *= miniboone.calibration_factor(options)
+    cheb_lo, cheb_hi, cheb = kaon.kmunus_chebyshev()
+    return KernelConstants(
+        gbs2=float(abs(complex(couplings.g_bs(1.0)[()])) ** 2), pref_s=couplings._penguin_prefactor(c.m_s),
+        r_c=c.m_c**2 / c.m_t**2, lt_re=lt.real, lt_im=lt.imag, lc_re=lc.real, lc_im=lc.imag,
+        four_me2=4.0 * c.m_e**2, four_mmu2=4.0 * c.m_mu**2, y_e2=y_e**2, y_mu2=y_mu**2, y_mu=y_mu,
+        inv64pi=1.0 / (64.0 * pi), inv8pi=1.0 / (8.0 * pi),
+        bk_l0=bk[0], bk_l1=bk[1], bk_k=bk[2], kst0_l0=kst0[0], kst0_l1=kst0[1], kst0_k=kst0[2],
+        kstp_l0=kstp[0], kstp_l1=kstp[1], kstp_k=kstp[2], kp_l0=kp[0], kp_l1=kp[1], kp_k=kp[2],
+        kl_l0=kl[0], kl_l1=kl[1], kl_k=kl[2], ks_k=ks[2], kl_mode=_KL_MODES[options.kl_convention],
+        f0_BK_0=c.f0_BK_0, inv_mfit=1.0 / c.f0_BK_mfit, z_tp=t_plus,
+        z_b=float(np.sqrt(t_plus - t_plus * (1.0 - np.sqrt(1.0 - t_minus / t_plus)))),
+        z0=float(bmeson.z_BKst(0.0)), a0=c.A0_BKst_a0, a1=c.A0_BKst_a1, inv_mR2=1.0 / c.A0_BKst_mR**2,
+        bs_amp=c.f_Bs**2 * c.m_Bs**4 / (4.0 * (c.m_b + c.m_s) ** 2), m_Bs2=c.m_Bs**2, m_K02=c.m_K0**2,
+        bs_gg=c.m_Bs**3 / (64.0 * pi) * c.tau_Bs / c.hbar,
+        bs_mm=c.m_Bs * np.sqrt(1.0 - 4.0 * c.m_mu**2 / c.m_Bs**2) ** 3 / (8.0 * pi) * c.tau_Bs / c.hbar,
+        dm_bs=float(mixing._delta_m(1.0, 0.0, c.m_Bs, c.f_Bs, c.B2_Bs, c.m_b + c.m_s) * (c.m_Bs**2)
+                    / mixing._HBAR_GEV_PS),
+        dm_k=float(mixing._delta_m(1.0, 0.0, c.m_K0, c.f_K, c.B2_K, c.m_s + c.m_d) * c.m_K0**2 / c.hbar),
+        g2_log=c.m_mu / (8.0 * pi**2), g2_yuk=1.0 / (8.0 * pi**2), lambda2=c.Lambda**2, m_mu2=c.m_mu**2,
+        hbar_c_mm=c.hbar_c * 1e3, hbar_ps=c.hbar * 1e12,
+        gp_m=gp[0], gp_fu=gp[1], gp_fd=gp[2], gp_fs=gp[3], gp_h=gp[4],
+        gn_m=gn[0], gn_fu=gn[1], gn_fd=gn[2], gn_fs=gn[3], gn_h=gn[4],
+        inv_r_norm=1.0 / r_norm, inv_charm=1.0 / miniboone._zp_prefactor(options, options.charm_U),
+        kstee_lo=KSTEE_WINDOW[0], kstee_hi=KSTEE_WINDOW[1], kmunu_cut=KMUNUEE_MEE_MIN,
+        cheb_lo=cheb_lo, cheb_hi=cheb_hi, unit=tuple(PAPER_UNIT_FACTORS[n] for n in PARAM_NAMES), cheb=cheb)
 
 
 @dataclass(frozen=True)
@@ -134,33 +225,18 @@ class KernelData:
     x1: FloatArray
 
 
-def kernel_data(fused: Any) -> KernelData:
-    """Pack the precomputed coefficients of a ``physics.fused._Fused`` (which must have its tables)."""
-    f = fused
-    lo, hi, cheb = kaon.kmunus_chebyshev()
-    if len(cheb) != _N_CHEB:
-        raise ValueError(f"kernel expects {_N_CHEB} Chebyshev coefficients of K+ -> mu+ nu S, got {len(cheb)}")
-    (gp_m, gp_fu, gp_fd, gp_fs, gp_h), (gn_m, gn_fu, gn_fd, gn_fs, gn_h) = f.g_N
-    values = {
-        "gbs2": f.gbs2, "pref_s": f.pref_s, "r_c": f.r_c, "lt_re": f.lt[0], "lt_im": f.lt[1], "lc_re": f.lc[0],
-        "lc_im": f.lc[1], "four_me2": f.four_m2[0], "four_mmu2": f.four_m2[1], "y_e2": f.y_e2, "y_mu2": f.y_mu2,
-        "y_mu": f.y_mu, "inv64pi": f.inv64pi, "inv8pi": f.inv8pi,
-        "bk_l0": f.bk[0], "bk_l1": f.bk[1], "bk_k": f.bk[2], "kst0_l0": f.kst0[0], "kst0_l1": f.kst0[1],
-        "kst0_k": f.kst0[2], "kstp_l0": f.kstp[0], "kstp_l1": f.kstp[1], "kstp_k": f.kstp[2], "kp_l0": f.kp[0],
-        "kp_l1": f.kp[1], "kp_k": f.kp[2], "kl_l0": f.kl[0], "kl_l1": f.kl[1], "kl_k": f.kl[2], "ks_k": f.ks[2],
-        "kl_mode": _KL_MODES[f.kl_mode], "f0_BK_0": f.f0_BK_0, "inv_mfit": f.inv_mfit, "z_tp": f.z_tp,
-        "z_b": f.z_b, "z0": f.z0, "a0": f.a0, "a1": f.a1, "inv_mR2": f.inv_mR2, "bs_amp": f.bs_amp,
-        "m_Bs2": f.m_Bs2, "m_K02": f.m_K02, "bs_gg": f.bs_gg, "bs_mm": f.bs_mm, "dm_bs": f.dm_bs, "dm_k": f.dm_k,
-        "g2_log": f.g2_log, "g2_yuk": f.g2_yuk, "lambda2": f.lambda2, "m_mu2": f.m_mu2,
-        "hbar_c_mm": f.hbar_c_mm, "hbar_ps": f.hbar_ps,
-        "gp_m": gp_m, "gp_fu": gp_fu, "gp_fd": gp_fd, "gp_fs": gp_fs, "gp_h": gp_h,
-        "gn_m": gn_m, "gn_fu": gn_fu, "gn_fd": gn_fd, "gn_fs": gn_fs, "gn_h": gn_h,
-        "inv_r_norm": f.inv_r_norm, "inv_charm": f.inv_charm, "kstee_lo": KSTEE_WINDOW[0],
-        "kstee_hi": KSTEE_WINDOW[1], "kmunu_cut": KMUNUEE_MEE_MIN, "cheb_lo": lo, "cheb_hi": hi,
-        **{f"unit_{n}": u for n, u in zip(PARAM_NAMES, f.unit, strict=True)},
-        **{f"cheb_{i}": c for i, c in enumerate(cheb)}}
-    consts = np.array([float(values[n]) for n in _CONST_NAMES])
-    p2, p1 = f.pieces2, f.pieces1
+def supports(names: Iterable[str], options: TheoryOptions) -> bool:
+    """Whether the kernel computes every one of ``names`` at ``options`` (else use :func:`physics.predict`)."""
+    return set(names) <= set(KERNEL_NAMES) and not options.g2_two_loop_bz and not options.g2_kappa_finite
+
+
+@functools.cache
+def kernel_data(options: TheoryOptions) -> KernelData:
+    """The constants and table pieces of the kernel at ``options`` (cached; raises UntabulatedOptionError
+    where the shipped tables do not cover the options)."""
+    consts = flatten(kernel_constants(options))
+    names2, names1 = miniboone.fast_table_names(options)
+    p2, p1 = miniboone.SplinePieces(names2), miniboone.CubicPieces(names1)
     return KernelData(consts, np.ascontiguousarray(p2.coef, dtype=float), np.asarray(p2.x_edges, dtype=float),
                       np.asarray(p2.y_edges, dtype=float), np.ascontiguousarray(p1.coef, dtype=float),
                       np.asarray(p1.x, dtype=float))
@@ -172,40 +248,20 @@ def _sqrtpos(x: float) -> float:
     return math.sqrt(x) if x > 0.0 else 0.0
 
 
-@jit
-def _cell(edges: FloatArray, x: float) -> int:
-    """Index i of the cell edges[i] <= x < edges[i+1], clamped to [0, len - 2] (bisect_right - 1)."""
-    lo, hi = 0, edges.size
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if x < edges[mid]:
-            hi = mid
-        else:
-            lo = mid + 1
-    return min(max(lo - 1, 0), edges.size - 2)
-
-
-@jit
-def _yukawa(r: float) -> float:
-    """g2.yukawa_loop_integral_point for 0 < r < 4 (the model's domain has r < 2.1)."""
-    s = math.sqrt(4.0 * r - r * r)
-    j = 2.0 / s * (math.atan((2.0 - r) / s) + math.atan(r / s))
-    return 1.5 - r + (r * (3.0 - r) / 2.0) * (-math.log(r)) + (-r * (r - 1.0) * (r - 4.0) / 2.0) * j
-
-
-_M_S_LO, _M_S_HI = M_S_RANGE[0] * (1 - EDGE_SLACK), M_S_RANGE[1] * (1 + EDGE_SLACK)
-_M_4_LO, _M_4_HI = M_NU4_RANGE[0] * (1 - EDGE_SLACK), M_NU4_RANGE[1] * (1 + EDGE_SLACK)
+_M_S_LO, _M_S_HI = M_S_BOUNDS
+_M_4_LO, _M_4_HI = M_NU4_BOUNDS
+_U_LO, _U_HI = U_MU4_RANGE
 
 
 @jit
 def in_domain(v: FloatArray) -> bool:
-    """physics.fused.in_domain_point on an array of 8 (GeV units)."""
+    """physics.domain.in_domain on one point, an array of 8 (GeV units)."""
     for i in range(v.size):
         if not math.isfinite(v[i]):
             return False
     g_D, U, m_S, m_4 = v[4], v[5], v[6], v[7]
     return bool(m_S < m_4 and _M_S_LO <= m_S <= _M_S_HI and _M_4_LO <= m_4 <= _M_4_HI and g_D >= 0.0
-                and 0.0 <= U <= 1.0)
+                and _U_LO <= U <= _U_HI)
 
 
 @jit
@@ -215,105 +271,80 @@ def evaluate(v: FloatArray, c: FloatArray, t2: FloatArray, x2: FloatArray, y2: F
     Assumes v is inside the domain (:func:`in_domain`)."""
     kappa, eta_d, eta_c, eta_t, g_D, U, m_S, m_4 = v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]
     q2 = m_S * m_S
-    gbs2 = c[_C_GBS2] * (eta_t * eta_t)
-    ecr = eta_c * c[_C_R_C]
-    re = c[_C_PREF_S] * (eta_t * c[_C_LT_RE] + ecr * c[_C_LC_RE])
-    im = c[_C_PREF_S] * (eta_t * c[_C_LT_IM] + ecr * c[_C_LC_IM])
+    gbs2 = c[SLOT.gbs2] * (eta_t * eta_t)
+    ecr = eta_c * c[SLOT.r_c]
+    re = c[SLOT.pref_s] * (eta_t * c[SLOT.lt_re] + ecr * c[SLOT.lc_re])
+    im = c[SLOT.pref_s] * (eta_t * c[SLOT.lt_im] + ecr * c[SLOT.lc_im])
     re2, im2 = re * re, im * im
     gsd2 = re2 + im2
     # S widths and branching ratios
     ye2 = eta_d * eta_d
-    gg = kappa * kappa * (m_S * q2) * c[_C_INV64PI]
-    s = _sqrtpos(1.0 - c[_C_FOUR_ME2] / q2)
-    ee = ye2 * c[_C_Y_E2] * m_S * (s * s * s) * c[_C_INV8PI]
-    s = _sqrtpos(1.0 - c[_C_FOUR_MMU2] / q2)
-    mumu = ye2 * c[_C_Y_MU2] * m_S * (s * s * s) * c[_C_INV8PI]
+    gg = kappa * kappa * (m_S * q2) * c[SLOT.inv64pi]
+    s = _sqrtpos(1.0 - c[SLOT.four_me2] / q2)
+    ee = ye2 * c[SLOT.y_e2] * m_S * (s * s * s) * c[SLOT.inv8pi]
+    s = _sqrtpos(1.0 - c[SLOT.four_mmu2] / q2)
+    mumu = ye2 * c[SLOT.y_mu2] * m_S * (s * s * s) * c[SLOT.inv8pi]
     U2 = U * U
-    nunu = g_D * g_D * (U2 * U2) * m_S * c[_C_INV8PI]
+    nunu = g_D * g_D * (U2 * U2) * m_S * c[SLOT.inv8pi]
     tot = gg + ee + mumu + nunu
     # width / total as decays.SWidths._br does (a reciprocal overflows when tot is subnormal)
     pos = tot > 0.0
     br_gg, br_ee, br_nunu = (gg / tot, ee / tot, nunu / tot) if pos else (0.0, 0.0, 0.0)
     # two-body B and K decays to S
-    f0 = c[_C_F0_BK_0] / (1.0 - q2 * c[_C_INV_MFIT])
-    bks = gbs2 * c[_C_BK_K] * (f0 * f0) * _sqrtpos(c[_C_BK_L0] + q2 * (q2 - c[_C_BK_L1]))
-    a = math.sqrt(c[_C_Z_TP] - q2)
-    A0 = (c[_C_A0] + c[_C_A1] * ((a - c[_C_Z_B]) / (a + c[_C_Z_B]) - c[_C_Z0])) / (1.0 - q2 * c[_C_INV_MR2])
+    f0 = c[SLOT.f0_BK_0] / (1.0 - q2 * c[SLOT.inv_mfit])
+    bks = gbs2 * c[SLOT.bk_k] * (f0 * f0) * _sqrtpos(c[SLOT.bk_l0] + q2 * (q2 - c[SLOT.bk_l1]))
+    a = math.sqrt(c[SLOT.z_tp] - q2)
+    A0 = (c[SLOT.a0] + c[SLOT.a1] * ((a - c[SLOT.z_b]) / (a + c[SLOT.z_b]) - c[SLOT.z0])) / (1.0 - q2 * c[SLOT.inv_mR2])
     gA = gbs2 * (A0 * A0)
-    s = _sqrtpos(c[_C_KST0_L0] + q2 * (q2 - c[_C_KST0_L1]))
-    kst0 = gA * c[_C_KST0_K] * (s * s * s)
-    s = _sqrtpos(c[_C_KSTP_L0] + q2 * (q2 - c[_C_KSTP_L1]))
-    kstp = gA * c[_C_KSTP_K] * (s * s * s)
-    kp = gsd2 * c[_C_KP_K] * _sqrtpos(c[_C_KP_L0] + q2 * (q2 - c[_C_KP_L1]))
-    s = _sqrtpos(c[_C_KL_L0] + q2 * (q2 - c[_C_KL_L1]))
-    mode = c[_C_KL_MODE]
-    kl = (re2 if mode == 0.0 else im2 if mode == 1.0 else gsd2) * c[_C_KL_K] * s
-    ks = im2 * c[_C_KS_K] * s
-    amp2 = gbs2 * c[_C_BS_AMP] / ((c[_C_M_BS2] - q2) * (c[_C_M_BS2] - q2))
+    s = _sqrtpos(c[SLOT.kst0_l0] + q2 * (q2 - c[SLOT.kst0_l1]))
+    kst0 = gA * c[SLOT.kst0_k] * (s * s * s)
+    s = _sqrtpos(c[SLOT.kstp_l0] + q2 * (q2 - c[SLOT.kstp_l1]))
+    kstp = gA * c[SLOT.kstp_k] * (s * s * s)
+    kp = gsd2 * c[SLOT.kp_k] * _sqrtpos(c[SLOT.kp_l0] + q2 * (q2 - c[SLOT.kp_l1]))
+    s = _sqrtpos(c[SLOT.kl_l0] + q2 * (q2 - c[SLOT.kl_l1]))
+    mode = c[SLOT.kl_mode]
+    kl = (re2 if mode == 0.0 else im2 if mode == 1.0 else gsd2) * c[SLOT.kl_k] * s
+    ks = im2 * c[SLOT.ks_k] * s
+    amp2 = gbs2 * c[SLOT.bs_amp] / ((c[SLOT.m_Bs2] - q2) * (c[SLOT.m_Bs2] - q2))
     out[0], out[1], out[2] = bks, kst0, kstp
     out[3], out[4], out[5] = bks * br_nunu, kst0 * br_nunu, kstp * br_nunu
-    out[6] = kst0 * br_ee * (1.0 if c[_C_KSTEE_LO] <= m_S <= c[_C_KSTEE_HI] else 0.0)
-    out[7] = amp2 * (kappa * kappa) * c[_C_BS_GG]
-    out[8] = amp2 * (ye2 * c[_C_Y_MU2]) * c[_C_BS_MM]
+    out[6] = kst0 * br_ee * (1.0 if c[SLOT.kstee_lo] <= m_S <= c[SLOT.kstee_hi] else 0.0)
+    out[7] = amp2 * (kappa * kappa) * c[SLOT.bs_gg]
+    out[8] = amp2 * (ye2 * c[SLOT.y_mu2]) * c[SLOT.bs_mm]
     out[9], out[10], out[11] = kp, kl, ks
     out[12], out[13], out[14], out[15] = kp * br_nunu, kl * br_nunu, kl * br_ee, kl * br_gg
     out[16], out[17] = ks * br_gg, kp * br_gg
-    out[18] = gbs2 * c[_C_DM_BS] / abs(c[_C_M_BS2] - q2)
-    out[19] = gsd2 * c[_C_DM_K] / abs(c[_C_M_K02] - q2)
+    out[18] = gbs2 * c[SLOT.dm_bs] / abs(c[SLOT.m_Bs2] - q2)
+    out[19] = gsd2 * c[SLOT.dm_k] / abs(c[SLOT.m_K02] - q2)
     out[20], out[21], out[22], out[23] = tot, br_gg, br_ee, br_nunu
-    out[24] = c[_C_HBAR_C_MM] / tot if tot > 0.0 else np.inf
-    out[25] = c[_C_HBAR_PS] / tot if tot > 0.0 else np.inf
+    out[24] = c[SLOT.hbar_c_mm] / tot if tot > 0.0 else np.inf
+    out[25] = c[SLOT.hbar_ps] / tot if tot > 0.0 else np.inf
     # nucleon couplings in the operation order of nucleon._g_SN
     hq = eta_c + eta_d + eta_t
-    g_Sp = c[_C_GP_M] * (0.0 * c[_C_GP_FU] + eta_d * c[_C_GP_FD] + eta_d * c[_C_GP_FS] + c[_C_GP_H] * hq)
-    g_Sn = c[_C_GN_M] * (0.0 * c[_C_GN_FU] + eta_d * c[_C_GN_FD] + eta_d * c[_C_GN_FS] + c[_C_GN_H] * hq)
+    g_Sp = c[SLOT.gp_m] * (0.0 * c[SLOT.gp_fu] + eta_d * c[SLOT.gp_fd] + eta_d * c[SLOT.gp_fs]
+                           + c[SLOT.gp_h] * hq)
+    g_Sn = c[SLOT.gn_m] * (0.0 * c[SLOT.gn_fu] + eta_d * c[SLOT.gn_fd] + eta_d * c[SLOT.gn_fs]
+                           + c[SLOT.gn_h] * hq)
     out[26], out[27] = g_Sp, g_Sn
     # K+ -> mu+ nu S (S -> ee) above the m_ee cut: Clenshaw sum of the Chebyshev form (kaon.py)
     kmunu = 0.0
-    if m_S >= c[_C_KMUNU_CUT]:
-        t = 2.0 * (2.0 * m_S - (c[_C_CHEB_LO] + c[_C_CHEB_HI])) / (c[_C_CHEB_HI] - c[_C_CHEB_LO])
-        b1 = 0.0
-        b2 = 0.0
-        for k in range(_N_CHEB - 1, 0, -1):
-            b1, b2 = c[_C_CHEB + k] + t * b1 - b2, b1
-        kmunu = eta_d * eta_d * (c[_C_CHEB] + 0.5 * t * b1 - b2) * br_ee
+    if m_S >= c[SLOT.kmunu_cut]:
+        tc = 2.0 * (2.0 * m_S - (c[SLOT.cheb_lo] + c[SLOT.cheb_hi])) / (c[SLOT.cheb_hi] - c[SLOT.cheb_lo])
+        kmunu = eta_d * eta_d * kaon.chebyshev_sum(c[SLOT.cheb:SLOT.cheb + _N_CHEB], tc) * br_ee
     out[28] = kmunu
-    y = eta_d * c[_C_Y_MU]
-    out[29] = kappa * y * c[_C_G2_LOG] * math.log(c[_C_LAMBDA2] / q2) + y * y * c[_C_G2_YUK] * _yukawa(
-        q2 / c[_C_M_MU2])
+    y = eta_d * c[SLOT.y_mu]
+    out[29] = kappa * y * c[SLOT.g2_log] * math.log(c[SLOT.lambda2] / q2) \
+        + y * y * c[SLOT.g2_yuk] * g2.yukawa_closed_form(q2 / c[SLOT.m_mu2])
     # scattering tables: bicubic pieces in (ln m_S, m_nu4), clamped to the knot range as FITPACK does
-    x = min(max(math.log(m_S), x2[0]), x2[x2.size - 1])
-    yy = min(max(m_4, y2[0]), y2[y2.size - 1])
-    ix, iy = _cell(x2, x), _cell(y2, yy)
-    dx, dy = x - x2[ix], yy - y2[iy]
-    dy2 = dy * dy
-    dy3 = dy2 * dy
-    dx2 = dx * dx
-    dx3 = dx2 * dx
-    cell = ix * (y2.size - 1) + iy
-    k2 = np.empty(5)
-    for j in range(5):
-        r = t2[cell, j]
-        k2[j] = math.exp(r[0] + r[1] * dy + r[2] * dy2 + r[3] * dy3 + r[4] * dx + r[5] * (dx * dy)
-                         + r[6] * (dx * dy2) + r[7] * (dx * dy3) + r[8] * dx2 + r[9] * (dx2 * dy)
-                         + r[10] * (dx2 * dy2) + r[11] * (dx2 * dy3) + r[12] * dx3 + r[13] * (dx3 * dy)
-                         + r[14] * (dx3 * dy2) + r[15] * (dx3 * dy3))
-    i1 = _cell(x1, m_4)
-    d = m_4 - x1[i1]
-    z_si = math.exp(((t1[0, i1, 0] * d + t1[1, i1, 0]) * d + t1[2, i1, 0]) * d + t1[3, i1, 0])
-    z_o = math.exp(((t1[0, i1, 1] * d + t1[1, i1, 1]) * d + t1[2, i1, 1]) * d + t1[3, i1, 1])
+    k = np.empty(7)  # ln K_C, K_p, K_n, S_Si, S_O, then ln sigma_Z' of Si, O
+    miniboone.ln_pieces_2d(t2, x2, y2, math.log(m_S), m_4, k)
+    miniboone.ln_pieces_1d(t1, x1, m_4, k[5:])
+    for j in range(7):
+        k[j] = math.exp(k[j])
     ge = g_D * U * (1.0 - U2)
     vis = ((gg + ee + mumu) / tot if pos else 0.0) * (ge * ge)
     g_C, g_Si, g_O = 6 * g_Sp + 6 * g_Sn, 14 * g_Sp + 14 * g_Sn, 8 * g_Sp + 8 * g_Sn
-    out[30] = vis * (g_C * g_C * k2[0] + 8 * (g_Sp * g_Sp) * k2[1] + 6 * (g_Sn * g_Sn) * k2[2]) * c[_C_INV_R_NORM]
-    out[31] = vis * (g_Si * g_Si * k2[3] + 2 * (g_O * g_O) * k2[4]) * c[_C_INV_CHARM] / (z_si + 2 * z_o)
+    out[30] = vis * (g_C * g_C * k[0] + 8 * (g_Sp * g_Sp) * k[1] + 6 * (g_Sn * g_Sn) * k[2]) * c[SLOT.inv_r_norm]
+    out[31] = vis * (g_Si * g_Si * k[3] + 2 * (g_O * g_O) * k[4]) * c[SLOT.inv_charm] / (k[5] + 2 * k[6])
     for j in range(v.size):
-        out[_O_PARAMS + j] = v[j] / c[_C_UNIT + j]
-
-
-def check_layout() -> None:
-    """Raise if the constant layout and the index names above disagree (run by the tests)."""
-    if len(_CONST_NAMES) != _C_CHEB + _N_CHEB or _CONST_NAMES[_C_UNIT] != f"unit_{PARAM_NAMES[0]}":
-        raise AssertionError("physics.kernel constant layout is inconsistent")
-    if _CONST_NAMES[_C_CHEB_HI] != "cheb_hi" or _CONST_NAMES[_C_GN_H] != "gn_h":
-        raise AssertionError("physics.kernel constant indices are shifted")
+        out[_O_PARAMS + j] = v[j] / c[SLOT.unit + j]

@@ -23,10 +23,8 @@ The direct path (:func:`r_miniboone_direct`) has no table domain.
 
 from __future__ import annotations
 
-import bisect
 import json
 import logging
-import math
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -38,7 +36,9 @@ from scipy.interpolate import CubicSpline, PPoly, RectBivariateSpline
 
 from physics.benchmarks import all_benchmarks
 from physics.decays import s_widths
+from physics.domain import EDGE_TOL
 from physics.errors import DarkportalError
+from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.nucleon import g_eff, scalar_nucleon_couplings
 from physics.options import TheoryOptions
 from physics.params import ModelParams
@@ -56,6 +56,10 @@ from physics.scattering import (
 
 LOG = logging.getLogger(__name__)
 FloatArray = NDArray[np.float64]
+if ENABLED:
+    from physics import jit as _jit_module
+
+    clear_stale_cache(__file__, [_jit_module.__file__])
 TABLE_FILE = "scattering_tables.npz"
 
 # targets per CH2 molecule (docs/physics/g2-scattering.md §5.1): C12 coherent; 8 protons (6 bound + 2 free); 6 neutrons
@@ -63,7 +67,6 @@ N_PROTONS_CH2 = 8
 N_NEUTRONS_CH2 = 6
 # glass as SiO2 (docs/physics/g2-scattering.md §6)
 N_O_SIO2 = 2
-_REL_TOL = 1e-9  # relative tolerance on the domain edges (rounding of MeV -> GeV)
 
 
 class UntabulatedOptionError(DarkportalError, ValueError):
@@ -132,15 +135,15 @@ def in_table_domain(p: ModelParams) -> NDArray[np.bool_]:
     """Mask of the points inside the table domain (m_S, m_nu4 ranges in the table metadata)."""
     t = load_tables()
     (s_lo, s_hi), (n_lo, n_hi) = t.m_S_domain, t.m_nu4_domain
-    ok_S = (p.m_S >= s_lo * (1 - _REL_TOL)) & (p.m_S <= s_hi * (1 + _REL_TOL))
-    ok_4 = (p.m_nu4 >= n_lo * (1 - _REL_TOL)) & (p.m_nu4 <= n_hi * (1 + _REL_TOL))
+    ok_S = (p.m_S >= s_lo * (1 - EDGE_TOL)) & (p.m_S <= s_hi * (1 + EDGE_TOL))
+    ok_4 = (p.m_nu4 >= n_lo * (1 - EDGE_TOL)) & (p.m_nu4 <= n_hi * (1 + EDGE_TOL))
     return np.asarray(ok_S & ok_4)
 
 
 def _require_domain(p: ModelParams) -> None:
     t = load_tables()
     for name, values, (lo, hi) in (("m_S", p.m_S, t.m_S_domain), ("m_nu4", p.m_nu4, t.m_nu4_domain)):
-        bad = ~((values >= lo * (1 - _REL_TOL)) & (values <= hi * (1 + _REL_TOL)))
+        bad = ~((values >= lo * (1 - EDGE_TOL)) & (values <= hi * (1 + EDGE_TOL)))
         if np.any(bad):
             first = int(np.flatnonzero(bad)[0])
             raise ValueError(
@@ -373,40 +376,6 @@ class SplinePieces:
                     pp = PPoly.from_spline((ty, along_x[3 - a, ix], 3)).c[:, keep_y]  # (4 [power 3..0], ny)
                     coef[ix, :, i, a, :] = pp[::-1].T
         self.coef = coef.reshape(nx * ny, len(splines), 16)
-        self._x_list, self._y_list = self.x_edges.tolist(), self.y_edges.tolist()
-        self._rows = [[tuple(row) for row in cell] for cell in self.coef.tolist()]  # for math.sumprod
-
-    def ln_values(self, x: FloatArray, y: FloatArray) -> FloatArray:
-        """ln K of every table at N points: x = ln m_S, y = m_nu4 (GeV) -> (N, number of tables)."""
-        xe, ye = self.x_edges, self.y_edges
-        x = np.clip(x, xe[0], xe[-1])
-        y = np.clip(y, ye[0], ye[-1])
-        ix = np.clip(np.searchsorted(xe, x, side="right") - 1, 0, xe.size - 2)
-        iy = np.clip(np.searchsorted(ye, y, side="right") - 1, 0, ye.size - 2)
-        dx = x - xe[ix]
-        dy = y - ye[iy]
-        px = np.stack([np.ones_like(dx), dx, dx * dx, dx * dx * dx], axis=-1)
-        py = np.stack([np.ones_like(dy), dy, dy * dy, dy * dy * dy], axis=-1)
-        mono = (px[:, :, None] * py[:, None, :]).reshape(-1, 16)
-        c = self.coef[ix * (ye.size - 1) + iy]
-        return np.asarray(np.einsum("ntk,nk->nt", c, mono), dtype=np.float64)
-
-    def ln_values_point(self, x: float, y: float) -> list[float]:
-        """:meth:`ln_values` at one point given as Python floats -> (number of tables,)."""
-        xl, yl = self._x_list, self._y_list
-        x = min(max(x, xl[0]), xl[-1])
-        y = min(max(y, yl[0]), yl[-1])
-        ix = min(max(bisect.bisect_right(xl, x) - 1, 0), len(xl) - 2)
-        iy = min(max(bisect.bisect_right(yl, y) - 1, 0), len(yl) - 2)
-        dx = x - xl[ix]
-        dy = y - yl[iy]
-        dy2 = dy * dy
-        dy3 = dy2 * dy
-        dx2 = dx * dx
-        dx3 = dx2 * dx
-        mono = (1.0, dy, dy2, dy3, dx, dx * dy, dx * dy2, dx * dy3,
-                dx2, dx2 * dy, dx2 * dy2, dx2 * dy3, dx3, dx3 * dy, dx3 * dy2, dx3 * dy3)
-        return [math.sumprod(row, mono) for row in self._rows[ix * (len(yl) - 1) + iy]]
 
 
 class CubicPieces:
@@ -418,21 +387,52 @@ class CubicPieces:
         splines = [t.charm_zp[n] for n in names]
         self.x = splines[0].x
         self.coef = np.stack([s.c for s in splines], axis=-1)  # (4, intervals, tables)
-        self._x_list = self.x.tolist()
-        self._coef_list = [[tuple(self.coef[:, i, k].tolist()) for k in range(len(names))]
-                           for i in range(self.x.size - 1)]
 
-    def ln_values(self, y: FloatArray) -> FloatArray:
-        i = np.clip(np.searchsorted(self.x, y, side="right") - 1, 0, self.x.size - 2)
-        d = (y - self.x[i])[:, None]
-        c = self.coef[:, i, :]
-        return np.asarray(((c[0] * d + c[1]) * d + c[2]) * d + c[3], dtype=np.float64)
 
-    def ln_values_point(self, y: float) -> list[float]:
-        xl = self._x_list
-        i = min(max(bisect.bisect_right(xl, y) - 1, 0), len(xl) - 2)
-        d = y - xl[i]
-        return [((c0 * d + c1) * d + c2) * d + c3 for c0, c1, c2, c3 in self._coef_list[i]]
+@jit
+def _cell(edges: FloatArray, x: float) -> int:
+    """Index i of the cell edges[i] <= x < edges[i+1], clamped to [0, len - 2] (bisect_right - 1)."""
+    lo, hi = 0, edges.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if x < edges[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return min(max(lo - 1, 0), edges.size - 2)
+
+
+@jit
+def ln_pieces_2d(coef: FloatArray, x_edges: FloatArray, y_edges: FloatArray, x: float, y: float,
+                 out: FloatArray) -> None:
+    """ln K of every table of a :class:`SplinePieces` (its ``coef``, ``x_edges``, ``y_edges``) at one point,
+    x = ln m_S, y = m_nu4 (GeV), written to out[:tables]; arguments beyond the knots are clamped as FITPACK
+    does. Agrees with ``RectBivariateSpline.ev`` to rounding; compiled where numba is on."""
+    x = min(max(x, x_edges[0]), x_edges[x_edges.size - 1])
+    y = min(max(y, y_edges[0]), y_edges[y_edges.size - 1])
+    ix, iy = _cell(x_edges, x), _cell(y_edges, y)
+    dx, dy = x - x_edges[ix], y - y_edges[iy]
+    dy2 = dy * dy
+    dy3 = dy2 * dy
+    dx2 = dx * dx
+    dx3 = dx2 * dx
+    cell = ix * (y_edges.size - 1) + iy
+    for j in range(coef.shape[1]):
+        r = coef[cell, j]
+        out[j] = (r[0] + r[1] * dy + r[2] * dy2 + r[3] * dy3 + r[4] * dx + r[5] * (dx * dy)
+                  + r[6] * (dx * dy2) + r[7] * (dx * dy3) + r[8] * dx2 + r[9] * (dx2 * dy)
+                  + r[10] * (dx2 * dy2) + r[11] * (dx2 * dy3) + r[12] * dx3 + r[13] * (dx3 * dy)
+                  + r[14] * (dx3 * dy2) + r[15] * (dx3 * dy3))
+
+
+@jit
+def ln_pieces_1d(coef: FloatArray, x: FloatArray, y: float, out: FloatArray) -> None:
+    """ln sigma of every table of a :class:`CubicPieces` (its ``coef``, knots ``x``) at m_nu4 = y, written to
+    out[:tables] (extrapolating beyond the ends as CubicSpline does); compiled where numba is on."""
+    i = _cell(x, y)
+    d = y - x[i]
+    for k in range(coef.shape[2]):
+        out[k] = ((coef[0, i, k] * d + coef[1, i, k]) * d + coef[2, i, k]) * d + coef[3, i, k]
 
 
 def fast_table_names(options: TheoryOptions) -> tuple[tuple[str, ...], tuple[str, ...]]:

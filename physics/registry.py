@@ -19,9 +19,13 @@ import numpy as np
 from physics import bmeson, couplings, g2, kaon, miniboone, mixing, nucleon
 from physics.constants import CONST, SMPrediction, load_sm_predictions
 from physics.decays import SWidths, ctau_S, s_widths, tau_S, width_nu4
+from physics.domain import domain_violations, in_domain
 from physics.errors import did_you_mean
 from physics.options import TheoryOptions
 from physics.params import PAPER_UNIT_FACTORS, PAPER_UNITS, PARAM_NAMES, FloatArray, ModelParams
+
+__all__ = ["KMUNUEE_MEE_MIN", "KSTEE_WINDOW", "REGISTRY", "Context", "Observable", "Prediction",
+           "domain_violations", "in_domain", "predict"]
 
 # Window of the LHCb B0 -> K*0 e+e- measurement in the dilepton mass (arXiv:1304.3035), GeV
 KSTEE_WINDOW = (0.03, 1.0)
@@ -232,38 +236,3 @@ def predict(params: ModelParams, names: Iterable[str] | None = None,
         total = np_part + sm if sm is not None else np_part
         out[name] = Prediction(np_part, sm, total)
     return out
-
-
-# ranges of the shipped scattering tables, GeV (also the paper's scan ranges)
-M_S_RANGE = (0.010, 0.150)
-M_NU4_RANGE = (0.400, 0.700)
-
-
-# relative slack on the table edges: 700 MeV * 1e-3 is 0.7000000000000001 in floating point
-EDGE_SLACK = 1e-12
-
-
-def _outside(x: FloatArray, lo: float, hi: float) -> np.ndarray:
-    return np.asarray((x < lo * (1 - EDGE_SLACK)) | (x > hi * (1 + EDGE_SLACK)))
-
-
-def domain_violations(params: ModelParams) -> dict[str, np.ndarray]:
-    """Reasons a point lies outside the model's domain -> boolean mask over the N points (True = violated)."""
-    p = params
-    finite = np.all(np.isfinite(p.to_array()), axis=1)
-    return {
-        "non-finite parameter": ~finite,
-        "m_S >= m_nu4": p.m_S >= p.m_nu4,
-        "m_S outside [10, 150] MeV (scattering tables)": _outside(p.m_S, *M_S_RANGE),
-        "m_nu4 outside [400, 700] MeV (scattering tables)": _outside(p.m_nu4, *M_NU4_RANGE),
-        "g_D < 0": p.g_D < 0,
-        "|U_mu4| outside [0, 1]": (p.U_mu4 < 0) | (p.U_mu4 > 1),
-    }
-
-
-def in_domain(params: ModelParams) -> np.ndarray:
-    """True where no domain condition is violated."""
-    bad = np.zeros(params.size, dtype=bool)
-    for mask in domain_violations(params).values():
-        bad |= mask
-    return ~bad

@@ -21,8 +21,8 @@ from typing import Any
 
 from inference.config.checks import KeyPath, Source, type_name
 from inference.errors import suggestion
+from physics.domain import EDGE_TOL, G_D_MAX, M_NU4_RANGE, M_S_RANGE, U_MU4_RANGE
 from physics.params import PAPER_UNIT_FACTORS
-from physics.registry import M_NU4_RANGE, M_S_RANGE
 from priors import (
     PAPER_UNITS,
     PARAMETER_ORDER,
@@ -43,7 +43,7 @@ PRIOR_KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {  # kind -> (r
     "normal": (("mean", "sigma"), ("min", "max")),
 }
 
-#: masses covered by the scattering tables, in MeV: the physics layer's own bounds (physics.registry,
+#: masses covered by the scattering tables, in MeV: the physics layer's own bounds (physics.domain,
 #: docs/physics/g2-scattering.md §7), converted from GeV
 TABLE_RANGES: dict[str, tuple[float, float]] = {
     name: (round(lo / PAPER_UNIT_FACTORS[name], 9), round(hi / PAPER_UNIT_FACTORS[name], 9))
@@ -52,8 +52,8 @@ TABLE_RANGES: dict[str, tuple[float, float]] = {
 #: physical domain of the other parameters in paper units: (low, high, reason); the same conditions as
 #: physics.domain_violations, plus perturbativity of g_D (the paper's upper bound)
 PHYSICAL_LIMITS: dict[str, tuple[float, float, str]] = {
-    "U_mu4": (0.0, 1.0, "|U_mu4| is the modulus of a mixing-matrix element, so it lies in [0, 1]"),
-    "g_D": (0.0, math.sqrt(4.0 * math.pi) * (1.0 + 1e-9),
+    "U_mu4": (*U_MU4_RANGE, "|U_mu4| is the modulus of a mixing-matrix element, so it lies in [0, 1]"),
+    "g_D": (0.0, G_D_MAX * (1.0 + EDGE_TOL),
             "g_D must be >= 0 and stay perturbative, g_D <= sqrt(4 pi) = 3.5449077 (the paper's bound)"),
     # L = -(kappa/4) S F F is an effective operator, kappa = 1/Lambda: it describes B and K decays only for
     # Lambda well above m_B ~ 5 GeV; |kappa| <= 100 TeV^-1 (Lambda >= 10 GeV) is 50 times the paper's range

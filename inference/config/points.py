@@ -61,7 +61,7 @@ def check_finite_likelihood(config: RunConfig, src: Source, draws: np.ndarray) -
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                values = np.asarray(joint.loglike(ModelParams.from_paper_units(point)), dtype=float)
+                values = np.asarray(joint.evaluate(ModelParams.from_paper_units(point))[0], dtype=float)
             except (ArithmeticError, ValueError, OverflowError) as exc:
                 return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         bad = np.isnan(values) | (values == np.inf)

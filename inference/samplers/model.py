@@ -18,7 +18,7 @@ from inference.config.runfile import RunConfig
 from inference.samplers.problem import SamplingProblem
 from likelihoods import JointLikelihood
 from likelihoods.compiled import CompiledLoglike
-from physics import kernel
+from physics.jit import jit
 from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES
 from priors import Uniform
 
@@ -116,45 +116,28 @@ class RunModel:
         return _Columns(self.config)
 
     def log_likelihood(self, x: FloatArray) -> FloatArray:
-        """Total log-likelihood at the rows of x (paper units): the likelihood's compiled fast path where it has
-        one, else its Python fused path (one point: plain floats; a batch: chunked arrays), else
-        ``likelihood.loglike`` (the reference). NaN or +inf from a fast path goes to the reference."""
-        x = np.asarray(x, dtype=float)
-        if x.ndim == 2 and x.shape[1] == self._columns.ndim:
-            compiled = self._compiled
-            if compiled is not None:
-                values = compiled.batch(x)
-                if not np.any(np.isnan(values) | (values == np.inf)):
-                    return values
-            elif x.shape[0] == 1:
-                value = self.likelihood.fast_loglike_point(self._columns.point(x[0].tolist()))
-                if value is not None:
-                    return np.array([value])
-            else:
-                python_values = self.likelihood.fast_loglike(self._columns.batch(x))
-                if python_values is not None:
-                    return python_values
-        return self.reference_log_likelihood(x)
+        """Total log-likelihood at the rows of x (paper units): ``JointLikelihood.logpdf`` through the run's
+        column map (the physics kernel where it covers the terms, else the reference)."""
+        return self.likelihood.logpdf(np.asarray(x, dtype=float), columns=self._columns.spec)
 
     def point_log_likelihood(self, x: FloatArray) -> float:
-        """log L at one point x of shape (ndim,) (paper units), as dynesty calls it: one compiled call where the
-        likelihood has a compiled path, else :meth:`log_likelihood`. Never NaN or +inf (those points go to the
+        """log L at one point x of shape (ndim,) (paper units), as dynesty calls it: one kernel call where the
+        likelihood has a kernel path, else :meth:`log_likelihood`. Never NaN or +inf (those points go to the
         reference path, which raises naming the point)."""
-        compiled = self._compiled
-        if compiled is not None and x.shape == (self._columns.ndim,) and x.dtype == np.float64:
-            value = compiled.point(x)
+        kernel_path = self._kernel_path
+        if kernel_path is not None and x.shape == (self._columns.ndim,) and x.dtype == np.float64:
+            value = kernel_path.point(x)
             if value == value and value != np.inf:
                 return value
         return float(self.log_likelihood(np.asarray(x, dtype=float)[None, :])[0])
 
     @cached_property
-    def _compiled(self) -> CompiledLoglike | None:
-        index, factor, constant = zip(*self._columns.spec, strict=True)
-        return self.likelihood.compiled_loglike(index, factor, constant)
+    def _kernel_path(self) -> CompiledLoglike | None:
+        return self.likelihood.kernel_path(*self._columns.spec)
 
     def reference_log_likelihood(self, x: FloatArray) -> FloatArray:
         """The straightforward path: ``to_params`` -> ``physics.predict`` -> every term (for tests and checks)."""
-        return np.asarray(self.likelihood.loglike(self.config.to_params(x)), dtype=float)
+        return np.asarray(self.likelihood.evaluate(self.config.to_params(x))[0], dtype=float)
 
     def blobs(self, x: FloatArray) -> dict[str, FloatArray]:
         """Per-term log-likelihoods ("logl:<term>") and SM + NP predictions ("pred:<observable>", NaN outside
@@ -190,7 +173,7 @@ class RunModel:
                                pilot_log_likelihood=pilot)
 
 
-@kernel.jit
+@jit
 def _uniform_box_point(u: FloatArray, box: FloatArray, out: FloatArray) -> bool:
     """Uniform.ppf of each u[i] with box rows (min, width, max), written to out; False if some u[i] lies
     outside [0, 1] (then the caller takes the path that raises). Compiled where the kernel is enabled."""
@@ -205,8 +188,8 @@ def _uniform_box_point(u: FloatArray, box: FloatArray, out: FloatArray) -> bool:
 
 class _Columns:
     """Sampler vectors (paper units, free parameters) -> physics parameter rows (GeV units, PARAM_NAMES order):
-    the arithmetic of ``RunConfig.to_params`` (value times the paper-unit factor, fixed values filled) without
-    building a ModelParams, for the fast path."""
+    the arithmetic of ``RunConfig.to_params`` (value times the paper-unit factor, fixed values filled) as the
+    column map of the kernel path (likelihoods.compiled), and the uniform box of the priors."""
 
     def __init__(self, config: RunConfig):
         free = {n: i for i, n in enumerate(config.priors.names)}
@@ -218,17 +201,11 @@ class _Columns:
                         if all(type(p) is Uniform for p in priors) else None)
         self.log_box_density = (float(np.sum([p.logpdf(np.array([p.support[0]]))[0] for p in priors]))
                                 if self.uniform is not None else float("nan"))
-        self.spec = [(free.get(n, -1), PAPER_UNIT_FACTORS[n], fixed.get(n, 0.0) * PAPER_UNIT_FACTORS[n])
-                     for n in PARAM_NAMES]
-
-    def point(self, x: list[float]) -> list[float]:
-        return [x[i] * f if i >= 0 else c for i, f, c in self.spec]
-
-    def batch(self, x: FloatArray) -> FloatArray:
-        out = np.empty((x.shape[0], len(self.spec)))
-        for j, (i, f, c) in enumerate(self.spec):
-            out[:, j] = x[:, i] * f if i >= 0 else c
-        return out
+        # the column map (index, factor, constant per physics parameter) of likelihoods.compiled
+        rows = [(free.get(n, -1), PAPER_UNIT_FACTORS[n], fixed.get(n, 0.0) * PAPER_UNIT_FACTORS[n])
+                for n in PARAM_NAMES]
+        self.spec: tuple[tuple[int, ...], tuple[float, ...], tuple[float, ...]] = tuple(  # type: ignore[assignment]
+            zip(*rows, strict=True))
 
 
 class _PointMethod:

@@ -75,7 +75,7 @@ def test_breakdown_sums_to_total_and_is_vectorised(mode):
     assert set(terms) == {*like.term_names, DOMAIN_TERM}
     assert all(v.shape == (4,) for v in terms.values())
     np.testing.assert_allclose(total, sum(terms.values()))
-    np.testing.assert_allclose(like.loglike(points(4)), total)
+    np.testing.assert_allclose(like.logpdf(points(4)), total)
     assert set(preds) == set(like.observables)
     if mode == "cuts":
         np.testing.assert_array_equal(total, 0.0)  # BP2-like point passes every condition
@@ -87,7 +87,7 @@ def test_observables_are_those_of_enabled_terms_only():
     calls: list = []
     like = JointLikelihood.from_config("2023", "cuts", predictor=make_predictor(BP2_LIKE, calls),
                                        domain=no_violations)
-    like.loglike(points(2))
+    like.logpdf(points(2))
     asked = calls[0][1]
     assert "BR(K+->pi+nunu)" not in asked and "m_S" not in asked  # NA62 term is off in 2023
     assert "R_MiniBooNE" in asked and len(asked) == len(set(asked))
@@ -95,14 +95,14 @@ def test_observables_are_those_of_enabled_terms_only():
                                      predictor=make_predictor(BP2_LIKE), domain=no_violations)
     assert {"BR(K+->pi+nunu)", "m_S"} <= set(on.observables)
     # m_S = 93 MeV lies in NA62's window 0-110 MeV and 8.1e-9 >> 1.78e-10: the term fails
-    assert on.loglike(points(1))[0] == -np.inf
+    assert on.logpdf(points(1))[0] == -np.inf
 
 
 def test_cut_failure_gives_minus_inf_and_softening_makes_it_finite():
     values = {**BP2_LIKE, "BR(B0->K*0nunu)": (1.806e-5, 9.2e-6)}  # BP7-like edge
-    terms = make(values=values).loglike_terms(points(1))
+    terms = make(values=values).logpdf(points(1), per_term=True)
     assert terms["BR(B0->K*0nunu)"][0] == -np.inf
-    soft = make(values=values, softening=0.01).loglike_terms(points(1))
+    soft = make(values=values, softening=0.01).logpdf(points(1), per_term=True)
     # 6e-8 beyond the limit, width 0.01 x 1.8e-5: -1/2 (6e-8 / 1.8e-7)^2
     assert soft["BR(B0->K*0nunu)"][0] == pytest.approx(-0.5 * (6e-8 / 1.8e-7) ** 2, rel=1e-6)
     assert soft["ctau_S < 0.1 mm"][0] == 0.0
@@ -112,11 +112,11 @@ def test_overrides_switch_off_and_change_kind():
     values = {**BP2_LIKE, "BR(B0->K*0nunu)": (1.806e-5, 9.2e-6)}
     off = make(values=values, overrides={"BR(B0->K*0nunu)": {"enabled": False}})
     assert "BR(B0->K*0nunu)" not in off.term_names
-    assert off.loglike(points(1))[0] == 0.0
+    assert off.logpdf(points(1))[0] == 0.0
     relaxed = make(values=values, overrides={"BR(B0->K*0nunu)": {"limit": 2.0e-5}})
-    assert relaxed.loglike(points(1))[0] == 0.0
+    assert relaxed.logpdf(points(1))[0] == 0.0
     as_interval = make("gaussian", overrides={"R_MiniBooNE window": {"kind": "hard_bound"}})
-    assert as_interval.loglike_terms(points(1))["R_MiniBooNE window"][0] == 0.0
+    assert as_interval.logpdf(points(1), per_term=True)["R_MiniBooNE window"][0] == 0.0
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -138,7 +138,7 @@ def test_config_errors_are_named_with_did_you_mean(kwargs, message):
 def test_nan_raises_naming_the_point():
     values = {**BP2_LIKE, "Delta_a_mu": (float("nan"), None)}
     with pytest.raises(NonFiniteLikelihoodError, match=r"Delta_a_mu.*kappa=0\.6.*m_S=93"):
-        make("gaussian", values=values).loglike(points(1))
+        make("gaussian", values=values).logpdf(points(1))
 
 
 def test_points_outside_the_domain_get_minus_inf_without_prediction():

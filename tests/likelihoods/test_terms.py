@@ -9,14 +9,16 @@ import pytest
 from scipy import stats
 
 from likelihoods.terms import (
+    FAST_GAUSS,
+    FAST_SOFT,
+    FAST_STEP,
     MODES,
     TERM_KINDS,
     Term,
     TermSpec,
-    asymmetric_gaussian_loglike,
     half_normal_sigma,
     half_normal_z,
-    step_loglike,
+    term_loglike,
 )
 
 
@@ -124,8 +126,8 @@ def test_asymmetric_gaussian_continuous_at_the_mode():
     np.testing.assert_allclose(t.loglike(np.array([c + up, c - down])), [-0.5, -0.5], rtol=1e-12)
     # one-sided slopes (in units of 1/sigma) both vanish at the mode: the function is C1 there
     h = 1e-6 * down
-    slope_right = (asymmetric_gaussian_loglike(c + h, c, up, down) - 0.0) / h * up
-    slope_left = (0.0 - asymmetric_gaussian_loglike(c - h, c, up, down)) / h * down
+    slope_right = (float(t.loglike(np.array([c + h]))[0]) - 0.0) / h * up
+    slope_left = (0.0 - float(t.loglike(np.array([c - h]))[0])) / h * down
     assert abs(slope_right) < 1e-5 and abs(slope_left) < 1e-5
 
 
@@ -155,7 +157,22 @@ def test_hard_bound_is_never_softened(mode):
 
 
 def test_step_loglike_two_sided():
-    np.testing.assert_array_equal(step_loglike(np.array([-1.0, 0.0, 2.0]), 0.0, 1.0), [-np.inf, 0.0, -np.inf])
+    t = Term(spec(kind="hard_bound", low=0.0, high=1.0), "gaussian")
+    np.testing.assert_array_equal(t.loglike(np.array([-1.0, 0.0, 2.0])), [-np.inf, 0.0, -np.inf])
+
+
+def test_one_scalar_form_per_kind():
+    """term_loglike, the one evaluation of every kind (compiled, and as plain Python), on its three forms."""
+    for fn in (term_loglike, getattr(term_loglike, "py_func", term_loglike)):
+        assert fn(FAST_GAUSS, 3.0, 1.0, 2.0, 0.5, 0.0, 0.0) == -0.5  # above the centre: sigma_up
+        assert fn(FAST_GAUSS, 0.5, 1.0, 2.0, 0.5, 0.0, 0.0) == -0.5  # below: sigma_down
+        assert fn(FAST_GAUSS, -1.0, 0.0, 2.0, math.inf, 0.0, 0.0) == 0.0  # an upper limit is flat below zero
+        assert fn(FAST_STEP, 2.0, 0.0, 1.0, 1.0, 0.0, 1.0) == -math.inf
+        assert fn(FAST_STEP, 1.0, 0.0, 1.0, 1.0, 0.0, 1.0) == 0.0  # edges included
+        assert fn(FAST_SOFT, 3.0, 0.0, 2.0, 2.0, 0.0, 1.0) == -0.5  # 2 beyond the edge, width 2
+        assert fn(FAST_SOFT, -4.0, 0.0, 2.0, 2.0, 0.0, 1.0) == -2.0
+        assert math.isnan(fn(FAST_GAUSS, math.nan, 0.0, 1.0, 1.0, 0.0, 0.0))
+        assert math.isnan(fn(FAST_SOFT, math.nan, 0.0, 1.0, 1.0, 0.0, 1.0))
 
 
 # -- windows of applicability ---------------------------------------------------------------------------

@@ -41,12 +41,12 @@ def test_gev_constructors_and_the_log_likelihood():
     gev = {n: v * PAPER_UNIT_FACTORS[n] for n, v in BP1.items()}
     a, b = ModelParams.from_gev(**gev), ModelParams(**gev, units="GeV")
     like = JointLikelihood.from_config("2023", "gaussian")
-    ref = like.loglike(benchmark("BP1"))
+    ref = like.logpdf(benchmark("BP1"))
     assert np.isfinite(ref[0])
-    np.testing.assert_array_equal(like.loglike(a), ref)
-    np.testing.assert_array_equal(like.loglike(b), ref)
+    np.testing.assert_array_equal(like.logpdf(a), ref)
+    np.testing.assert_array_equal(like.logpdf(b), ref)
     # what the old silent default did: paper numbers read as GeV are outside the model
-    assert like.loglike(ModelParams(**BP1, units="GeV"))[0] == -np.inf
+    assert like.logpdf(ModelParams(**BP1, units="GeV"))[0] == -np.inf
 
 
 def test_names_are_checked_with_a_suggestion():

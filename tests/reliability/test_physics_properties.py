@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from likelihoods import JointLikelihood
-from likelihoods.terms import fast_total
 from physics import ModelParams, domain_violations, predict
 from physics.constants import CONST
 
@@ -42,7 +41,7 @@ def test_every_observable_finite_on_the_prior_box(values):
         if name.startswith("BR("):
             assert np.all((pr.np >= 0) & (pr.np <= 1)), (name, values)
     for mode in ("gaussian", "cuts"):  # the likelihood is finite or -inf there, never NaN (it would raise)
-        total = JointLikelihood.from_config("2023", mode).loglike(params_of(values))
+        total = JointLikelihood.from_config("2023", mode).logpdf(params_of(values))
         assert not np.isnan(total[0]) and total[0] != np.inf
 
 
@@ -113,21 +112,16 @@ _LIKELIHOODS = {(data, mode): JointLikelihood.from_config(data, mode, softening=
 @settings(max_examples=300, deadline=None)
 @given(point_with_edges())
 def test_fast_paths_equal_the_reference_everywhere(values):
-    """The compiled and Python fast paths give the reference log-likelihood (1e-10 relative, as
+    """The kernel path (logpdf and the one-point call; compiled, or Python with DARKPORTAL_JIT=0) gives the
+    reference log-likelihood (1e-10 relative, as
     tests/physics/test_fast_paths.py), including zero couplings and the box edges, where S may be stable."""
     p = params_of(values)
     theta = p.to_array()
     for lik in _LIKELIHOODS.values():
-        ref = float(lik.loglike(p)[0])
-        plan = lik._fast_plan()
-        assert plan is not None
-        got = [lik.fast_loglike_point(theta[0].tolist())]  # the compiled path where numba is there
-        if plan.in_domain_point(theta[0].tolist()):  # the Python form of the same kernel
-            preds = plan.predictor.point(theta[0].tolist())
-            got.append(fast_total(plan.forms, [preds[i] + s for i, s, _ in plan.inputs],
-                                  [preds[w] for _, _, w in plan.inputs]))
-        if plan.compiled is not None:
-            got.append(float(plan.compiled.batch(theta)[0]))
+        ref = float(lik.evaluate(p)[0][0])
+        path = lik.kernel_path(range(8), [1.0] * 8, [0.0] * 8)
+        assert path is not None
+        got = [float(lik.logpdf(p)[0]), path.point(theta[0])]  # compiled, or Python with DARKPORTAL_JIT=0
         for value in got:
             if np.isfinite(ref):
                 assert value is not None and abs(value - ref) <= 1e-10 * abs(ref), (values, value, ref)

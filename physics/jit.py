@@ -1,0 +1,67 @@
+"""numba where it is on: :func:`jit` compiles a scalar function (``cache=True``) or leaves it plain Python.
+
+``DARKPORTAL_JIT=0`` in the environment (or numba missing) turns compilation off: :data:`ENABLED` is False and
+the same functions run as Python, with the same arithmetic. Every module with jitted functions calls
+:func:`clear_stale_cache` at import, naming the files whose functions or constants it compiles in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+
+def _numba_njit() -> Callable[[Any], Any] | None:
+    if os.environ.get("DARKPORTAL_JIT", "1").strip().lower() in {"0", "false", "no", "off"}:
+        return None
+    try:
+        import numba
+    except ImportError:  # pragma: no cover - numba is a dependency; this keeps a broken install usable
+        return None
+    return numba.njit(cache=True, fastmath=False, error_model="numpy", nogil=True)
+
+
+_NJIT = _numba_njit()
+ENABLED = _NJIT is not None
+
+
+def clear_stale_cache(module_file: str, depends_on: Sequence[str]) -> bool:
+    """Delete the numba cache of ``module_file`` when it or a file it depends on changed since it was written.
+
+    numba invalidates a cached function only when its own source file changes, not when a jitted function it
+    calls from another file, or a module-level constant it reads from another file, changes; a stale cache
+    would then run old code. Call this at import of every module with ``cache=True`` functions, naming the
+    files whose code or constants they compile in. Returns True if a stale cache was removed.
+    """
+    cache = Path(module_file).parent / "__pycache__"
+    stem = Path(module_file).stem
+    digest = hashlib.sha256()
+    for f in (module_file, *depends_on):
+        digest.update(Path(f).read_bytes())
+    try:
+        import numba
+        digest.update(numba.__version__.encode())
+    except ImportError:  # pragma: no cover
+        pass
+    stamp = cache / f"{stem}.jit-sources.sha256"
+    try:
+        if stamp.exists() and stamp.read_text() == digest.hexdigest():
+            return False
+        stale = [p for p in cache.glob(f"{stem}.*") if p.suffix in (".nbi", ".nbc")]
+        for p in stale:
+            p.unlink(missing_ok=True)
+        cache.mkdir(exist_ok=True)
+        tmp = stamp.with_name(f"{stamp.name}.{os.getpid()}.tmp")
+        tmp.write_text(digest.hexdigest())
+        os.replace(tmp, stamp)
+        return bool(stale)
+    except OSError:  # a read-only install: numba then caches elsewhere, and the sources do not change there
+        return False
+
+
+def jit[F: Callable[..., Any]](fn: F) -> F:
+    """numba.njit(cache=True) where compilation is enabled, else the plain Python function."""
+    return _NJIT(fn) if _NJIT is not None else fn
