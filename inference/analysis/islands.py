@@ -40,6 +40,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+from inference.errors import DarkportalError
 from inference.output.summary import kish_ess, weighted_quantiles
 
 FloatArray = np.ndarray
@@ -53,7 +54,7 @@ EPS_QUANTILE = 0.9
 N_BOOT = 200
 
 
-class IslandsError(ValueError):
+class IslandsError(DarkportalError, ValueError):
     """The samples cannot be split into islands (too few with weight, or a bad argument)."""
 
     def __init__(self, message: str, n_samples: int | None = None) -> None:
