@@ -1,7 +1,9 @@
-"""Sampler adapters: one function per backend, no physics inside (design.md, house-style point 8).
+"""Sampler adapters: one module per backend, no physics inside.
 
-`run_sampler(name, problem, settings, outdir, seed, pool, resume)` dispatches to
-`dynesty_backend.run`, `emcee_backend.run` or `scan_backend.run`; each returns a `SamplerOutput`.
+`SAMPLERS` is the one registry of the samplers: name -> the module of its adapter. Each adapter module is a
+`Sampler`: its `DEFAULTS` (every setting it knows, with its default value, stated there once) and its
+`run(problem, settings, outdir, seed, pool, resume)` returning a `SamplerOutput`. The run file's `sampler:`
+section (``inference.config.sections``) and `run_sampler` both read this registry.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -21,7 +23,13 @@ from inference.samplers.problem import FloatArray, SamplingProblem, evaluate_log
 
 log = logging.getLogger(__name__)
 
-SAMPLER_NAMES = ("dynesty", "emcee", "scan")
+#: the registry: sampler name -> module of its adapter (a `Sampler`), imported only when used
+SAMPLERS: dict[str, str] = {
+    "dynesty": "inference.samplers.dynesty_backend",
+    "emcee": "inference.samplers.emcee_backend",
+    "scan": "inference.samplers.scan_backend",
+}
+SAMPLER_NAMES: tuple[str, ...] = tuple(SAMPLERS)
 
 # What dynesty spends on itself per likelihood call (proposals, bounds, bookkeeping) with rwalk in 7-8
 # dimensions: 21 us with a trivial likelihood and ~30 us inside the kappa runs on the project's 2-core machine
@@ -59,6 +67,33 @@ class SamplerOutput:
     per_sample: dict[str, FloatArray] = field(default_factory=dict)
 
 
+class Sampler(Protocol):
+    """What an adapter module provides (each ``inference.samplers.<name>_backend`` module is one)."""
+
+    #: every setting the adapter knows, with its default: the one place each default is stated
+    DEFAULTS: dict[str, Any]
+
+    def run(self, problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: int,
+            pool: PoolHandle | None, resume: bool) -> SamplerOutput:
+        """Run (or resume) the sampler on `problem`, checkpointing into `outdir`."""
+        ...
+
+
+def sampler(name: str) -> Sampler:
+    """The adapter of sampler `name` from the registry; an unknown name raises `SamplerSettingsError`."""
+    import importlib
+
+    if name not in SAMPLERS:
+        raise SamplerSettingsError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLER_NAMES)}")
+    module: Sampler = importlib.import_module(SAMPLERS[name])
+    return module
+
+
+def sampler_defaults(name: str) -> dict[str, Any]:
+    """A copy of the `DEFAULTS` of sampler `name` (what a run file's settings are overlaid on)."""
+    return dict(sampler(name).DEFAULTS)
+
+
 def check_settings(sampler: str, settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> dict[str, Any]:
     """Defaults overlaid with `settings`; unknown keys raise `SamplerSettingsError` with a suggestion."""
     import difflib
@@ -81,7 +116,7 @@ def run_sampler(name: str, problem: SamplingProblem, settings: Mapping[str, Any]
     caller must keep worker ranks out of the sampling; see `inference.samplers.pool`).
     resume: continue from the checkpoint in `outdir` (dynesty.save, chain.h5 or scan.npz).
     """
-    runner = _backend(name)
+    runner = sampler(name).run
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     if isinstance(pool, PoolHandle) or pool is None:
@@ -96,19 +131,6 @@ def run_sampler(name: str, problem: SamplingProblem, settings: Mapping[str, Any]
             out = runner(problem, dict(settings), outdir, seed, handle, resume)
     out.sampler = name
     return out
-
-
-def _backend(name: str) -> Callable[..., SamplerOutput]:
-    if name == "dynesty":
-        from inference.samplers import dynesty_backend
-        return dynesty_backend.run
-    if name == "emcee":
-        from inference.samplers import emcee_backend
-        return emcee_backend.run
-    if name == "scan":
-        from inference.samplers import scan_backend
-        return scan_backend.run
-    raise SamplerSettingsError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLER_NAMES)}")
 
 
 def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 2048) -> dict[str, FloatArray]:

@@ -14,7 +14,19 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from inference.samplers import SamplerSettingsError, estimate_cost, run_sampler
+from inference.samplers import (
+    SAMPLER_NAMES,
+    SAMPLERS,
+    Sampler,
+    SamplerSettingsError,
+    dynesty_backend,
+    emcee_backend,
+    estimate_cost,
+    run_sampler,
+    sampler,
+    sampler_defaults,
+    scan_backend,
+)
 from inference.samplers.pool import make_pool, map_chunked
 from inference.samplers.problem import NonFiniteLikelihoodError, SamplingProblem
 
@@ -168,6 +180,23 @@ def test_scan_finds_allowed_volume_and_weights_it_uniformly(tmp_path: Path) -> N
     expected = balls.radii[0] ** 3 / np.sum(balls.radii**3)
     assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / out.info["kish_ess"])
     assert (tmp_path / "scan.npz").exists()
+
+
+def test_the_registry_names_each_adapter_once_and_the_run_file_reads_its_defaults() -> None:
+    """One registry: its names are the run file's sampler names, each entry is a `Sampler` (statically: the
+    adapter modules are assigned to the protocol below), and the run file's setting rules name only settings
+    the adapter's DEFAULTS know (those DEFAULTS are the only place a default is written)."""
+    from inference.config.sections import SETTING_CHECKS
+
+    adapters: dict[str, Sampler] = {"dynesty": dynesty_backend, "emcee": emcee_backend, "scan": scan_backend}
+    assert tuple(SAMPLERS) == SAMPLER_NAMES == tuple(adapters) == tuple(SETTING_CHECKS)
+    for name, module in adapters.items():
+        assert sampler(name) is module
+        assert sampler_defaults(name) == module.DEFAULTS and sampler_defaults(name) is not module.DEFAULTS
+        assert set(SETTING_CHECKS[name]) <= set(module.DEFAULTS), name
+    assert dynesty_backend.DEFAULTS["dlogz"] == 0.1
+    with pytest.raises(SamplerSettingsError, match="choose one of dynesty, emcee, scan"):
+        sampler("multinest")
 
 
 def test_unknown_setting_gets_a_suggestion(tmp_path: Path) -> None:
