@@ -39,6 +39,7 @@ import numpy as np
 
 from inference.analysis.comparability import Difference, blocking, comparability, require_comparable
 from inference.output.results import Results, ResultsError, read_results
+from inference.samplers import StopReason
 
 log = logging.getLogger(__name__)
 
@@ -68,10 +69,11 @@ def evidence_of(res: Results) -> dict[str, Any]:
     if logz is None or not np.isfinite(logz):
         raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.get('sampler')}); compare needs "
                            "dynesty or scan runs")
-    reason = str(ev.get("stop_reason") or "")
+    stop = StopReason.from_record(ev)
     return {"run": str(res.outdir), "sampler": ev.get("sampler"), "logz": float(logz),
-            "logz_err": ev.get("logz_err"), "logz_resampled_std": std, "stop_reason": reason or None,
-            "converged": "NOT" not in reason, "method": ev.get("evidence_method"),
+            "logz_err": ev.get("logz_err"), "logz_resampled_std": std,
+            "stop_reason": stop.text if stop is not None and stop.text else None,
+            "converged": stop is None or stop.converged, "method": ev.get("evidence_method"),
             "logz_batch_err": ev.get("logz_batch_err")}
 
 

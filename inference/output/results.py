@@ -264,7 +264,8 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarr
         raise ResultsExistError(f"{outdir} already holds a finished run; to replace it run again with --force")
     seed = int(provenance.get("seed", 0) or 0)
     prov = _jsonable({**provenance, "format_version": FORMAT_VERSION, "sampler": output.sampler
-                      or provenance.get("sampler"), "sampler_info": output.info, "written_at": _now()})
+                      or provenance.get("sampler"), "sampler_info": {**output.info, **output.stop.as_record()},
+                      "written_at": _now()})
     dt = build_datatree(output, blobs, seed, {"format_version": FORMAT_VERSION, "provenance": prov})
     staged: dict[str, Path] = {name: outdir / f".{name}.new" for name in RESULT_FILES}
     try:
@@ -275,9 +276,9 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarr
                     "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
                     if len(output.logz_resampled) > 1 else None,
                     "kish_ess": kish_ess(output.weights),
-                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason", "converged",
-                                                       "evidence_method", "logz_batch_err", "logz_nested",
-                                                       "logz_err_nested")}}
+                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "evidence_method",
+                                                       "logz_batch_err", "logz_nested", "logz_err_nested")},
+                    **output.stop.as_record()}
         texts = {"summary.csv": summary_csv(summary),
                  "evidence.json": json.dumps(_jsonable(evidence), indent=2) + "\n",
                  "run.yaml": dump_config(resolved_config), "provenance.json": json.dumps(prov, indent=2) + "\n"}

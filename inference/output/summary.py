@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from inference.samplers import SamplerOutput
+from inference.samplers import SamplerOutput, StopReason
 
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
 MOMENT_COLUMNS = ("parameter", "mean", "sd", "median", "q2.5", "q16", "q84", "q97.5")
@@ -89,11 +89,10 @@ def convergence_verdict(summary: list[dict[str, Any]], evidence: dict[str, Any])
     """
     reasons: list[str] = []
     ok = True
-    stop = str(evidence.get("stop_reason") or "")
-    if stop:
-        capped = "NOT converged" in stop or stop.startswith("stopped at")  # the backends' cap messages
-        ok &= not capped
-        reasons.append(f"stopping rule: {stop}")
+    stop = StopReason.from_record(evidence)
+    if stop is not None and stop.text:
+        ok &= stop.converged
+        reasons.append(f"stopping rule: {stop.text}")
     if summary and "r_hat" in summary[0]:
         worst_rhat = max(float(r["r_hat"]) for r in summary)
         worst_ess = min(min(float(r["ess_bulk"]), float(r["ess_tail"])) for r in summary)

@@ -13,6 +13,7 @@ import time
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -41,6 +42,70 @@ class SamplerSettingsError(ValueError):
     """A sampler setting is unknown or has a bad value."""
 
 
+class StopKind(Enum):
+    """Why a sampler stopped. Only `CONVERGED` (its own stopping rule was met) and `REWEIGHTED` (a finished run
+    reweighted, which is as converged as the run it came from) count as converged; the others are caps."""
+
+    CONVERGED = "converged"
+    ITERATION_CAP = "iteration cap"  # dynesty: maxiter / maxcall reached before dlogz
+    STEP_CAP = "step cap"  # emcee: max_steps reached before the convergence gate passed
+    TIME_CAP = "time cap"  # emcee: max_time reached before the convergence gate passed
+    CALL_CAP = "call cap"  # scan: max_calls reached before n_eff
+    REWEIGHTED = "reweighted"
+
+    @property
+    def converged(self) -> bool:
+        return self in (StopKind.CONVERGED, StopKind.REWEIGHTED)
+
+
+@dataclass(frozen=True)
+class StopReason:
+    """Why a run stopped: the `kind` the code decides on and a sentence for people (`text`)."""
+
+    kind: StopKind
+    text: str
+
+    @property
+    def converged(self) -> bool:
+        return self.kind.converged
+
+    def as_record(self) -> dict[str, Any]:
+        """The keys written to evidence.json and provenance.json's sampler_info."""
+        return {"stop_reason": self.text, "stop_kind": self.kind.value, "converged": self.converged}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> StopReason | None:
+        """The stop reason of an evidence.json / sampler_info record; None when it states none.
+
+        Records written before ``stop_kind`` existed (same format version) carry only the sentence and, for
+        emcee, ``converged``: their kind is read from the sentences those versions wrote (the only place
+        the text is read)."""
+        text = record.get("stop_reason")
+        if text is None:
+            return None
+        text = str(text)
+        if record.get("stop_kind") is not None:
+            return cls(StopKind(record["stop_kind"]), text)
+        return cls(_legacy_kind(text, record.get("converged")), text)
+
+
+#: what a run that states no reason is taken to have done (as the readers have always taken it)
+FINISHED = StopReason(StopKind.CONVERGED, "the sampler finished")
+
+
+def _legacy_kind(text: str, converged: Any) -> StopKind:
+    """The kind of a stop sentence written before stop_kind was recorded (module history: each cap sentence
+    held "NOT" or began "stopped at")."""
+    capped = converged is False or "NOT" in text or text.startswith("stopped at")
+    if not capped:
+        return StopKind.REWEIGHTED if text.startswith("importance reweighting of") else StopKind.CONVERGED
+    for kind, mark in ((StopKind.STEP_CAP, "step cap"), (StopKind.TIME_CAP, "time cap"),
+                       (StopKind.CALL_CAP, "max_calls")):
+        if mark in text:
+            return kind
+    return StopKind.ITERATION_CAP
+
+
 @dataclass
 class SamplerOutput:
     """What every adapter returns.
@@ -49,7 +114,8 @@ class SamplerOutput:
     For MCMC, `chains` > 1 means the rows are chain-major: samples.reshape(chains, n // chains, d).
     logz / logz_err: ln evidence and its error (NaN / None where the sampler gives none).
     logz_resampled: ln Z of re-simulated runs (dynesty) or of bootstrap batches (scan).
-    info: ncall, niter, efficiency, stop_reason, autocorr times, wall_time, settings, ...
+    stop: why the sampler stopped (`stop.converged` is what the code decides on).
+    info: ncall, niter, efficiency, autocorr times, wall_time, settings, ...
     per_sample: further arrays with one entry per sample, stored beside the weights (nested sampling:
     logl_birth, nlive, log_volume, what a nested-sampling post-processor such as anesthetic needs).
     """
@@ -65,6 +131,11 @@ class SamplerOutput:
     chains: int = 1
     sampler: str = ""
     per_sample: dict[str, FloatArray] = field(default_factory=dict)
+    stop: StopReason = FINISHED
+
+    @property
+    def converged(self) -> bool:
+        return self.stop.converged
 
 
 class Sampler(Protocol):

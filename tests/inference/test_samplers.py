@@ -19,6 +19,8 @@ from inference.samplers import (
     SAMPLERS,
     Sampler,
     SamplerSettingsError,
+    StopKind,
+    StopReason,
     dynesty_backend,
     emcee_backend,
     estimate_cost,
@@ -110,7 +112,8 @@ def test_dynesty_recovers_gaussian_evidence(tmp_path: Path) -> None:
     mean = np.average(out.samples, axis=0, weights=out.weights)
     np.testing.assert_allclose(mean, GAUSS3.mean, atol=0.15)
     assert (tmp_path / "dynesty.save").exists()
-    assert "dlogz" in out.info["stop_reason"] and out.info["ncall"] > 0
+    assert out.stop.kind is StopKind.CONVERGED and out.converged
+    assert "dlogz" in out.stop.text and out.info["ncall"] > 0
 
 
 def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
@@ -120,7 +123,7 @@ def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
     # tau_factor 30 instead of the default 50 keeps the test short; the tolerances use the sample size.
     settings = {"nwalkers": 32, "max_steps": 4000, "check_every": 50, "tau_factor": 30}
     out = run_sampler("emcee", problem, settings, tmp_path, seed=5)
-    assert out.info["stop_reason"].startswith("converged"), out.info["stop_reason"]
+    assert out.converged and out.stop.text.startswith("converged"), out.stop.text
     assert out.logz_err is None and out.chains == 4 * 32  # 4 independent ensembles of 32 walkers
     n_eff = len(out.samples) / 2  # thinned by tau / 2
     # Tolerance: 4 standard errors of the mean (sigma = 1) for the effective sample size.
@@ -132,7 +135,8 @@ def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
 
 def test_emcee_reports_the_step_cap(tmp_path: Path) -> None:
     out = run_sampler("emcee", gaussian_problem(), {"max_steps": 150, "check_every": 50}, tmp_path, seed=1)
-    assert "step cap" in out.info["stop_reason"] and out.info["niter"] == 150
+    assert out.stop.kind is StopKind.STEP_CAP and not out.converged
+    assert "step cap" in out.stop.text and out.info["niter"] == 150
 
 
 def test_emcee_buffered_writes_store_what_per_step_writes_store(tmp_path: Path) -> None:
@@ -197,6 +201,29 @@ def test_the_registry_names_each_adapter_once_and_the_run_file_reads_its_default
     assert dynesty_backend.DEFAULTS["dlogz"] == 0.1
     with pytest.raises(SamplerSettingsError, match="choose one of dynesty, emcee, scan"):
         sampler("multinest")
+
+
+def test_stop_reasons_round_trip_and_old_records_still_read() -> None:
+    """What write_results stores (stop_reason, stop_kind, converged) reads back to the same StopReason; a
+    record of the same format version written before stop_kind existed is read from its sentence."""
+    for kind in StopKind:
+        stop = StopReason(kind, f"a sentence about {kind.value}")
+        assert StopReason.from_record(stop.as_record()) == stop
+        assert stop.as_record()["converged"] is (kind in (StopKind.CONVERGED, StopKind.REWEIGHTED))
+    old = {
+        "remaining evidence estimate below dlogz = 0.1": StopKind.CONVERGED,
+        "stopped at the maxiter/maxcall cap: the evidence is NOT converged": StopKind.ITERATION_CAP,
+        "stopped at the step cap max_steps = 150: NOT converged (R-hat); tau": StopKind.STEP_CAP,
+        "stopped at the time cap max_time = 1 s: NOT converged (R-hat); tau": StopKind.TIME_CAP,
+        "stopped at max_calls = 5000 with effective sample size 3 < n_eff = 400 (NOT enough points)": StopKind.CALL_CAP,
+        "effective sample size 2100 >= n_eff = 2000": StopKind.CONVERGED,
+        "importance reweighting of results/a": StopKind.REWEIGHTED,
+    }
+    for text, kind in old.items():
+        stop = StopReason.from_record({"stop_reason": text})
+        assert stop is not None and stop.kind is kind and stop.text == text, text
+    assert StopReason.from_record({"stop_reason": "converged: ...", "converged": False}).converged is False
+    assert StopReason.from_record({}) is None
 
 
 def test_unknown_setting_gets_a_suggestion(tmp_path: Path) -> None:
