@@ -5,9 +5,9 @@
 - `posterior.nc` (ArviZ DataTree, netCDF through h5netcdf): `posterior` (equally weighted draws;
   walkers as chains for emcee, one chain resampled from the weights for nested/scan runs),
   `sample_stats` (log L of each draw, ln Z and its error), `weighted_samples` (the raw samples with their
-  normalised weights and log L, dimension `sample`), `log_likelihood` (per-term log L from the
-  "logl:<term>" blobs), `posterior_predictive` (the "pred:<observable>" blobs); root attributes carry the
-  provenance as JSON.
+  normalised weights and log L, dimension `sample`), `log_likelihood` (per-term log L: the
+  `term_logl` of the `SampleExtras`), `posterior_predictive` (its `predictions`); root attributes carry the
+  provenance as JSON. A "/" in a name is written as "_" (it would make a netCDF group).
 - `summary.csv`, `evidence.json`, `run.yaml` (the resolved run file), `provenance.json`, and last
   `COMPLETE`.  Each file goes to a temporary name in the folder and is `os.replace`d, and `COMPLETE` is
   written only after all of them: a killed write never leaves a folder that reads as finished.
@@ -46,6 +46,7 @@ from inference.errors import DarkportalError
 from inference.output.environment import environment_record
 from inference.output.summary import compute_summary, kish_ess, print_summary_table, summary_csv, weighted_quantiles
 from inference.samplers import SamplerOutput
+from inference.samplers.problem import SampleExtras
 
 __all__ = ["compute_summary", "print_summary_table", "weighted_quantiles"]  # re-exported from inference.output.summary
 
@@ -214,7 +215,7 @@ WEIGHTED_SAMPLES_DOC = {
 }
 
 
-def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: int,
+def build_datatree(output: SamplerOutput, blobs: SampleExtras, seed: int,
                    attrs: dict[str, Any]) -> xr.DataTree:
     """The ArviZ DataTree written to posterior.nc (see the module docstring for the groups)."""
     import arviz as az
@@ -230,12 +231,11 @@ def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: in
         "posterior": {n: drawn(output.samples[:, j]) for j, n in enumerate(output.names)},
         "sample_stats": {"logl": drawn(output.logl)},
     }
-    for key, values in blobs.items():
-        if len(values) != len(output.samples):
-            raise ValueError(f"blob {key!r} has {len(values)} rows, the samples {len(output.samples)}")
-        prefix, _, name = key.replace("/", "_").partition(":")  # "/" would make a netCDF group
-        group = {"logl": "log_likelihood", "pred": "posterior_predictive"}.get(prefix)
-        groups.setdefault(group or "posterior_predictive", {})[name if group else key] = drawn(values)
+    for group, extras in (("log_likelihood", blobs.term_logl), ("posterior_predictive", blobs.predictions)):
+        for key, values in extras.items():
+            if len(values) != len(output.samples):
+                raise ValueError(f"{group} {key!r} has {len(values)} rows, the samples {len(output.samples)}")
+            groups.setdefault(group, {})[key.replace("/", "_")] = drawn(values)
     dt = az.from_dict(groups)
     dt["sample_stats"].ds = dt["sample_stats"].ds.assign(
         logz=output.logz, logz_err=np.nan if output.logz_err is None else output.logz_err)
@@ -252,7 +252,7 @@ def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: in
 
 
 # ---------------------------------------------------------------------------------------- write / read
-def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarray],
+def write_results(outdir: Path, output: SamplerOutput, blobs: SampleExtras,
                   resolved_config: dict[str, Any], provenance: dict[str, Any], *, force: bool = False) -> Path:
     """Write every results file atomically, then the COMPLETE marker; return the folder.
 

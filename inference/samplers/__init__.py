@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from inference.samplers.pool import PoolHandle, make_pool
-from inference.samplers.problem import FloatArray, SamplingProblem, evaluate_log_likelihood
+from inference.samplers.problem import FloatArray, SampleExtras, SamplingProblem, evaluate_log_likelihood
 
 log = logging.getLogger(__name__)
 
@@ -204,20 +204,19 @@ def run_sampler(name: str, problem: SamplingProblem, settings: Mapping[str, Any]
     return out
 
 
-def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 2048) -> dict[str, FloatArray]:
+def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 2048) -> SampleExtras:
     """Evaluate `problem.blobs` on the rows of `samples` in vectorised batches (empty without blobs)."""
     if problem.blobs is None or len(samples) == 0:
-        return {}
+        return SampleExtras()
     from inference.samplers.progress import Progress
 
     progress = Progress("predictions for the samples", total=len(samples), unit="samples", every=5.0)
-    parts: dict[str, list[FloatArray]] = {}
+    parts: list[SampleExtras] = []
     for start in range(0, len(samples), batch):
-        for key, value in problem.blobs(samples[start:start + batch]).items():
-            parts.setdefault(key, []).append(np.asarray(value, dtype=float))
+        parts.append(problem.blobs(samples[start:start + batch]))
         progress.update(min(start + batch, len(samples)))
     progress.close()
-    return {key: np.concatenate(chunks) for key, chunks in parts.items()}
+    return SampleExtras.concatenate(parts)
 
 
 def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler: str = "dynesty",

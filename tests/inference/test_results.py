@@ -26,6 +26,7 @@ from inference.output.results import (
     write_results,
 )
 from inference.samplers import SamplerOutput
+from inference.samplers.problem import SampleExtras
 
 CONFIG = {"name": "test", "sampler": {"name": "dynesty", "settings": {"nlive": 100}},
           "parameters": {"kappa": {"prior": "uniform", "min": 0.0, "max": 2.0}}}
@@ -47,9 +48,9 @@ def mcmc_output(chains: int = 8, draws: int = 200) -> SamplerOutput:
                          sampler="emcee")
 
 
-def blobs_for(out: SamplerOutput) -> dict[str, np.ndarray]:
-    return {"logl:BR(B+->K+nunu)": out.logl * 0.5, "pred:BR(B+->K+nunu)": out.samples[:, 0] ** 2,
-            "pred:ctau_S": np.abs(out.samples[:, 1])}
+def blobs_for(out: SamplerOutput) -> SampleExtras:
+    return SampleExtras(term_logl={"BR(B+->K+nunu)": out.logl * 0.5},
+                        predictions={"BR(B+->K+nunu)": out.samples[:, 0] ** 2, "ctau_S": np.abs(out.samples[:, 1])})
 
 
 def write(outdir: Path, out: SamplerOutput, **kw: object) -> Path:
