@@ -39,7 +39,6 @@ import numpy as np
 
 from inference.analysis.comparability import Difference, blocking, comparability, require_comparable
 from inference.output.results import Results, ResultsError, read_results
-from inference.samplers import StopReason
 
 log = logging.getLogger(__name__)
 
@@ -61,20 +60,18 @@ def jeffreys_scale(ln_b: float) -> str:
 def evidence_of(res: Results) -> dict[str, Any]:
     """ln Z, dynesty's error and the spread of re-simulated runs from a results folder."""
     ev = res.evidence
-    resampled = ev.get("logz_resampled") or []
-    std = ev.get("logz_resampled_std")
-    if std is None and len(resampled) > 1:
-        std = float(np.std(resampled, ddof=1))
-    logz = ev.get("logz")
-    if logz is None or not np.isfinite(logz):
-        raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.get('sampler')}); compare needs "
+    std = ev.logz_resampled_std
+    if std is None and len(ev.logz_resampled) > 1:
+        std = float(np.std(ev.logz_resampled, ddof=1))
+    if not ev.has_logz:
+        raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.sampler}); compare needs "
                            "dynesty or scan runs")
-    stop = StopReason.from_record(ev)
-    return {"run": str(res.outdir), "sampler": ev.get("sampler"), "logz": float(logz),
-            "logz_err": ev.get("logz_err"), "logz_resampled_std": std,
+    stop = ev.stop
+    return {"run": str(res.outdir), "sampler": ev.sampler, "logz": ev.logz,
+            "logz_err": ev.logz_err, "logz_resampled_std": std,
             "stop_reason": stop.text if stop is not None and stop.text else None,
-            "converged": stop is None or stop.converged, "method": ev.get("evidence_method"),
-            "logz_batch_err": ev.get("logz_batch_err")}
+            "converged": ev.converged, "method": ev.evidence_method,
+            "logz_batch_err": ev.logz_batch_err}
 
 
 def bayes_factor(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -116,9 +116,7 @@ def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_
     if np.any(inside):
         logl_new[inside] = model_for(new).log_likelihood(samples[inside])
     ev = res.evidence
-    logz = ev.get("logz")
-    logz = float("nan") if logz is None else float(logz)
-    result = importance_reweight(weights, logl_old, logp_old, logl_new, logp_new, logz, ev.get("logz_err"), min_ess)
+    result = importance_reweight(weights, logl_old, logp_old, logl_new, logp_new, ev.logz, ev.logz_err, min_ess)
     return ReweightedRun(res.outdir, new, samples, result)
 
 

@@ -44,6 +44,7 @@ import yaml
 
 from inference.errors import DarkportalError
 from inference.output.environment import environment_record
+from inference.output.records import Evidence, Provenance
 from inference.output.summary import compute_summary, kish_ess, print_summary_table, summary_csv, weighted_quantiles
 from inference.samplers import SamplerOutput
 from inference.samplers.problem import SampleExtras
@@ -92,15 +93,23 @@ class ResultsFileError(ResultsError):
         super().__init__(f"{path}: {problem}; {fix}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Results:
-    """A finished run read back from its folder."""
+    """A finished run read back from its folder.
+
+    outdir      Path           the results folder
+    posterior   xr.DataTree    posterior.nc (groups in the module docstring)
+    summary     list[dict]     summary.csv: one row per parameter (`inference.output.summary` names the columns)
+    evidence    Evidence       evidence.json (`inference.output.records` documents its fields)
+    provenance  Provenance     provenance.json (`inference.output.records`)
+    config      dict           run.yaml: the resolved run file, as `RunConfig.to_dict` writes it
+    """
 
     outdir: Path
     posterior: xr.DataTree
     summary: list[dict[str, Any]]
-    evidence: dict[str, Any]
-    provenance: dict[str, Any]
+    evidence: Evidence
+    provenance: Provenance
     config: dict[str, Any]
 
 
@@ -166,6 +175,10 @@ def git_revision() -> str:
 
 def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+
+
+def _opt(kind: Any, value: Any) -> Any:
+    return None if value is None else kind(value)
 
 
 def _jsonable(obj: Any) -> Any:
@@ -271,14 +284,17 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: SampleExtras,
     try:
         dt.to_netcdf(staged["posterior.nc"], engine="h5netcdf")
         summary = compute_summary(output, dt)
-        evidence = {"format_version": FORMAT_VERSION, "sampler": output.sampler, "logz": output.logz,
-                    "logz_err": output.logz_err, "logz_resampled": output.logz_resampled,
-                    "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
-                    if len(output.logz_resampled) > 1 else None,
-                    "kish_ess": kish_ess(output.weights),
-                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "evidence_method",
-                                                       "logz_batch_err", "logz_nested", "logz_err_nested")},
-                    **output.stop.as_record()}
+        info = output.info
+        evidence = Evidence(
+            format_version=FORMAT_VERSION, sampler=output.sampler, logz=float(output.logz),
+            logz_err=_opt(float, output.logz_err), logz_resampled=tuple(float(v) for v in output.logz_resampled),
+            logz_resampled_std=float(np.std(output.logz_resampled, ddof=1)) if len(output.logz_resampled) > 1
+            else None,
+            kish_ess=kish_ess(output.weights), ncall=_opt(int, info.get("ncall")), niter=_opt(int, info.get("niter")),
+            efficiency=_opt(float, info.get("efficiency")), stop=output.stop,
+            evidence_method=_opt(str, info.get("evidence_method")),
+            logz_batch_err=_opt(float, info.get("logz_batch_err")), logz_nested=_opt(float, info.get("logz_nested")),
+            logz_err_nested=_opt(float, info.get("logz_err_nested"))).as_json()
         texts = {"summary.csv": summary_csv(summary),
                  "evidence.json": json.dumps(_jsonable(evidence), indent=2) + "\n",
                  "run.yaml": dump_config(resolved_config), "provenance.json": json.dumps(prov, indent=2) + "\n"}

@@ -14,6 +14,7 @@ from typing import Any
 
 import xarray as xr
 
+from inference.output.records import Evidence, Provenance
 from inference.output.results import (
     CHECKPOINTS,
     COMPLETE,
@@ -160,7 +161,7 @@ def read_results(outdir: Path) -> Results:
     evidence = _read_json(outdir / "evidence.json", "the evidence record")
     _check_evidence(outdir / "evidence.json", evidence)
     config = load_small_yaml(outdir / "run.yaml", "the resolved run file")
-    return Results(outdir, posterior, summary, evidence, prov, config)
+    return Results(outdir, posterior, summary, Evidence.from_json(evidence), Provenance.from_json(prov), config)
 
 
 def _read_posterior(path: Path) -> xr.DataTree:

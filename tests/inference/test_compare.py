@@ -17,6 +17,7 @@ from scipy.special import erf
 from inference.analysis.compare import compare, jeffreys_scale, main, savage_dickey
 from inference.output.results import collect_provenance, write_results
 from inference.samplers import SamplerOutput
+from inference.samplers.problem import SampleExtras
 
 S = 0.5
 LN_ZA = float(np.log(0.5 * S * np.sqrt(np.pi / 2) * erf(2 / (S * np.sqrt(2)))))
@@ -37,8 +38,8 @@ def make_runs(tmp_path: Path, n: int = 40000) -> tuple[Path, Path]:
     out_b = SamplerOutput(("eta_t",), eta[:, None], np.full(n, 1 / n), np.zeros(n), 0.0, 0.04, info={},
                           logz_resampled=[0.0, 0.02, -0.02], sampler="dynesty")
     a, b = tmp_path / "kappa_nonzero", tmp_path / "kappa_zero"
-    write_results(a, out_a, {}, CONFIG_A, collect_provenance(1, "dynesty", {}))
-    write_results(b, out_b, {}, CONFIG_B, collect_provenance(1, "dynesty", {}))
+    write_results(a, out_a, SampleExtras(), CONFIG_A, collect_provenance(1, "dynesty", {}))
+    write_results(b, out_b, SampleExtras(), CONFIG_B, collect_provenance(1, "dynesty", {}))
     return a, b
 
 

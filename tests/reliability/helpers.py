@@ -12,6 +12,7 @@ import numpy as np
 
 from inference.output.results import write_results
 from inference.samplers import FINISHED, SamplerOutput, StopReason
+from inference.samplers.problem import SampleExtras
 
 RUN_FILE = """\
 name: tiny
@@ -61,7 +62,7 @@ def fake_result(outdir: Path, config: dict[str, Any], logz: float = -5.0, stop: 
     x = priors.sample(np.random.default_rng(seed), n)
     out = SamplerOutput(tuple(priors.names), x, np.full(n, 1 / n), np.zeros(n), logz, 0.1,
                         logz_resampled=[logz, logz + 0.1, logz - 0.1], sampler="dynesty", stop=stop or FINISHED)
-    write_results(outdir, out, {}, config, {"seed": 1})
+    write_results(outdir, out, SampleExtras(), config, {"seed": 1})
     return outdir
 
 
