@@ -143,6 +143,9 @@ class Sampler(Protocol):
 
     #: every setting the adapter knows, with its default: the one place each default is stated
     DEFAULTS: dict[str, Any]
+    #: the settings a resumed run may change: they steer when to stop or how often to save, not what the
+    #: checkpoint has already sampled (``inference.output.rundir`` compares the others with the lock file)
+    RESUMABLE: frozenset[str]
 
     def run(self, problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: int,
             pool: PoolHandle | None, resume: bool) -> SamplerOutput:

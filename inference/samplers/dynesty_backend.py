@@ -77,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "refine_adapt": importance.DEFAULTS["adapt"],
 }
 REFINE_METHODS = ("none", "importance")
+RESUMABLE = frozenset({"dlogz", "maxcall", "maxiter", "checkpoint_every", "n_resample", "progress_every"})
 
 
 def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: int,

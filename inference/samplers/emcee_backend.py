@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 CHAIN = "chain.h5"
 MIN_ENSEMBLES = 4
 
+RESUMABLE = frozenset({"max_steps", "tau_factor", "tau_rtol", "check_every", "backup_every", "flush_every",
+                       "progress_every"})
 DEFAULTS: dict[str, Any] = {
     "nwalkers": None,  # walkers per ensemble; default max(32, 4 d); rounded up to a multiple of 4
     "ensembles": 4,  # independent ensembles (R-hat is computed between them)

@@ -61,6 +61,7 @@ log = logging.getLogger(__name__)
 CHECKPOINT = "scan.npz"
 FORMAT = 2  # checkpoint layout; 1 (no 'format' key) stored every accepted point
 
+RESUMABLE = frozenset({"n_eff", "max_calls", "progress_every", "checkpoint_every"})
 DEFAULTS: dict[str, Any] = {
     "batch_size": 4096,
     "n_eff": 2000,  # stop when the Kish effective sample size of the accepted points reaches this

@@ -198,6 +198,7 @@ def test_the_registry_names_each_adapter_once_and_the_run_file_reads_its_default
         assert sampler(name) is module
         assert sampler_defaults(name) == module.DEFAULTS and sampler_defaults(name) is not module.DEFAULTS
         assert set(SETTING_CHECKS[name]) <= set(module.DEFAULTS), name
+        assert module.RESUMABLE <= set(module.DEFAULTS) and "progress_every" in module.RESUMABLE, name
     assert dynesty_backend.DEFAULTS["dlogz"] == 0.1
     with pytest.raises(SamplerSettingsError, match="choose one of dynesty, emcee, scan"):
         sampler("multinest")
