@@ -270,8 +270,19 @@ DENSITY_METHODS = ("conditional", "reflection", "linear")
 MIN_CARRIED = 50
 
 
+@dataclass(frozen=True)
+class EdgeDensity:
+    """The conditional-density estimate of the posterior density at the prior edge."""
+
+    density: float
+    ln_err: float | None  # standard error of the mean, relative (an error of ln density); None if density 0
+    n_draws: int
+    n_grid: int
+    carried_by: float  # Kish's count of the draws that carry the mean
+
+
 def conditional_edge_density(loglike: Callable[[np.ndarray], np.ndarray], draws: np.ndarray, col: int,
-                             prior_range: tuple[float, float], n_grid: int = 401) -> dict[str, Any]:
+                             prior_range: tuple[float, float], n_grid: int = 401) -> EdgeDensity:
     """p(x_col = lo | d) as the mean over posterior `draws` of the conditional density at the edge,
     L(lo, others) / int L(x, others) dx for a uniform prior on [lo, hi] (module docstring).
 
@@ -295,12 +306,11 @@ def conditional_edge_density(loglike: Callable[[np.ndarray], np.ndarray], draws:
     # how many draws carry the mean: a few dominant terms mean the draws barely reach the region where the
     # edge value is likely, and the standard error is not to be trusted
     carried = float(cond.sum() ** 2 / np.sum(cond**2)) if np.any(cond > 0) else 0.0
-    return {"density": mean, "ln_err": err / mean if mean > 0 else None, "n_draws": len(draws),
-            "n_grid": n_grid, "carried_by": carried}
+    return EdgeDensity(mean, err / mean if mean > 0 else None, len(draws), n_grid, carried)
 
 
 def run_edge_density(res: Results, param: str, prior_range: tuple[float, float], n_draws: int = 20000,
-                     seed: int = 0) -> dict[str, Any]:
+                     seed: int = 0) -> EdgeDensity:
     """:func:`conditional_edge_density` for a finished run: its likelihood is rebuilt from the resolved run
     file and the draws are the equally weighted posterior group."""
     from inference.config.runfile import parse_run_config
@@ -356,17 +366,17 @@ def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "condi
             method = "reflection"
     if method == "conditional":
         prior = 1.0 / (rng_used[1] - rng_used[0])
-        ln_b01 = float(np.log(cd["density"] / prior)) if cd["density"] > 0 else -np.inf
+        ln_b01 = float(np.log(cd.density / prior)) if cd.density > 0 else -np.inf
         warning = None
-        if cd["carried_by"] < MIN_CARRIED:
-            warning = (f"UNRELIABLE: only ~{cd['carried_by']:.0f} draws carry the estimate; the posterior "
+        if cd.carried_by < MIN_CARRIED:
+            warning = (f"UNRELIABLE: only ~{cd.carried_by:.0f} draws carry the estimate; the posterior "
                        f"of A barely reaches the region where {param} = {rng_used[0]} fits, so this "
                        "cross-check cannot test the nested-sampling Bayes factor")
-        sd = SavageDickey(ln_b01, -ln_b01, cd["ln_err"], cd["density"], prior, (rng_used[0], rng_used[1]),
+        sd = SavageDickey(ln_b01, -ln_b01, cd.ln_err, cd.density, prior, (rng_used[0], rng_used[1]),
                           f"posterior mean of the conditional density p({param}=edge | others, d) over "
-                          f"{cd['n_draws']} draws, likelihood re-evaluated on {cd['n_grid']} {param} values; "
-                          f"the mean is carried by ~{cd['carried_by']:.0f} draws",
-                          carried_by=cd["carried_by"], warning=warning)
+                          f"{cd.n_draws} draws, likelihood re-evaluated on {cd.n_grid} {param} values; "
+                          f"the mean is carried by ~{cd.carried_by:.0f} draws",
+                          carried_by=cd.carried_by, warning=warning)
     else:
         sd = savage_dickey(np.asarray(ws[param]), np.asarray(ws["weights"]), rng_used, method)
         sd = replace(sd, method=fallback + sd.method)

@@ -117,9 +117,9 @@ def test_conditional_edge_density_is_exact_for_a_gaussian():
     draws = np.column_stack([rng.uniform(0, 2, 300), rng.normal(size=300)])  # x column is overwritten
     got = conditional_edge_density(loglike, draws, 0, (0.0, 2.0), n_grid=2001)
     expect = norm.pdf(0.0, 0.3, 0.2) / (norm.cdf(2.0, 0.3, 0.2) - norm.cdf(0.0, 0.3, 0.2))
-    assert got["density"] == pytest.approx(expect, rel=1e-5)  # trapezoid on 2001 points: O(h^2) ~ 1e-6
-    assert got["ln_err"] == pytest.approx(0.0, abs=1e-9)  # independent of y: no spread
-    assert got["carried_by"] == pytest.approx(300.0)  # every draw contributes equally
+    assert got.density == pytest.approx(expect, rel=1e-5)  # trapezoid on 2001 points: O(h^2) ~ 1e-6
+    assert got.ln_err == pytest.approx(0.0, abs=1e-9)  # independent of y: no spread
+    assert got.carried_by == pytest.approx(300.0)  # every draw contributes equally
 
 
 def test_conditional_edge_density_says_when_few_draws_carry_it():
@@ -133,4 +133,4 @@ def test_conditional_edge_density_says_when_few_draws_carry_it():
 
     draws = np.column_stack([np.zeros(400), np.random.default_rng(5).normal(size=400)])
     got = conditional_edge_density(loglike, draws, 0, (0.0, 2.0))
-    assert got["carried_by"] < 0.1 * len(draws)
+    assert got.carried_by < 0.1 * len(draws)
