@@ -171,6 +171,7 @@ def build_run(config: Mapping[str, Any] | None = None, /, **sections: Any) -> Ru
 
 
 def load_result(outdir: str | Path) -> Results:
-    """A finished run's folder: ``.posterior`` (ArviZ DataTree), ``.summary``, ``.evidence``, ``.provenance``,
-    ``.config``; refuses an unfinished folder or another results-format version."""
+    """A finished run's folder as a frozen `Results`: ``.posterior`` (ArviZ DataTree), ``.summary``, ``.evidence``
+    and ``.provenance`` (typed records, `inference.output.records`), ``.config``; refuses an unfinished folder or
+    another results-format version."""
     return read_results(Path(outdir))

@@ -42,9 +42,9 @@ quick = api.build_run(
 result = quick.sample(outdir / "notebook_kappa_zero", force=True)
 
 # %% The result: evidence, summary, and the posterior in ArviZ
-print(f"ln Z = {result.evidence['logz']:.2f} +- {result.evidence['logz_err']:.2f}")
+print(f"ln Z = {result.evidence.logz:.2f} +- {result.evidence.logz_err:.2f}")
 print(az.summary(result.posterior, kind="stats"))
 
 # %% Read a finished run back later (any results folder, e.g. results/kappa_nonzero after `make run`)
 again = api.load_result(outdir / "notebook_kappa_zero")
-print(again.provenance["environment"]["packages"]["dynesty"], again.config["sampler"]["settings"]["nlive"])
+print(again.provenance.environment["packages"]["dynesty"], again.config["sampler"]["settings"]["nlive"])

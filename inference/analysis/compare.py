@@ -23,6 +23,17 @@ that mean. Two sample-only estimators remain as options: a reflection KDE (sampl
 edge, Gaussian kernel, Silverman bandwidth with Kish's effective sample size; biased high when the
 density rises within a bandwidth of the edge) and a weighted straight-line fit to a histogram of the
 first bins extrapolated to the edge ("linear"); their error is the spread of 200 bootstrap replicas.
+
+`compare` returns a frozen `Comparison`; its `as_dict()` is what ``--json`` prints:
+
+    A, B            RunEvidence     run folder, sampler, ln Z and its errors, stop reason, converged, method
+    bayes_factor    BayesFactor     ln_B = ln Z_A - ln Z_B, ln_B_err, ln_B_err_resampled (diagnostic), the
+                                    Jeffreys-scale words and the scale's source
+    incomparable    tuple[str]      the blocking differences of a forced comparison (key only when forced)
+    not_converged   tuple[str]      "A" and/or "B" when that run stopped at a cap
+    savage_dickey   SavageDickey (ln_B_BA, ln_B_AB, ln_B_err, the posterior and prior densities at the edge,
+                    prior_range and its source, method, note, carried_by and warning for the conditional
+                    estimator) or SavageDickeySkipped (skipped: why)
 """
 
 from __future__ import annotations
@@ -32,6 +43,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,37 +69,129 @@ def jeffreys_scale(ln_b: float) -> str:
     return "decisive"
 
 
-def evidence_of(res: Results) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RunEvidence:
+    """ln Z of one run as `compare` uses it (errors None where the sampler gives none)."""
+
+    run: str
+    sampler: str | None
+    logz: float
+    logz_err: float | None
+    logz_resampled_std: float | None
+    stop_reason: str | None
+    converged: bool
+    method: str | None
+    logz_batch_err: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run": self.run, "sampler": self.sampler, "logz": self.logz, "logz_err": self.logz_err,
+                "logz_resampled_std": self.logz_resampled_std, "stop_reason": self.stop_reason,
+                "converged": self.converged, "method": self.method, "logz_batch_err": self.logz_batch_err}
+
+
+@dataclass(frozen=True)
+class BayesFactor:
+    """ln B = ln Z_A - ln Z_B, its errors in quadrature and the Jeffreys-scale words."""
+
+    ln_b: float
+    ln_b_err: float | None
+    ln_b_err_resampled: float | None
+    jeffreys: str
+    scale: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ln_B": self.ln_b, "ln_B_err": self.ln_b_err, "ln_B_err_resampled": self.ln_b_err_resampled,
+                "jeffreys": self.jeffreys, "scale": self.scale}
+
+
+@dataclass(frozen=True)
+class SavageDickey:
+    """The Savage-Dickey cross-check: ln B from the posterior over the prior density at the prior edge."""
+
+    ln_b_ba: float
+    ln_b_ab: float
+    ln_b_err: float | None
+    posterior_density_at_edge: float
+    prior_density_at_edge: float
+    prior_range: tuple[float, float]
+    method: str
+    prior_range_source: str = ""
+    note: str = ""
+    carried_by: float | None = None  # conditional estimator: how many draws carry the mean
+    warning: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {"ln_B_BA": self.ln_b_ba, "ln_B_AB": self.ln_b_ab, "ln_B_err": self.ln_b_err,
+               "posterior_density_at_edge": self.posterior_density_at_edge,
+               "prior_density_at_edge": self.prior_density_at_edge, "prior_range": list(self.prior_range),
+               "method": self.method}
+        if self.carried_by is not None:
+            out["carried_by"] = self.carried_by
+        if self.warning is not None:
+            out["warning"] = self.warning
+        return {**out, "prior_range_source": self.prior_range_source, "note": self.note}
+
+
+@dataclass(frozen=True)
+class SavageDickeySkipped:
+    """The Savage-Dickey cross-check was not computed, and why."""
+
+    skipped: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"skipped": self.skipped}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything `darkportal compare` reports (module docstring)."""
+
+    a: RunEvidence
+    b: RunEvidence
+    bayes_factor: BayesFactor
+    savage_dickey: SavageDickey | SavageDickeySkipped
+    incomparable: tuple[str, ...] = ()
+    not_converged: tuple[str, ...] = ()
+
+    def run(self, key: str) -> RunEvidence:
+        """Run "A" or "B"."""
+        return {"A": self.a, "B": self.b}[key]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of ``darkportal compare --json`` (``incomparable`` only for a forced comparison)."""
+        out: dict[str, Any] = {"A": self.a.as_dict(), "B": self.b.as_dict(),
+                               "bayes_factor": self.bayes_factor.as_dict()}
+        if self.incomparable:
+            out["incomparable"] = list(self.incomparable)
+        return {**out, "not_converged": list(self.not_converged), "savage_dickey": self.savage_dickey.as_dict()}
+
+
+def evidence_of(res: Results) -> RunEvidence:
     """ln Z, dynesty's error and the spread of re-simulated runs from a results folder."""
     ev = res.evidence
-    resampled = ev.get("logz_resampled") or []
-    std = ev.get("logz_resampled_std")
-    if std is None and len(resampled) > 1:
-        std = float(np.std(resampled, ddof=1))
-    logz = ev.get("logz")
-    if logz is None or not np.isfinite(logz):
-        raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.get('sampler')}); compare needs "
+    std = ev.logz_resampled_std
+    if std is None and len(ev.logz_resampled) > 1:
+        std = float(np.std(ev.logz_resampled, ddof=1))
+    if not ev.has_logz:
+        raise ResultsError(f"{res.outdir} has no evidence (sampler {ev.sampler}); compare needs "
                            "dynesty or scan runs")
-    reason = str(ev.get("stop_reason") or "")
-    return {"run": str(res.outdir), "sampler": ev.get("sampler"), "logz": float(logz),
-            "logz_err": ev.get("logz_err"), "logz_resampled_std": std, "stop_reason": reason or None,
-            "converged": "NOT" not in reason, "method": ev.get("evidence_method"),
-            "logz_batch_err": ev.get("logz_batch_err")}
+    stop = ev.stop
+    return RunEvidence(run=str(res.outdir), sampler=ev.sampler, logz=ev.logz, logz_err=ev.logz_err,
+                       logz_resampled_std=std, stop_reason=stop.text if stop is not None and stop.text else None,
+                       converged=ev.converged, method=ev.evidence_method, logz_batch_err=ev.logz_batch_err)
 
 
-def bayes_factor(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def bayes_factor(a: RunEvidence, b: RunEvidence) -> BayesFactor:
     """ln B = ln Z_A - ln Z_B with both kinds of error in quadrature and the Jeffreys-scale words."""
-    ln_b = a["logz"] - b["logz"]
+    ln_b = a.logz - b.logz
 
-    def quad(key: str) -> float | None:
-        if a.get(key) is None or b.get(key) is None:
-            return None
-        return float(np.hypot(a[key], b[key]))
+    def quad(x: float | None, y: float | None) -> float | None:
+        return None if x is None or y is None else float(np.hypot(x, y))
 
     favoured = "A" if ln_b > 0 else "B"
-    return {"ln_B": ln_b, "ln_B_err": quad("logz_err"), "ln_B_err_resampled": quad("logz_resampled_std"),
-            "jeffreys": f"{jeffreys_scale(ln_b)} evidence for {favoured}", "scale": "Jeffreys (1961) as "
-            "tabulated by Kass & Raftery (1995)"}
+    return BayesFactor(ln_b, quad(a.logz_err, b.logz_err), quad(a.logz_resampled_std, b.logz_resampled_std),
+                       f"{jeffreys_scale(ln_b)} evidence for {favoured}",
+                       "Jeffreys (1961) as tabulated by Kass & Raftery (1995)")
 
 
 def boundary_density(x: np.ndarray, w: np.ndarray, edge: float, width: float,
@@ -119,7 +223,7 @@ def boundary_density(x: np.ndarray, w: np.ndarray, edge: float, width: float,
 
 
 def savage_dickey(x: np.ndarray, w: np.ndarray, prior_range: tuple[float, float], method: str = "reflection",
-                  n_boot: int = 200, seed: int = 0) -> dict[str, Any]:
+                  n_boot: int = 200, seed: int = 0) -> SavageDickey:
     """ln B_{B A} = ln p(kappa=0|d) - ln pi(kappa=0) for a uniform prior on `prior_range`, with a bootstrap error."""
     lo, hi = prior_range
     prior = 1.0 / (hi - lo)
@@ -133,12 +237,10 @@ def savage_dickey(x: np.ndarray, w: np.ndarray, prior_range: tuple[float, float]
     boots_arr = np.asarray(boots)
     ln_boot = np.log(boots_arr[boots_arr > 0]) if np.any(boots_arr > 0) else np.array([np.nan])
     ln_b01 = float(np.log(dens / prior)) if dens > 0 else -np.inf
-    return {"ln_B_BA": ln_b01, "ln_B_AB": -ln_b01, "ln_B_err": float(np.std(ln_boot, ddof=1)) if len(
-        ln_boot) > 1 else None, "posterior_density_at_edge": dens, "prior_density_at_edge": prior,
-        "prior_range": [lo, hi], "method": {"reflection": "reflection (boundary-corrected) Gaussian KDE, "
-                                            "Silverman bandwidth with Kish ESS", "linear": "straight-line "
-                                            "fit to a histogram of the lowest 30 % of samples, extrapolated "
-                                            "to the edge"}[method]}
+    return SavageDickey(ln_b01, -ln_b01, float(np.std(ln_boot, ddof=1)) if len(ln_boot) > 1 else None, dens, prior,
+                        (lo, hi), {"reflection": "reflection (boundary-corrected) Gaussian KDE, Silverman bandwidth "
+                                   "with Kish ESS", "linear": "straight-line fit to a histogram of the lowest 30 % "
+                                   "of samples, extrapolated to the edge"}[method])
 
 
 def _kappa_range(res: Results, param: str) -> tuple[tuple[float, float], str]:
@@ -168,8 +270,19 @@ DENSITY_METHODS = ("conditional", "reflection", "linear")
 MIN_CARRIED = 50
 
 
+@dataclass(frozen=True)
+class EdgeDensity:
+    """The conditional-density estimate of the posterior density at the prior edge."""
+
+    density: float
+    ln_err: float | None  # standard error of the mean, relative (an error of ln density); None if density 0
+    n_draws: int
+    n_grid: int
+    carried_by: float  # Kish's count of the draws that carry the mean
+
+
 def conditional_edge_density(loglike: Callable[[np.ndarray], np.ndarray], draws: np.ndarray, col: int,
-                             prior_range: tuple[float, float], n_grid: int = 401) -> dict[str, Any]:
+                             prior_range: tuple[float, float], n_grid: int = 401) -> EdgeDensity:
     """p(x_col = lo | d) as the mean over posterior `draws` of the conditional density at the edge,
     L(lo, others) / int L(x, others) dx for a uniform prior on [lo, hi] (module docstring).
 
@@ -193,12 +306,11 @@ def conditional_edge_density(loglike: Callable[[np.ndarray], np.ndarray], draws:
     # how many draws carry the mean: a few dominant terms mean the draws barely reach the region where the
     # edge value is likely, and the standard error is not to be trusted
     carried = float(cond.sum() ** 2 / np.sum(cond**2)) if np.any(cond > 0) else 0.0
-    return {"density": mean, "ln_err": err / mean if mean > 0 else None, "n_draws": len(draws),
-            "n_grid": n_grid, "carried_by": carried}
+    return EdgeDensity(mean, err / mean if mean > 0 else None, len(draws), n_grid, carried)
 
 
 def run_edge_density(res: Results, param: str, prior_range: tuple[float, float], n_draws: int = 20000,
-                     seed: int = 0) -> dict[str, Any]:
+                     seed: int = 0) -> EdgeDensity:
     """:func:`conditional_edge_density` for a finished run: its likelihood is rebuilt from the resolved run
     file and the draws are the equally weighted posterior group."""
     from inference.config.runfile import parse_run_config
@@ -214,12 +326,12 @@ def run_edge_density(res: Results, param: str, prior_range: tuple[float, float],
 
 
 def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "conditional",
-            prior_range: tuple[float, float] | None = None, force: bool = False) -> dict[str, Any]:
-    """Everything `darkportal compare` reports, as a dictionary.
+            prior_range: tuple[float, float] | None = None, force: bool = False) -> Comparison:
+    """Everything `darkportal compare` reports, as a `Comparison`.
 
     Runs that differ in data set, likelihood mode, terms, theory or the prior of a shared parameter
     (:mod:`inference.analysis.comparability`) are refused with IncomparableRunsError unless ``force``; forced, the
-    result carries the differences under "incomparable" and no Savage-Dickey estimate."""
+    result carries the differences in `incomparable` and no Savage-Dickey estimate."""
     res_a, res_b = read_results(run_a), read_results(run_b)
     if force:
         differences: tuple[Difference, ...] = comparability(res_a.config, res_b.config)
@@ -228,24 +340,22 @@ def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "condi
                                          "Compare runs that differ only in the parameter being tested, or pass "
                                          "--force to compare anyway (the output then says so)")
     a, b = evidence_of(res_a), evidence_of(res_b)
-    out: dict[str, Any] = {"A": a, "B": b, "bayes_factor": bayes_factor(a, b)}
-    forced = blocking(differences)
-    if forced:
-        out["incomparable"] = [str(d) for d in forced]
-    out["not_converged"] = [key for key, r in (("A", a), ("B", b)) if not r["converged"]]
+    forced = tuple(str(d) for d in blocking(differences))
+
+    def result(sd: SavageDickey | SavageDickeySkipped) -> Comparison:
+        return Comparison(a, b, bayes_factor(a, b), sd, forced,
+                          tuple(key for key, r in (("A", a), ("B", b)) if not r.converged))
+
     ws = res_a.posterior["weighted_samples"].ds
     free_b = set(res_b.posterior["posterior"].ds.data_vars)
     if forced:
-        out["savage_dickey"] = {"skipped": "the runs are not comparable (see above)"}
-        return out
+        return result(SavageDickeySkipped("the runs are not comparable (see above)"))
     if param not in ws or param in free_b:
-        out["savage_dickey"] = {"skipped": f"needs {param!r} free in A and fixed in B"}
-        return out
+        return result(SavageDickeySkipped(f"needs {param!r} free in A and fixed in B"))
     others = [d for d in differences if d.key != f"parameters.{param}"]
     if others:
-        out["savage_dickey"] = {"skipped": f"B must be A with {param} fixed, but they also differ in "
-                                + "; ".join(str(d) for d in others)}
-        return out
+        return result(SavageDickeySkipped(f"B must be A with {param} fixed, but they also differ in "
+                                          + "; ".join(str(d) for d in others)))
     rng_used, source = (prior_range, "command line") if prior_range else _kappa_range(res_a, param)
     fallback = ""
     if method == "conditional":
@@ -256,64 +366,61 @@ def compare(run_a: Path, run_b: Path, param: str = "kappa", method: str = "condi
             method = "reflection"
     if method == "conditional":
         prior = 1.0 / (rng_used[1] - rng_used[0])
-        ln_b01 = float(np.log(cd["density"] / prior)) if cd["density"] > 0 else -np.inf
-        sd = {"ln_B_BA": ln_b01, "ln_B_AB": -ln_b01, "ln_B_err": cd["ln_err"],
-              "posterior_density_at_edge": cd["density"], "prior_density_at_edge": prior,
-              "prior_range": list(rng_used),
-              "method": f"posterior mean of the conditional density p({param}=edge | others, d) over "
-                        f"{cd['n_draws']} draws, likelihood re-evaluated on {cd['n_grid']} {param} values; "
-                        f"the mean is carried by ~{cd['carried_by']:.0f} draws",
-              "carried_by": cd["carried_by"]}
-        if cd["carried_by"] < MIN_CARRIED:
-            sd["warning"] = (f"UNRELIABLE: only ~{cd['carried_by']:.0f} draws carry the estimate; the posterior "
-                             f"of A barely reaches the region where {param} = {rng_used[0]} fits, so this "
-                             "cross-check cannot test the nested-sampling Bayes factor")
+        ln_b01 = float(np.log(cd.density / prior)) if cd.density > 0 else -np.inf
+        warning = None
+        if cd.carried_by < MIN_CARRIED:
+            warning = (f"UNRELIABLE: only ~{cd.carried_by:.0f} draws carry the estimate; the posterior "
+                       f"of A barely reaches the region where {param} = {rng_used[0]} fits, so this "
+                       "cross-check cannot test the nested-sampling Bayes factor")
+        sd = SavageDickey(ln_b01, -ln_b01, cd.ln_err, cd.density, prior, (rng_used[0], rng_used[1]),
+                          f"posterior mean of the conditional density p({param}=edge | others, d) over "
+                          f"{cd.n_draws} draws, likelihood re-evaluated on {cd.n_grid} {param} values; "
+                          f"the mean is carried by ~{cd.carried_by:.0f} draws",
+                          carried_by=cd.carried_by, warning=warning)
     else:
         sd = savage_dickey(np.asarray(ws[param]), np.asarray(ws["weights"]), rng_used, method)
-        sd["method"] = fallback + sd["method"]
-    sd["prior_range_source"] = source
-    sd["note"] = (f"assumes a uniform prior on {param} in A; valid if B is A with {param} = {rng_used[0]} "
-                  "and the same priors on the other parameters")
-    out["savage_dickey"] = sd
-    return out
+        sd = replace(sd, method=fallback + sd.method)
+    note = (f"assumes a uniform prior on {param} in A; valid if B is A with {param} = {rng_used[0]} "
+            "and the same priors on the other parameters")
+    return result(replace(sd, prior_range_source=source, note=note))
 
 
-def format_table(result: dict[str, Any]) -> str:
+def format_table(result: Comparison) -> str:
     """Human-readable table of a `compare` result."""
     def num(v: Any, fmt: str = ".3f") -> str:
         return "-" if v is None or (isinstance(v, float) and not np.isfinite(v)) else format(v, fmt)
 
     lines: list[str] = []
-    if result.get("incomparable"):
+    if result.incomparable:
         bar = "!" * 100
         lines += [bar, "WARNING: THESE RUNS ARE NOT COMPARABLE; compared anyway because of --force. They differ in:"]
-        lines += [f"  - {d}" for d in result["incomparable"]]
+        lines += [f"  - {d}" for d in result.incomparable]
         lines += ["The Bayes factor below does not test one model against the other.", bar, ""]
     lines.append(f"{'run':<4} {'ln Z':>10} {'+/-':>8} {'batch check':>12}  folder (method)")
     for key in ("A", "B"):
-        r = result[key]
-        lines.append(f"{key:<4} {num(r['logz']):>10} {num(r['logz_err']):>8} {num(r.get('logz_batch_err')):>12}  "
-                     f"{r['run']} ({r.get('method') or r['sampler']})")
-    bf = result["bayes_factor"]
-    lines += ["", f"ln B (A vs B) = {num(bf['ln_B'])} +/- {num(bf['ln_B_err'])}",
-              f"meaning: {bf['jeffreys']} (scale: {bf['scale']})"]
-    if bf.get("ln_B_err_resampled") is not None:
+        r = result.run(key)
+        lines.append(f"{key:<4} {num(r.logz):>10} {num(r.logz_err):>8} {num(r.logz_batch_err):>12}  "
+                     f"{r.run} ({r.method or r.sampler})")
+    bf = result.bayes_factor
+    lines += ["", f"ln B (A vs B) = {num(bf.ln_b)} +/- {num(bf.ln_b_err)}",
+              f"meaning: {bf.jeffreys} (scale: {bf.scale})"]
+    if bf.ln_b_err_resampled is not None:
         lines.append(f"(diagnostic, not an error: spread of dynesty's re-simulated runs "
-                     f"{num(bf['ln_B_err_resampled'])})")
-    for key in result.get("not_converged", []):
-        lines.append(f"WARNING: run {key} did not converge ({result[key]['stop_reason']}); its ln Z and this ln B "
+                     f"{num(bf.ln_b_err_resampled)})")
+    for key in result.not_converged:
+        lines.append(f"WARNING: run {key} did not converge ({result.run(key).stop_reason}); its ln Z and this ln B "
                      "are preliminary: resume or rerun it with a higher cap")
-    sd = result["savage_dickey"]
-    if "skipped" in sd:
-        lines.append(f"Savage-Dickey: skipped ({sd['skipped']})")
+    sd = result.savage_dickey
+    if isinstance(sd, SavageDickeySkipped):
+        lines.append(f"Savage-Dickey: skipped ({sd.skipped})")
     else:
-        lines += [f"Savage-Dickey cross-check: ln B (A vs B) = {num(sd['ln_B_AB'])} +/- {num(sd['ln_B_err'])}",
-                  f"  posterior density at the prior edge {num(sd['posterior_density_at_edge'], '.4g')}, "
-                  f"prior density {num(sd['prior_density_at_edge'], '.4g')} "
-                  f"(range {sd['prior_range']} from the {sd['prior_range_source']})",
-                  f"  edge density by {sd['method']}", f"  {sd['note']}"]
-        if "warning" in sd:
-            lines.append(f"  {sd['warning']}")
+        lines += [f"Savage-Dickey cross-check: ln B (A vs B) = {num(sd.ln_b_ab)} +/- {num(sd.ln_b_err)}",
+                  f"  posterior density at the prior edge {num(sd.posterior_density_at_edge, '.4g')}, "
+                  f"prior density {num(sd.prior_density_at_edge, '.4g')} "
+                  f"(range {list(sd.prior_range)} from the {sd.prior_range_source})",
+                  f"  edge density by {sd.method}", f"  {sd.note}"]
+        if sd.warning is not None:
+            lines.append(f"  {sd.warning}")
     return "\n".join(lines)
 
 
@@ -340,5 +447,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"darkportal compare: error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(result, indent=2, default=float) if args.json else format_table(result))
+    print(json.dumps(result.as_dict(), indent=2, default=float) if args.json else format_table(result))
     return 0

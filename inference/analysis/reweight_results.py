@@ -21,7 +21,7 @@ import numpy as np
 from inference.analysis.reweight import DEFAULT_MIN_ESS, NotReweightableError, Reweighting, importance_reweight
 from inference.config.runfile import RunConfig, parse_run_config
 from inference.output.results import Results, collect_provenance, write_results
-from inference.samplers import SamplerOutput, compute_blobs
+from inference.samplers import SamplerOutput, StopKind, StopReason, compute_blobs
 from inference.samplers.model import RunModel
 from likelihoods import Term, TermSpec
 
@@ -116,9 +116,7 @@ def reweight_results(res: Results, new: RunConfig, min_ess: float = DEFAULT_MIN_
     if np.any(inside):
         logl_new[inside] = model_for(new).log_likelihood(samples[inside])
     ev = res.evidence
-    logz = ev.get("logz")
-    logz = float("nan") if logz is None else float(logz)
-    result = importance_reweight(weights, logl_old, logp_old, logl_new, logp_new, logz, ev.get("logz_err"), min_ess)
+    result = importance_reweight(weights, logl_old, logp_old, logl_new, logp_new, ev.logz, ev.logz_err, min_ess)
     return ReweightedRun(res.outdir, new, samples, result)
 
 
@@ -127,11 +125,11 @@ def write_reweighted(outdir: Path, run: ReweightedRun, run_file: str, force: boo
     r = run.result
     keep = r.weights > 0
     samples = run.samples[keep]
-    info = {"stop_reason": f"importance reweighting of {run.source}", "reweighting": r.summary(),
-            "reweighted_from": str(run.source)}
+    info = {"reweighting": r.summary(), "reweighted_from": str(run.source)}
     output = SamplerOutput(names=tuple(run.config.priors.names), samples=samples, weights=r.weights[keep],
                            logl=r.logl[keep], logz=r.logz, logz_err=None if not np.isfinite(r.logz_err) else r.logz_err,
-                           info=info, sampler="reweight")
+                           info=info, sampler="reweight",
+                           stop=StopReason(StopKind.REWEIGHTED, f"importance reweighting of {run.source}"))
     blobs = compute_blobs(RunModel(run.config).problem(), samples)
     config = run.config
     provenance = collect_provenance(config.seed, "reweight", {}, measurement_set=config.likelihood.data,

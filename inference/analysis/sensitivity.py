@@ -188,10 +188,10 @@ def _rerun_task(args: tuple[Config, int]) -> tuple[float, float, str]:
 
 def _evidence(res: Results) -> tuple[float, float]:
     ev = res.evidence
-    if ev.get("logz") is None or not np.isfinite(ev["logz"]):
-        raise ValueError(f"{res.outdir} has no evidence (sampler {ev.get('sampler')}); sensitivity needs dynesty "
+    if not ev.has_logz:
+        raise ValueError(f"{res.outdir} has no evidence (sampler {ev.sampler}); sensitivity needs dynesty "
                          "or scan runs")
-    return float(ev["logz"]), float(ev.get("logz_err") or 0.0)
+    return ev.logz, float(ev.logz_err or 0.0)
 
 
 @dataclass(frozen=True)
@@ -208,7 +208,7 @@ def estimate(res: Results, changed: Config, min_ess: float, baseline: bool = Fal
     rerun with the reason."""
     if not baseline and _strip(changed) == _strip(res.config):
         logz, err = _evidence(res)
-        return RunEstimate(logz, err, "unchanged", float(res.evidence.get("kish_ess") or np.nan))
+        return RunEstimate(logz, err, "unchanged", float(res.evidence.kish_ess or np.nan))
     new = parse_run_config(changed, res.outdir / "run.yaml")
     try:
         run = reweight_results(res, new, min_ess)

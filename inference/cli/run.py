@@ -132,9 +132,8 @@ def _finish(config: Any, problem: Any, output: Any, wall: float, settings: dict[
     from inference.output.results import print_summary_table, read_results, write_results
     from inference.samplers import compute_blobs
 
-    log.info("sampling took %.1f s; stopped because: %s", wall, output.info.get("stop_reason", "the sampler finished"))
-    if (output.info.get("converged") is False or "NOT" in str(output.info.get("stop_reason", ""))) \
-            and config.sampler.name != "scan":  # scan says in its stop reason what to raise
+    log.info("sampling took %.1f s; stopped because: %s", wall, output.stop.text)
+    if not output.converged and config.sampler.name != "scan":  # scan says in its stop reason what to raise
         log.warning("%s: the sampler stopped before convergence; treat the results as preliminary "
                     "(raise the cap; an emcee chain continues where it stopped with --resume --force)", config.name)
     log.info("computing predictions for %d samples", len(output.samples))
@@ -150,5 +149,5 @@ def _finish(config: Any, problem: Any, output: Any, wall: float, settings: dict[
     print(print_summary_table(results.summary))
     if output.logz_err is not None:
         print(f"ln Z = {output.logz:.3f} +- {output.logz_err:.3f}")
-    print(f"stopped because: {output.info.get('stop_reason', 'the sampler finished')}")
+    print(f"stopped because: {output.stop.text}")
     print(f"results: {outdir}/ (posterior.nc, summary.csv, evidence.json, run.yaml, provenance.json)")

@@ -2,8 +2,9 @@
 
 Names are checked against the packages that own them: measurement sets and modes against ``likelihoods``,
 the term overrides (names, kinds, numbers) by ``likelihoods.joint.check_overrides`` itself; scenarios and
-theory options against ``physics.options``; sampler settings against the ``DEFAULTS`` of each sampler adapter
-in ``inference.samplers``.
+theory options against ``physics.options``; sampler settings against the ``DEFAULTS`` of the sampler
+adapters in ``inference.samplers``' registry (``SAMPLERS``: the names and every default come from there; the
+checks below only add the allowed values of a setting).
 """
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from inference.config.checks import KeyPath, Source
+from inference.samplers import SAMPLER_NAMES, sampler_defaults
 from physics.miniboone import UntabulatedOptionError, check_options
 from physics.options import SCENARIOS, TheoryOptions
 from physics.options import scenario as physics_scenario
 
-SAMPLER_NAMES: tuple[str, ...] = ("dynesty", "emcee", "scan")
 LIKELIHOOD_KEYS = ("data", "mode", "softening", "measurements", "terms")
 THEORY_KEYS = ("scenario", "options")
 SAMPLER_KEYS = ("name", "settings")
@@ -170,6 +171,8 @@ def _count(value: Any, path: KeyPath, src: Source, low: int) -> int:
 
 
 Check = Callable[[Any, KeyPath, Source], Any]
+#: the allowed values of the settings of each registered sampler (keys: `SAMPLER_NAMES`; each setting one of
+#: its adapter's DEFAULTS, a test checks both); settings without a rule are checked by the type of the default
 SETTING_CHECKS: dict[str, dict[str, Check]] = {
     "dynesty": {
         "nlive": lambda v, p, s: _count(v, p, s, low=2),
@@ -229,13 +232,6 @@ SETTING_CHECKS: dict[str, dict[str, Check]] = {
 }
 for _checks in SETTING_CHECKS.values():
     _checks["progress_every"] = lambda v, p, s: s.number(v, p, low=0.0, low_inclusive=False)
-#: used when a sampler adapter cannot be imported (its DEFAULTS are then unknown)
-FALLBACK_DEFAULTS: dict[str, dict[str, Any]] = {
-    "dynesty": {"nlive": 500, "dlogz": 0.5, "bound": "multi", "sample": "rwalk", "maxcall": None,
-                "checkpoint_every": 60.0},
-    "emcee": {"nwalkers": None, "max_steps": 1_000_000, "tau_factor": 50.0, "check_every": 1000},
-    "scan": {"n_eff": 2000, "max_calls": 10_000_000},
-}
 
 
 def _min_ensembles() -> int:
@@ -260,15 +256,6 @@ def _check_emcee(settings: Mapping[str, Any], spath: KeyPath, src: Source) -> No
         if settings.get(key) is not None and int(settings[key]) % thin:
             src.fail((*spath, key), f"{key} = {settings[key]} is not a multiple of thin_by = {thin}",
                      f"Use a multiple of {thin}, such as {int(settings[key]) // thin * thin or thin}")
-
-
-def sampler_defaults(name: str) -> dict[str, Any]:
-    """The adapter's own DEFAULTS (``inference.samplers.<name>_backend``), or a fallback."""
-    try:
-        module = importlib.import_module(f"inference.samplers.{name}_backend")
-        return dict(module.DEFAULTS)
-    except (ImportError, AttributeError):
-        return dict(FALLBACK_DEFAULTS[name])
 
 
 def _generic_check(default: Any) -> Check:
@@ -302,7 +289,7 @@ def parse_sampler(raw: Any, src: Source) -> dict[str, Any]:
         spath = (*path, "settings")
         given = src.mapping(raw_settings, spath, "sampler settings", "settings: {nlive: 400}")
         src.known_keys(given, spath, defaults, f"{name} setting")
-        checks = SETTING_CHECKS.get(name, {})
+        checks = SETTING_CHECKS[name]
         for key, value in given.items():
             check = checks.get(key) or _generic_check(defaults[key])
             settings[key] = check(value, (*spath, key), src)

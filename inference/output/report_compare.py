@@ -28,8 +28,8 @@ def comparison(dirs: Sequence[Path], labels: Sequence[str]) -> tuple[list[dict[s
     except ResultsError as exc:
         return [], [f"No evidence comparison: {exc}"]
     first = labels[0]
-    rows.append({"run": first, "ln Z": base["logz"], "ln Z error": base["logz_err"],
-                 "spread over resampled runs": base["logz_resampled_std"], f"ln B ({first} vs run)": None,
+    rows.append({"run": first, "ln Z": base.logz, "ln Z error": base.logz_err,
+                 "spread over resampled runs": base.logz_resampled_std, f"ln B ({first} vs run)": None,
                  "ln B error": None, "Jeffreys scale": "(reference)"})
     for d, label in zip(dirs[1:], labels[1:], strict=True):
         try:
@@ -38,9 +38,9 @@ def comparison(dirs: Sequence[Path], labels: Sequence[str]) -> tuple[list[dict[s
             log.warning("comparison with %s skipped: %s", d, exc)
             continue
         bf = compare.bayes_factor(base, ev)
-        rows.append({"run": label, "ln Z": ev["logz"], "ln Z error": ev["logz_err"],
-                     "spread over resampled runs": ev["logz_resampled_std"], f"ln B ({first} vs run)": bf["ln_B"],
-                     "ln B error": bf["ln_B_err"], "Jeffreys scale": bf["jeffreys"].replace(" for A", f" for {first}")
+        rows.append({"run": label, "ln Z": ev.logz, "ln Z error": ev.logz_err,
+                     "spread over resampled runs": ev.logz_resampled_std, f"ln B ({first} vs run)": bf.ln_b,
+                     "ln B error": bf.ln_b_err, "Jeffreys scale": bf.jeffreys.replace(" for A", f" for {first}")
                      .replace(" for B", f" for {label}")})
     notes = ["ln B = ln Z(first run) - ln Z(run); errors are the samplers' ln Z errors in quadrature. Words: "
              "Jeffreys (1961) as tabulated by Kass & Raftery (1995)."]
@@ -52,17 +52,17 @@ def comparison(dirs: Sequence[Path], labels: Sequence[str]) -> tuple[list[dict[s
     return rows, notes
 
 
-def savage_dickey_notes(result: dict[str, Any], a: str, b: str) -> list[str]:
+def savage_dickey_notes(result: compare.Comparison, a: str, b: str) -> list[str]:
     """The Savage-Dickey part of a `compare` result as sentences (no fixed-width text, nothing cut off)."""
-    sd = result["savage_dickey"]
-    if "skipped" in sd:
-        return [f"Savage-Dickey cross-check: skipped ({sd['skipped']})."]
-    lo, hi = sd["prior_range"]
-    out = [f"Savage-Dickey cross-check: ln B ({a} vs {b}) = {_num(sd['ln_B_AB'])} ± {_num(sd['ln_B_err'])}, "
-           f"from the posterior density at the prior edge ({_num(sd['posterior_density_at_edge'], '.4g')}) over "
-           f"the prior density ({_num(sd['prior_density_at_edge'], '.4g')}, range [{lo:g}, {hi:g}] from the "
-           f"{sd['prior_range_source']}).",
-           f"Edge density by {sd['method']}.", f"This {sd['note']}."]
-    if "warning" in sd:
-        out.append(sd["warning"] + ".")
+    sd = result.savage_dickey
+    if isinstance(sd, compare.SavageDickeySkipped):
+        return [f"Savage-Dickey cross-check: skipped ({sd.skipped})."]
+    lo, hi = sd.prior_range
+    out = [f"Savage-Dickey cross-check: ln B ({a} vs {b}) = {_num(sd.ln_b_ab)} ± {_num(sd.ln_b_err)}, "
+           f"from the posterior density at the prior edge ({_num(sd.posterior_density_at_edge, '.4g')}) over "
+           f"the prior density ({_num(sd.prior_density_at_edge, '.4g')}, range [{lo:g}, {hi:g}] from the "
+           f"{sd.prior_range_source}).",
+           f"Edge density by {sd.method}.", f"This {sd.note}."]
+    if sd.warning is not None:
+        out.append(sd.warning + ".")
     return out

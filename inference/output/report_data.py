@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from inference.output.records import Evidence, Provenance
 from inference.output.results import Results, read_results
 from inference.output.run_priors import run_priors
 from inference.output.summary import convergence_verdict, weighted_quantiles
@@ -85,13 +86,13 @@ def prior_rows(config: dict[str, Any]) -> list[Row]:
              "high": p.high if p.free and math.isfinite(p.high) else None} for p in run_priors(config).values()]
 
 
-def evidence_rows(ev: dict[str, Any]) -> list[Row]:
-    rows = [("ln Z", ev.get("logz")), ("ln Z error (sampler)", ev.get("logz_err")),
-            ("spread of ln Z over resampled runs", ev.get("logz_resampled_std")),
-            ("resampled runs", len(ev.get("logz_resampled") or []) or None),
-            ("Kish effective sample size", ev.get("kish_ess")), ("likelihood calls", ev.get("ncall")),
-            ("iterations", ev.get("niter")), ("sampling efficiency", ev.get("efficiency")),
-            ("stopped because", ev.get("stop_reason"))]
+def evidence_rows(ev: Evidence) -> list[Row]:
+    rows = [("ln Z", ev.logz if ev.has_logz else None), ("ln Z error (sampler)", ev.logz_err),
+            ("spread of ln Z over resampled runs", ev.logz_resampled_std),
+            ("resampled runs", len(ev.logz_resampled) or None),
+            ("Kish effective sample size", ev.kish_ess), ("likelihood calls", ev.ncall),
+            ("iterations", ev.niter), ("sampling efficiency", ev.efficiency),
+            ("stopped because", ev.stop.text if ev.stop is not None else None)]
     return [{"quantity": k, "value": v} for k, v in rows if v is not None and not _nan(v)]
 
 
@@ -99,22 +100,22 @@ def _nan(v: Any) -> bool:
     return isinstance(v, float) and math.isnan(v)
 
 
-def provenance_rows(prov: dict[str, Any]) -> tuple[list[Row], list[Row]]:
+def provenance_rows(prov: Provenance) -> tuple[list[Row], list[Row]]:
     """(provenance rows, sampler-settings rows); nested values become rows of their own."""
     rows: list[Row] = []
     for key in ("version", "git_revision", "seed", "sampler", "measurement_set", "started_at", "written_at",
                 "format_version"):
-        if prov.get(key) is not None:
-            value = prov[key]
-            rows.append({"item": key.replace("_", " "), "value": int(value) if key == "seed" else value})
-    versions = dict(prov.get("versions") or {})
+        value = getattr(prov, key)
+        if value is not None:
+            rows.append({"item": key.replace("_", " "), "value": value})
+    versions = dict(prov.versions)
     for pkg in [*(p for p in _VERSION_ORDER if p in versions), *sorted(set(versions) - set(_VERSION_ORDER))]:
         rows.append({"item": f"{pkg} version", "value": versions[pkg]})
-    info = prov.get("sampler_info") or {}
+    info = prov.sampler_info
     for key in ("wall_time", "resumed_from_iteration", "information"):
         if info.get(key) is not None:
             rows.append({"item": key.replace("_", " ") + (" [s]" if key == "wall_time" else ""), "value": info[key]})
-    settings = dict(prov.get("sampler_settings") or info.get("settings") or {})
+    settings = dict(prov.sampler_settings or info.get("settings") or {})
     return rows, [{"setting": k, "value": "default" if v is None else v} for k, v in sorted(settings.items())
                   if not isinstance(v, dict | list)]
 

@@ -5,9 +5,9 @@
 - `posterior.nc` (ArviZ DataTree, netCDF through h5netcdf): `posterior` (equally weighted draws;
   walkers as chains for emcee, one chain resampled from the weights for nested/scan runs),
   `sample_stats` (log L of each draw, ln Z and its error), `weighted_samples` (the raw samples with their
-  normalised weights and log L, dimension `sample`), `log_likelihood` (per-term log L from the
-  "logl:<term>" blobs), `posterior_predictive` (the "pred:<observable>" blobs); root attributes carry the
-  provenance as JSON.
+  normalised weights and log L, dimension `sample`), `log_likelihood` (per-term log L: the
+  `term_logl` of the `SampleExtras`), `posterior_predictive` (its `predictions`); root attributes carry the
+  provenance as JSON. A "/" in a name is written as "_" (it would make a netCDF group).
 - `summary.csv`, `evidence.json`, `run.yaml` (the resolved run file), `provenance.json`, and last
   `COMPLETE`.  Each file goes to a temporary name in the folder and is `os.replace`d, and `COMPLETE` is
   written only after all of them: a killed write never leaves a folder that reads as finished.
@@ -44,8 +44,10 @@ import yaml
 
 from inference.errors import DarkportalError
 from inference.output.environment import environment_record
+from inference.output.records import Evidence, Provenance
 from inference.output.summary import compute_summary, kish_ess, print_summary_table, summary_csv, weighted_quantiles
 from inference.samplers import SamplerOutput
+from inference.samplers.problem import SampleExtras
 
 __all__ = ["compute_summary", "print_summary_table", "weighted_quantiles"]  # re-exported from inference.output.summary
 
@@ -91,15 +93,23 @@ class ResultsFileError(ResultsError):
         super().__init__(f"{path}: {problem}; {fix}")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Results:
-    """A finished run read back from its folder."""
+    """A finished run read back from its folder.
+
+    outdir      Path           the results folder
+    posterior   xr.DataTree    posterior.nc (groups in the module docstring)
+    summary     list[dict]     summary.csv: one row per parameter (`inference.output.summary` names the columns)
+    evidence    Evidence       evidence.json (`inference.output.records` documents its fields)
+    provenance  Provenance     provenance.json (`inference.output.records`)
+    config      dict           run.yaml: the resolved run file, as `RunConfig.to_dict` writes it
+    """
 
     outdir: Path
     posterior: xr.DataTree
     summary: list[dict[str, Any]]
-    evidence: dict[str, Any]
-    provenance: dict[str, Any]
+    evidence: Evidence
+    provenance: Provenance
     config: dict[str, Any]
 
 
@@ -167,6 +177,10 @@ def _now() -> str:
     return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
+def _opt(kind: Any, value: Any) -> Any:
+    return None if value is None else kind(value)
+
+
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _jsonable(v) for k, v in obj.items()}
@@ -214,7 +228,7 @@ WEIGHTED_SAMPLES_DOC = {
 }
 
 
-def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: int,
+def build_datatree(output: SamplerOutput, blobs: SampleExtras, seed: int,
                    attrs: dict[str, Any]) -> xr.DataTree:
     """The ArviZ DataTree written to posterior.nc (see the module docstring for the groups)."""
     import arviz as az
@@ -230,12 +244,11 @@ def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: in
         "posterior": {n: drawn(output.samples[:, j]) for j, n in enumerate(output.names)},
         "sample_stats": {"logl": drawn(output.logl)},
     }
-    for key, values in blobs.items():
-        if len(values) != len(output.samples):
-            raise ValueError(f"blob {key!r} has {len(values)} rows, the samples {len(output.samples)}")
-        prefix, _, name = key.replace("/", "_").partition(":")  # "/" would make a netCDF group
-        group = {"logl": "log_likelihood", "pred": "posterior_predictive"}.get(prefix)
-        groups.setdefault(group or "posterior_predictive", {})[name if group else key] = drawn(values)
+    for group, extras in (("log_likelihood", blobs.term_logl), ("posterior_predictive", blobs.predictions)):
+        for key, values in extras.items():
+            if len(values) != len(output.samples):
+                raise ValueError(f"{group} {key!r} has {len(values)} rows, the samples {len(output.samples)}")
+            groups.setdefault(group, {})[key.replace("/", "_")] = drawn(values)
     dt = az.from_dict(groups)
     dt["sample_stats"].ds = dt["sample_stats"].ds.assign(
         logz=output.logz, logz_err=np.nan if output.logz_err is None else output.logz_err)
@@ -252,7 +265,7 @@ def build_datatree(output: SamplerOutput, blobs: dict[str, np.ndarray], seed: in
 
 
 # ---------------------------------------------------------------------------------------- write / read
-def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarray],
+def write_results(outdir: Path, output: SamplerOutput, blobs: SampleExtras,
                   resolved_config: dict[str, Any], provenance: dict[str, Any], *, force: bool = False) -> Path:
     """Write every results file atomically, then the COMPLETE marker; return the folder.
 
@@ -264,20 +277,24 @@ def write_results(outdir: Path, output: SamplerOutput, blobs: dict[str, np.ndarr
         raise ResultsExistError(f"{outdir} already holds a finished run; to replace it run again with --force")
     seed = int(provenance.get("seed", 0) or 0)
     prov = _jsonable({**provenance, "format_version": FORMAT_VERSION, "sampler": output.sampler
-                      or provenance.get("sampler"), "sampler_info": output.info, "written_at": _now()})
+                      or provenance.get("sampler"), "sampler_info": {**output.info, **output.stop.as_record()},
+                      "written_at": _now()})
     dt = build_datatree(output, blobs, seed, {"format_version": FORMAT_VERSION, "provenance": prov})
     staged: dict[str, Path] = {name: outdir / f".{name}.new" for name in RESULT_FILES}
     try:
         dt.to_netcdf(staged["posterior.nc"], engine="h5netcdf")
         summary = compute_summary(output, dt)
-        evidence = {"format_version": FORMAT_VERSION, "sampler": output.sampler, "logz": output.logz,
-                    "logz_err": output.logz_err, "logz_resampled": output.logz_resampled,
-                    "logz_resampled_std": float(np.std(output.logz_resampled, ddof=1))
-                    if len(output.logz_resampled) > 1 else None,
-                    "kish_ess": kish_ess(output.weights),
-                    **{k: output.info.get(k) for k in ("ncall", "niter", "efficiency", "stop_reason", "converged",
-                                                       "evidence_method", "logz_batch_err", "logz_nested",
-                                                       "logz_err_nested")}}
+        info = output.info
+        evidence = Evidence(
+            format_version=FORMAT_VERSION, sampler=output.sampler, logz=float(output.logz),
+            logz_err=_opt(float, output.logz_err), logz_resampled=tuple(float(v) for v in output.logz_resampled),
+            logz_resampled_std=float(np.std(output.logz_resampled, ddof=1)) if len(output.logz_resampled) > 1
+            else None,
+            kish_ess=kish_ess(output.weights), ncall=_opt(int, info.get("ncall")), niter=_opt(int, info.get("niter")),
+            efficiency=_opt(float, info.get("efficiency")), stop=output.stop,
+            evidence_method=_opt(str, info.get("evidence_method")),
+            logz_batch_err=_opt(float, info.get("logz_batch_err")), logz_nested=_opt(float, info.get("logz_nested")),
+            logz_err_nested=_opt(float, info.get("logz_err_nested"))).as_json()
         texts = {"summary.csv": summary_csv(summary),
                  "evidence.json": json.dumps(_jsonable(evidence), indent=2) + "\n",
                  "run.yaml": dump_config(resolved_config), "provenance.json": json.dumps(prov, indent=2) + "\n"}

@@ -14,6 +14,7 @@ from typing import Any
 
 import xarray as xr
 
+from inference.output.records import Evidence, Provenance
 from inference.output.results import (
     CHECKPOINTS,
     COMPLETE,
@@ -26,6 +27,7 @@ from inference.output.results import (
     ResultsFileError,
 )
 from inference.output.summary import MCMC_COLUMNS, MOMENT_COLUMNS, WEIGHTED_COLUMNS
+from inference.samplers import StopKind
 from inference.samplers.checkpoint_auth import hdf5_reason
 
 
@@ -120,6 +122,10 @@ def _check_evidence(path: Path, ev: dict[str, Any]) -> None:
         raise ResultsFileError(path, "'logz_resampled' is not a list of numbers", _rerun_fix(path.parent))
     if ev.get("stop_reason") is not None and not isinstance(ev["stop_reason"], str):
         raise ResultsFileError(path, "'stop_reason' is not text", _rerun_fix(path.parent))
+    kinds = [k.value for k in StopKind]
+    if ev.get("stop_kind") is not None and ev["stop_kind"] not in kinds:
+        raise ResultsFileError(path, f"'stop_kind' is {ev['stop_kind']!r}, not one of {', '.join(kinds)}",
+                               _rerun_fix(path.parent))
 
 
 def read_results(outdir: Path) -> Results:
@@ -155,7 +161,7 @@ def read_results(outdir: Path) -> Results:
     evidence = _read_json(outdir / "evidence.json", "the evidence record")
     _check_evidence(outdir / "evidence.json", evidence)
     config = load_small_yaml(outdir / "run.yaml", "the resolved run file")
-    return Results(outdir, posterior, summary, evidence, prov, config)
+    return Results(outdir, posterior, summary, Evidence.from_json(evidence), Provenance.from_json(prov), config)
 
 
 def _read_posterior(path: Path) -> xr.DataTree:

@@ -44,6 +44,7 @@ from inference.output.results import (
     dump_config,
     load_small_yaml,
 )
+from inference.samplers import SAMPLERS, sampler
 
 log = logging.getLogger(__name__)
 
@@ -51,14 +52,6 @@ WRITER_LOCK = "writer.lock"
 #: every name darkportal itself puts into a run folder (a folder with none of them is not a run folder)
 RUN_FILES = (COMPLETE, LOCK, WRITER_LOCK, *CHECKPOINTS)
 
-#: sampler settings that a resumed run may change: they steer when to stop or how often to save, not what
-#: the checkpoint has already sampled
-RESUMABLE_SETTINGS: dict[str, frozenset[str]] = {
-    "dynesty": frozenset({"dlogz", "maxcall", "maxiter", "checkpoint_every", "n_resample", "progress_every"}),
-    "emcee": frozenset({"max_steps", "tau_factor", "tau_rtol", "check_every", "backup_every", "flush_every",
-                        "progress_every"}),
-    "scan": frozenset({"n_eff", "max_calls", "progress_every", "checkpoint_every"}),
-}
 #: top-level keys that do not change what is sampled
 FREE_KEYS = frozenset({"name", "description", "output"})
 
@@ -227,7 +220,8 @@ def sampling_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str
         if not isinstance(o, Mapping) or not isinstance(n, Mapping) or o.get("name") != n.get("name"):
             changed.append("sampler.name")
             continue
-        free = RESUMABLE_SETTINGS.get(str(n.get("name")), frozenset())
+        # the settings a resumed run may change: the adapter's RESUMABLE (inference.samplers registry)
+        free = sampler(str(n["name"])).RESUMABLE if n.get("name") in SAMPLERS else frozenset()
         so, sn = o.get("settings") or {}, n.get("settings") or {}
         changed += [f"sampler.settings.{k}" for k in sorted(set(so) | set(sn))
                     if k not in free and so.get(k) != sn.get(k)]

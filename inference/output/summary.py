@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from inference.output.records import Evidence
 from inference.samplers import SamplerOutput
 
 QUANTILES = (0.025, 0.16, 0.5, 0.84, 0.975)
@@ -81,7 +82,7 @@ def summary_columns(summary: list[dict[str, Any]]) -> tuple[str, ...]:
     return (*MOMENT_COLUMNS, *(c for c in extra if not summary or c in summary[0]))
 
 
-def convergence_verdict(summary: list[dict[str, Any]], evidence: dict[str, Any]) -> tuple[bool, list[str]]:
+def convergence_verdict(summary: list[dict[str, Any]], evidence: Evidence) -> tuple[bool, list[str]]:
     """(converged, reasons): the sampler's stopping rule and the ESS / R-hat thresholds above.
 
     Nested and scan runs: the stop reason must not be a call / iteration cap and Kish's ESS must reach
@@ -89,11 +90,10 @@ def convergence_verdict(summary: list[dict[str, Any]], evidence: dict[str, Any])
     """
     reasons: list[str] = []
     ok = True
-    stop = str(evidence.get("stop_reason") or "")
-    if stop:
-        capped = "NOT converged" in stop or stop.startswith("stopped at")  # the backends' cap messages
-        ok &= not capped
-        reasons.append(f"stopping rule: {stop}")
+    stop = evidence.stop
+    if stop is not None and stop.text:
+        ok &= stop.converged
+        reasons.append(f"stopping rule: {stop.text}")
     if summary and "r_hat" in summary[0]:
         worst_rhat = max(float(r["r_hat"]) for r in summary)
         worst_ess = min(min(float(r["ess_bulk"]), float(r["ess_tail"])) for r in summary)

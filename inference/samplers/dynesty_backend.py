@@ -36,7 +36,15 @@ import dynesty
 import numpy as np
 from dynesty import utils as dyfunc
 
-from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, importance, interrupt
+from inference.samplers import (
+    SamplerOutput,
+    SamplerSettingsError,
+    StopKind,
+    StopReason,
+    check_settings,
+    importance,
+    interrupt,
+)
 from inference.samplers.checkpoint_auth import CheckpointError, dump_signed, load_signed
 from inference.samplers.pool import PoolHandle
 from inference.samplers.problem import PointLogLikelihood, PointPriorTransform, SamplingProblem, evaluate_log_likelihood
@@ -69,6 +77,7 @@ DEFAULTS: dict[str, Any] = {
     "refine_adapt": importance.DEFAULTS["adapt"],
 }
 REFINE_METHODS = ("none", "importance")
+RESUMABLE = frozenset({"dlogz", "maxcall", "maxiter", "checkpoint_every", "n_resample", "progress_every"})
 
 
 def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: int,
@@ -88,9 +97,10 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     out = _output(problem, res, opts, seed)
     capped = (opts["maxiter"] and out.info["niter"] >= opts["maxiter"] * nruns) or (
         opts["maxcall"] and out.info["ncall"] >= opts["maxcall"] * nruns)
-    reason = ("stopped at the maxiter/maxcall cap: the evidence is NOT converged" if capped
-              else f"remaining evidence estimate below dlogz = {opts['dlogz']}")
-    out.info.update(stop_reason=reason, nested_wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
+    out.stop = (StopReason(StopKind.ITERATION_CAP, "stopped at the maxiter/maxcall cap: the evidence is NOT converged")
+                if capped else
+                StopReason(StopKind.CONVERGED, f"remaining evidence estimate below dlogz = {opts['dlogz']}"))
+    out.info.update(nested_wall_time=time.monotonic() - t0, resumed_from_iteration=resumed_at,
                     settings=opts, checkpoint=checkpoint, nruns=nruns, evidence_method="nested sampling")
     log.info("dynesty: nested sampling done: ln Z = %.3f +/- %.3f, %d calls", out.logz, out.logz_err,
              out.info["ncall"])
@@ -181,7 +191,7 @@ def _refined(problem: SamplingProblem, res: Any, nested: SamplerOutput, opts: di
                 logz_resampled_std=None, logz_nested=nested.logz, logz_err_nested=nested.logz_err,
                 refine_wall_time=ref.wall_time)
     return SamplerOutput(names=problem.names, samples=samples, weights=ref.weights, logl=ref.logl,
-                         logz=ref.logz, logz_err=ref.logz_err, info=info, logz_resampled=[])
+                         logz=ref.logz, logz_err=ref.logz_err, info=info, logz_resampled=[], stop=nested.stop)
 
 
 class _LeanPool:

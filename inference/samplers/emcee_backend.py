@@ -12,7 +12,7 @@ Stop: the convergence gate of `emcee_gate` (every parameter > `tau_factor` tau, 
 ensembles <= `rhat_max`, bulk ESS >= `ess_min`), checked every `check_every` steps, then every ~5 % of
 the chain once it is longer than 20 `check_every` (a check reads the whole chain, so fixed spacing would
 cost O(length^2)); or the step cap `max_steps`; or the time cap `max_time` (seconds of this process).
-`info["stop_reason"]` says which and why, `info["converged"]` is True only for the first.
+`out.stop` says which (`StopKind`) and why (its sentence); `out.converged` is True only for the first.
 
 Storage: every `thin_by`-th step is kept (`thin_by` is recorded in the chain file and in `info`).
 Completed steps are buffered in memory and appended to `outdir/chain.h5` (the format of
@@ -39,7 +39,7 @@ from typing import Any, NoReturn
 import emcee
 import numpy as np
 
-from inference.samplers import SamplerOutput, SamplerSettingsError, check_settings, interrupt
+from inference.samplers import SamplerOutput, SamplerSettingsError, StopKind, StopReason, check_settings, interrupt
 from inference.samplers.checkpoint_auth import CheckpointError, hdf5_reason
 from inference.samplers.emcee_gate import Diagnostics, GateCriteria, diagnose, ensemble_tau, stop_reason
 from inference.samplers.emcee_moves import DEFAULT_MOVES, MoveSpec, build_moves, moves_as_setting, parse_moves
@@ -53,6 +53,8 @@ log = logging.getLogger(__name__)
 CHAIN = "chain.h5"
 MIN_ENSEMBLES = 4
 
+RESUMABLE = frozenset({"max_steps", "tau_factor", "tau_rtol", "check_every", "backup_every", "flush_every",
+                       "progress_every"})
 DEFAULTS: dict[str, Any] = {
     "nwalkers": None,  # walkers per ensemble; default max(32, 4 d); rounded up to a multiple of 4
     "ensembles": 4,  # independent ensembles (R-hat is computed between them)
@@ -207,10 +209,10 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         seq = np.random.SeedSequence([seed, 2])
         sampler.random_state = np.random.RandomState(np.random.MT19937(seq)).get_state()
     with interrupt.deferred():
-        kind, reason, diag = _run_chain(sampler, backend, initial, cfg, opts, path, problem.names, t0)
+        stop, diag = _run_chain(sampler, backend, initial, cfg, opts, path, problem.names, t0)
     out = _output(problem, backend, diag, cfg)
-    out.info.update(stop_reason=reason, stop_kind=kind, converged=kind == "converged",
-                    wall_time=time.monotonic() - t0,
+    out.stop = stop
+    out.info.update(wall_time=time.monotonic() - t0,
                     resumed_from_step=start_iteration * cfg.thin_by if initial is None else None, settings=opts,
                     chain_file=str(path), gate={"tau_factor": cfg.criteria.tau_factor,
                                                 "rhat_max": cfg.criteria.rhat_max, "ess_min": cfg.criteria.ess_min})
@@ -218,8 +220,8 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
 
 
 def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray | None, cfg: EmceeSettings,
-               opts: dict[str, Any], path: Path, names: tuple[str, ...], t0: float) -> tuple[str, str, Diagnostics]:
-    """Sample until the gate passes or a cap is reached: (kind, reason, diagnostics at the stop)."""
+               opts: dict[str, Any], path: Path, names: tuple[str, ...], t0: float) -> tuple[StopReason, Diagnostics]:
+    """Sample until the gate passes or a cap is reached: (why it stopped, diagnostics at the stop)."""
     thin, every = cfg.thin_by, cfg.check_every
     progress = Progress("emcee", total=cfg.max_steps, unit="steps", every=float(opts["progress_every"]),
                         estimated=True)
@@ -236,17 +238,16 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
             diag, failures = _check(backend, steps, schedule, tau_at, cfg, names)
             tau_now = diag.tau
             if not failures:
-                kind, reason = "converged", stop_reason("converged", diag, failures, cfg.criteria)
+                stop = stop_reason(StopKind.CONVERGED, diag, failures, cfg.criteria)
                 break
             latest = "; ".join(failures)
-        cap = ("step cap", float(cfg.max_steps)) if steps >= cfg.max_steps else None
+        cap = (StopKind.STEP_CAP, float(cfg.max_steps)) if steps >= cfg.max_steps else None
         if cap is None and cfg.max_time is not None and time.monotonic() - t0 >= cfg.max_time and steps > 0:
-            cap = ("time cap", cfg.max_time)  # (checked after every chunk of at most check_every steps)
+            cap = (StopKind.TIME_CAP, cfg.max_time)  # (checked after every chunk of at most check_every steps)
         if cap is not None:
             diag = diagnose(backend.get_chain(), names, cfg.ensembles, thin)
             failures = diag.failures(cfg.criteria, tau_at.get(_previous(schedule, steps)))
-            kind, reason = cap[0], stop_reason(cap[0], diag, failures or ["the gate was not checked"], cfg.criteria,
-                                               cap[1])
+            stop = stop_reason(cap[0], diag, failures or ["the gate was not checked"], cfg.criteria, cap[1])
             break
         # emcee counts acceptances of the stored steps only (every thin_by-th): per stored step
         acceptance = np.mean(backend.accepted) / max(backend.iteration, 1)
@@ -259,9 +260,9 @@ def _run_chain(sampler: emcee.EnsembleSampler, backend: Any, initial: np.ndarray
             backend.flush()
             _backup(path)
             last_backup = time.monotonic()
-    progress.close(reason)
+    progress.close(stop.text)
     _backup(path)
-    return kind, reason, diag
+    return stop, diag
 
 
 def expected_steps(it: int, tau: np.ndarray, factor: float, max_steps: int) -> int:

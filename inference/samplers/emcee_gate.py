@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import emcee
 import numpy as np
 
+from inference.samplers import StopKind, StopReason
 from inference.samplers.mcmc_stats import bulk_ess, split_rhat
 
 
@@ -107,11 +108,12 @@ def diagnose(chain: np.ndarray, names: Sequence[str], ensembles: int, thin_by: i
     return Diagnostics(tuple(names), steps, tau, rhat, ess, start * thin_by, ensembles)
 
 
-def stop_reason(kind: str, diag: Diagnostics, failures: list[str], criteria: GateCriteria,
-                cap: float | None = None) -> str:
-    """The one-line reason a run stopped: ``kind`` is "converged", "step cap" or "time cap"."""
-    if kind == "converged":
-        return (f"converged: {diag.summary()}; every parameter > {criteria.tau_factor:g} tau, R-hat <= "
+def stop_reason(kind: StopKind, diag: Diagnostics, failures: list[str], criteria: GateCriteria,
+                cap: float | None = None) -> StopReason:
+    """Why a run stopped, with its one-line sentence: ``kind`` is CONVERGED, STEP_CAP or TIME_CAP."""
+    if kind is StopKind.CONVERGED:
+        return StopReason(kind, f"converged: {diag.summary()}; every parameter > {criteria.tau_factor:g} tau, R-hat <= "
                 f"{criteria.rhat_max:g}, bulk ESS >= {criteria.ess_min:g}")
-    limit = f"max_steps = {cap:.0f}" if kind == "step cap" else f"max_time = {cap:g} s"
-    return f"stopped at the {kind} {limit}: NOT converged ({'; '.join(failures)}); {diag.summary()}"
+    limit = f"max_steps = {cap:.0f}" if kind is StopKind.STEP_CAP else f"max_time = {cap:g} s"
+    return StopReason(kind, f"stopped at the {kind.value} {limit}: NOT converged ({'; '.join(failures)}); "
+                      f"{diag.summary()}")

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from inference.config.runfile import RunConfig
-from inference.samplers.problem import SamplingProblem
+from inference.samplers.problem import SampleExtras, SamplingProblem
 from likelihoods import JointLikelihood
 from likelihoods.compiled import CompiledLoglike
 from physics.jit import jit
@@ -139,13 +139,11 @@ class RunModel:
         """The straightforward path: ``to_params`` -> ``physics.predict`` -> every term (for tests and checks)."""
         return np.asarray(self.likelihood.evaluate(self.config.to_params(x))[0], dtype=float)
 
-    def blobs(self, x: FloatArray) -> dict[str, FloatArray]:
-        """Per-term log-likelihoods ("logl:<term>") and SM + NP predictions ("pred:<observable>", NaN outside
-        the physics domain)."""
+    def blobs(self, x: FloatArray) -> SampleExtras:
+        """Per-term log-likelihoods and SM + NP predictions (NaN outside the physics domain) at the rows of x."""
         _, terms, preds = self.likelihood.evaluate(self.config.to_params(x), extra=POSTERIOR_PREDICTIONS)
-        out = {f"logl:{k}": v for k, v in terms.items()}
-        out.update({f"pred:{k}": np.asarray(pr.total, dtype=float) for k, pr in preds.items()})
-        return out
+        return SampleExtras(term_logl={k: np.asarray(v, dtype=float) for k, v in terms.items()},
+                            predictions={k: np.asarray(pr.total, dtype=float) for k, pr in preds.items()})
 
     @cached_property
     def pilot_model(self) -> RunModel | None:

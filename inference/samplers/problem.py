@@ -10,8 +10,8 @@ module-level classes (not lambdas or closures) so that `pickle.dumps(problem)` w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,19 +22,48 @@ FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True)
+class SampleExtras:
+    """Per-sample extras of a batch of points, each array with one entry per point.
+
+    term_logl: term name -> that term's log-likelihood (written to posterior.nc's `log_likelihood` group).
+    predictions: observable -> its SM + NP prediction, NaN outside the physics domain (`posterior_predictive`).
+    """
+
+    term_logl: Mapping[str, FloatArray] = field(default_factory=dict)
+    predictions: Mapping[str, FloatArray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        """The number of points (0 without any array)."""
+        arrays = [*self.term_logl.values(), *self.predictions.values()]
+        return len(arrays[0]) if arrays else 0
+
+    @classmethod
+    def concatenate(cls, parts: Iterable[SampleExtras]) -> SampleExtras:
+        """The extras of consecutive batches joined row-wise (each part has the same names)."""
+        parts = list(parts)
+        if not parts:
+            return cls()
+
+        def join(pick: Callable[[SampleExtras], Mapping[str, FloatArray]]) -> dict[str, FloatArray]:
+            return {k: np.concatenate([np.asarray(pick(p)[k], dtype=float) for p in parts]) for k in pick(parts[0])}
+
+        return cls(join(lambda p: p.term_logl), join(lambda p: p.predictions))
+
+
+@dataclass(frozen=True)
 class SamplingProblem:
     """What a sampler needs: names, prior transform, log-prior, log-likelihood and optional extras.
 
     Every callable is vectorised over rows: (N, d) in, (N,) or (N, d) out.  `log_likelihood` may return
-    -inf (outside the allowed region) but never NaN or +inf.  `blobs` returns per-sample extras keyed
-    "logl:<term>" (per-term log-likelihood) and "pred:<observable>" (predictions).
+    -inf (outside the allowed region) but never NaN or +inf.  `blobs` returns the per-sample extras
+    (`SampleExtras`: per-term log-likelihoods and predictions).
     """
 
     names: tuple[str, ...]
     prior_transform: Callable[[FloatArray], FloatArray]
     log_prior: Callable[[FloatArray], FloatArray]
     log_likelihood: Callable[[FloatArray], FloatArray]
-    blobs: Callable[[FloatArray], dict[str, FloatArray]] | None = None
+    blobs: Callable[[FloatArray], SampleExtras] | None = None
     # optional: log L at one point (d,) -> float, never NaN or +inf (the per-point path of dynesty)
     point_log_likelihood: Callable[[FloatArray], float] | None = None
     # optional: prior transform of one point (d,) -> (d,) (the per-point path of dynesty)

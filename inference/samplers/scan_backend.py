@@ -48,19 +48,21 @@ from typing import Any
 import numpy as np
 from scipy.special import logsumexp
 
-from inference.samplers import SamplerOutput, check_settings, interrupt
+from inference.samplers import SamplerOutput, StopKind, StopReason, check_settings, interrupt
 from inference.samplers.checkpoint_auth import CheckpointError
 from inference.samplers.pool import PoolHandle, map_chunked
 from inference.samplers.problem import SamplingProblem, evaluate_log_posterior, evaluate_pilot_log_likelihood
 from inference.samplers.progress import Progress
 from inference.samplers.scan_pilot import run_pilot
 from inference.samplers.scan_proposal import Mixture, fit
+from physics.errors import DarkportalError
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "scan.npz"
 FORMAT = 2  # checkpoint layout; 1 (no 'format' key) stored every accepted point
 
+RESUMABLE = frozenset({"n_eff", "max_calls", "progress_every", "checkpoint_every"})
 DEFAULTS: dict[str, Any] = {
     "batch_size": 4096,
     "n_eff": 2000,  # stop when the Kish effective sample size of the accepted points reaches this
@@ -153,10 +155,10 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         if state["n_seen"] != checked_at:  # the weights change only as points arrive (or proposals do)
             ess, checked_at = _kish(_posterior_logw(state)), state["n_seen"]
         if ess >= float(opts["n_eff"]):
-            reason = f"effective sample size {ess:.0f} >= n_eff = {opts['n_eff']}"
+            stop = StopReason(StopKind.CONVERGED, f"effective sample size {ess:.0f} >= n_eff = {opts['n_eff']}")
             break
         if state["ncall"] >= int(opts["max_calls"]):
-            reason = _cap_reason(state, opts, ess)
+            stop = StopReason(StopKind.CALL_CAP, _cap_reason(state, opts, ess))
             break
         progress.update(ess, f"{int(state['batch_n'].sum()):,} draws, {state['ncall']:,} likelihood calls, "
                         f"{state['n_seen']:,} accepted, {len(state['prop_n'])} proposals")
@@ -172,10 +174,10 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
         raise RuntimeError(f"scan: no allowed point in {state['ncall']} likelihood calls; the allowed region is "
                            "empty or too small for these draws: check the cuts with `darkportal predict`, raise "
                            "max_calls, or (cuts mode) raise pilot_particles / pilot_max_calls")
-    progress.close(reason)
-    if "NOT" in reason:
-        log.warning("scan: %s", reason)
-    return _output(problem, state, opts, seed, reason, time.monotonic() - t0)
+    progress.close(stop.text)
+    if not stop.converged:
+        log.warning("scan: %s", stop.text)
+    return _output(problem, state, opts, seed, stop, time.monotonic() - t0)
 
 
 def _cap_reason(state: dict[str, Any], opts: dict[str, Any], ess: float) -> str:
@@ -300,7 +302,7 @@ def _logz(batch_n: np.ndarray, batch_logs: np.ndarray) -> float:
     return float(logsumexp(batch_logs) - np.log(batch_n.sum())) if np.any(batch_logs > -np.inf) else -np.inf
 
 
-def _output(problem: SamplingProblem, state: dict[str, Any], opts: dict[str, Any], seed: int, reason: str,
+def _output(problem: SamplingProblem, state: dict[str, Any], opts: dict[str, Any], seed: int, stop: StopReason,
             wall: float) -> SamplerOutput:
     bn, bls = state["batch_n"], state["batch_logs"]
     ndraw = int(bn.sum())
@@ -319,11 +321,11 @@ def _output(problem: SamplingProblem, state: dict[str, Any], opts: dict[str, Any
             "n_stored": len(post), "n_proposals": len(state["prop_n"]),
             "efficiency": int(state["n_seen"]) / max(int(state["ncall"]), 1), "kish_ess": _kish(post),
             "pilot_calls": int(state["pilot_calls"]), "pilot": str(state["pilot_reason"]),
-            "stop_reason": reason, "wall_time": wall, "settings": opts,
+            "wall_time": wall, "settings": opts,
             "logz_resampled_std": float(np.std(replicas, ddof=1)) if len(replicas) > 1 else None}
     samples = np.asarray(problem.prior_transform(state["u"]), dtype=float)
     return SamplerOutput(names=problem.names, samples=samples, weights=weights, logl=state["logl"],
-                         logz=logz, logz_err=logz_err, info=info, logz_resampled=replicas)
+                         logz=logz, logz_err=logz_err, info=info, logz_resampled=replicas, stop=stop)
 
 
 def _save(path: Path, state: dict[str, Any], rng: np.random.Generator) -> None:
@@ -333,7 +335,7 @@ def _save(path: Path, state: dict[str, Any], rng: np.random.Generator) -> None:
     os.replace(tmp, path)
 
 
-class ScanCheckpointError(ValueError):
+class ScanCheckpointError(DarkportalError, ValueError):
     """scan.npz cannot be resumed (written by an older layout, or not a scan checkpoint)."""
 
 

@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 from scipy.stats import norm
 
 from inference.analysis.posterior_compare import quantile_agreement
-from inference.samplers import SamplerOutput, run_sampler
+from inference.samplers import SamplerOutput, StopKind, run_sampler
 from inference.samplers.emcee_gate import GateCriteria, diagnose, ensemble_tau
 from inference.samplers.problem import SamplingProblem
 
@@ -76,7 +76,7 @@ def test_gate_stops_a_converged_mixture_and_the_posterior_matches_the_known_one(
         mixture_runs: dict[int, SamplerOutput], seed: int) -> None:
     out = mixture_runs[seed]
     info = out.info
-    assert info["converged"] is True and info["stop_reason"].startswith("converged"), info["stop_reason"]
+    assert out.converged is True and out.stop.text.startswith("converged"), out.stop.text
     steps = info["niter"]
     assert steps > 50 * max(info["autocorr_time"]) and max(info["r_hat"]) <= 1.01 and min(info["ess_bulk"]) >= 1000
     assert steps < FAST["max_steps"]  # stopped by itself, not at the cap
@@ -123,16 +123,16 @@ def test_gate_refuses_modes_that_no_walker_crosses(tmp_path: Path) -> None:
     problem = SamplingProblem(("x", "y"), Box(-10.0, 10.0, 2).transform, Box(-10.0, 10.0, 2).logpdf, far)
     settings = {**FAST, "moves": {"stretch": 1.0}, "max_steps": 1200}
     out = run_sampler("emcee", problem, settings, tmp_path, seed=1)
-    assert out.info["converged"] is False
-    reason = out.info["stop_reason"]
+    assert out.converged is False and out.stop.kind is StopKind.STEP_CAP
+    reason = out.stop.text
     assert reason.startswith("stopped at the step cap max_steps = 1200: NOT converged") and "R-hat" in reason, reason
     assert max(out.info["r_hat"]) > 1.01
 
 
 def test_time_cap_is_reported(tmp_path: Path) -> None:
     out = run_sampler("emcee", mixture_problem(), {**FAST, "max_time": 1e-3}, tmp_path, seed=1)
-    assert out.info["converged"] is False and out.info["stop_kind"] == "time cap"
-    assert out.info["stop_reason"].startswith("stopped at the time cap max_time = 0.001 s: NOT converged")
+    assert out.converged is False and out.stop.kind is StopKind.TIME_CAP
+    assert out.stop.text.startswith("stopped at the time cap max_time = 0.001 s: NOT converged")
 
 
 def test_storage_is_thinned_and_the_thinning_recorded(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from scipy import stats
 from inference.cli import export as cmd_export
 from inference.output.results import collect_provenance, read_results, write_results
 from inference.samplers import run_sampler
-from inference.samplers.problem import SamplingProblem
+from inference.samplers.problem import SampleExtras, SamplingProblem
 
 NAMES = ("kappa", "eta_t", "m_S")
 LO, HI = np.array([0.0, 0.0, 10.0]), np.array([2.0, 0.02, 150.0])
@@ -57,7 +57,7 @@ def _run(base: Path, seed: int) -> Path:
     problem = SamplingProblem(NAMES, _Transform(), _LogPrior(), _LogL())
     out = run_sampler("dynesty", problem, {"nlive": 150, "dlogz": 0.1, "n_resample": 4}, base / "work", seed)
     outdir = base / f"gauss_{seed}"
-    write_results(outdir, out, {}, {**CONFIG, "seed": seed},
+    write_results(outdir, out, SampleExtras(), {**CONFIG, "seed": seed},
                   collect_provenance(seed, "dynesty", {"nlive": 150}, None))
     return outdir
 
@@ -105,7 +105,7 @@ def test_anesthetic_rebuilds_the_run_from_posterior_nc(runs):
         np.testing.assert_array_equal(ns.nlive.to_numpy()[unique], ws["nlive"].values[unique])
         np.testing.assert_allclose(ns.logX().to_numpy(), ws["log_volume"].values, rtol=1e-9)
         logz = float(ns.logZ())
-        assert logz == pytest.approx(res.evidence["logz"], abs=1e-3)
+        assert logz == pytest.approx(res.evidence.logz, abs=1e-3)
         # and with the analytic evidence, within 4 of anesthetic's own simulated errors
         err = float(np.std(ns.logZ(200).to_numpy()))
         assert abs(logz - LOGZ_TRUE) < 4 * err, (logz, LOGZ_TRUE, err)
@@ -140,7 +140,7 @@ def test_export_anesthetic_reads_as_nested_samples(runs, tmp_path):
     ns = read_chains(str(tmp_path / "gauss"))
     assert isinstance(ns, NestedSamples)
     assert list(ns.columns.get_level_values(0)[:3]) == list(NAMES)
-    assert float(ns.logZ()) == pytest.approx(read_results(run).evidence["logz"], abs=1e-3)
+    assert float(ns.logZ()) == pytest.approx(read_results(run).evidence.logz, abs=1e-3)
     labels = ns.get_labels_map()
     assert labels["m_S"] == "$m_S$" and labels["eta_t"] == r"$\eta_t$"  # from ROOT.paramnames
 
@@ -171,7 +171,7 @@ def test_export_of_an_mcmc_run_keeps_the_chains(tmp_path):
     out = SamplerOutput(names=NAMES, samples=x, weights=np.full(len(x), 1 / len(x)),
                         logl=_LogL()(x), logz=float("nan"), logz_err=None, chains=chains, sampler="emcee")
     run = tmp_path / "mcmc"
-    write_results(run, out, {}, {**CONFIG, "name": "mc"}, collect_provenance(1, "emcee", {}, None))
+    write_results(run, out, SampleExtras(), {**CONFIG, "name": "mc"}, collect_provenance(1, "emcee", {}, None))
     assert cmd_export.main([str(run), "--format", "getdist", "--out", str(tmp_path / "gd")]) == 0
     assert sorted(p.name for p in (tmp_path / "gd").glob("mc_*.txt")) == [f"mc_{i}.txt" for i in range(1, 5)]
     g = loadMCSamples(str(tmp_path / "gd" / "mc"), settings={"ignore_rows": 0})

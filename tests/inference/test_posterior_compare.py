@@ -14,7 +14,7 @@ from inference.analysis.posterior_compare import parse_box, weighted_cdf
 from inference.output.results import collect_provenance, write_results
 from inference.samplers import SamplerOutput
 from inference.samplers.emcee_start import StartPointError, posterior_walkers
-from inference.samplers.problem import SamplingProblem
+from inference.samplers.problem import SampleExtras, SamplingProblem
 
 CONFIG = {"name": "t", "sampler": {"name": "emcee", "settings": {}}}
 
@@ -23,7 +23,7 @@ def folder(tmp: Path, name: str, samples: np.ndarray, weights: np.ndarray, chain
     out = SamplerOutput(names=("kappa", "eta_d"), samples=samples, weights=weights / weights.sum(),
                         logl=np.zeros(len(samples)), logz=float("nan"), logz_err=None, chains=chains,
                         sampler="emcee" if chains > 1 else "dynesty", info={"ncall": 1, "niter": 1})
-    return write_results(tmp / name, out, {}, CONFIG, collect_provenance(1, out.sampler, {}, "2023"))
+    return write_results(tmp / name, out, SampleExtras(), CONFIG, collect_provenance(1, out.sampler, {}, "2023"))
 
 
 def test_weighted_cdf_counts_ties_half() -> None:

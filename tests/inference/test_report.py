@@ -26,6 +26,7 @@ from inference.output.report_data import run_section
 from inference.output.results import collect_provenance, read_results, write_results
 from inference.output.tables import TABLE3_OBSERVABLES
 from inference.samplers import SamplerOutput
+from inference.samplers.problem import SampleExtras
 from physics import PARAM_NAMES, ModelParams, predict
 from priors import PAPER_RANGES
 
@@ -47,9 +48,9 @@ def _write_run(path: Path, kappa_zero: bool, seed: int) -> Path:
     terms = {"BR(B+->K+nunu)": -0.5 * ((pred["BR(B+->K+nunu)"].total - 2.3e-5) / 0.7e-5) ** 2,
              "Delta_a_mu": -0.5 * rng.chisquare(1, N)}
     logl = terms["BR(B+->K+nunu)"] + terms["Delta_a_mu"]
-    blobs = {f"logl:{k}": v for k, v in terms.items()}
-    blobs["pred:BR(KL->pi0nunu)"] = pred["BR(KL->pi0nunu)"].total
-    blobs["pred:BR(B+->K+nunu)"] = pred["BR(B+->K+nunu)"].np  # NP part only: the reader must notice
+    blobs = SampleExtras(term_logl=terms, predictions={
+        "BR(KL->pi0nunu)": pred["BR(KL->pi0nunu)"].total,
+        "BR(B+->K+nunu)": pred["BR(B+->K+nunu)"].np})  # NP part only: the reader must notice
     names = tuple(free)
     w = rng.uniform(0.2, 1.0, N)
     name = "kappa_zero" if kappa_zero else "kappa_nonzero"

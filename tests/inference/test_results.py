@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from inference.output import results as res_mod
+from inference.output.records import Evidence, Provenance
 from inference.output.results import (
     COMPLETE,
     FORMAT_VERSION,
@@ -25,7 +27,8 @@ from inference.output.results import (
     weighted_quantiles,
     write_results,
 )
-from inference.samplers import SamplerOutput
+from inference.samplers import SamplerOutput, StopKind, StopReason
+from inference.samplers.problem import SampleExtras
 
 CONFIG = {"name": "test", "sampler": {"name": "dynesty", "settings": {"nlive": 100}},
           "parameters": {"kappa": {"prior": "uniform", "min": 0.0, "max": 2.0}}}
@@ -47,9 +50,9 @@ def mcmc_output(chains: int = 8, draws: int = 200) -> SamplerOutput:
                          sampler="emcee")
 
 
-def blobs_for(out: SamplerOutput) -> dict[str, np.ndarray]:
-    return {"logl:BR(B+->K+nunu)": out.logl * 0.5, "pred:BR(B+->K+nunu)": out.samples[:, 0] ** 2,
-            "pred:ctau_S": np.abs(out.samples[:, 1])}
+def blobs_for(out: SamplerOutput) -> SampleExtras:
+    return SampleExtras(term_logl={"BR(B+->K+nunu)": out.logl * 0.5},
+                        predictions={"BR(B+->K+nunu)": out.samples[:, 0] ** 2, "ctau_S": np.abs(out.samples[:, 1])})
 
 
 def write(outdir: Path, out: SamplerOutput, **kw: object) -> Path:
@@ -74,11 +77,13 @@ def test_round_trip_nested(tmp_path: Path) -> None:
     np.testing.assert_allclose(r.posterior["log_likelihood"].ds["BR(B+->K+nunu)"].values,
                                0.5 * r.posterior["sample_stats"].ds["logl"].values)
     assert float(r.posterior["sample_stats"].ds["logz"]) == pytest.approx(-3.25)
-    assert r.evidence["logz"] == -3.25 and r.evidence["logz_err"] == 0.12
-    assert r.evidence["logz_resampled_std"] == pytest.approx(np.std(out.logz_resampled, ddof=1))
+    assert r.evidence.logz == -3.25 and r.evidence.logz_err == 0.12
+    assert r.evidence.logz_resampled_std == pytest.approx(np.std(out.logz_resampled, ddof=1))
+    assert r.evidence.stop == out.stop and r.evidence.converged
     assert r.config == CONFIG
-    assert r.provenance["format_version"] == FORMAT_VERSION and r.provenance["seed"] == 7
-    assert r.provenance["measurement_set"] == "paper-2024" and r.provenance["git_revision"]
+    assert r.provenance.format_version == FORMAT_VERSION and r.provenance.seed == 7
+    assert r.provenance.measurement_set == "paper-2024" and r.provenance.git_revision
+    assert r.provenance.sampler_info["stop_kind"] == out.stop.kind.value
     assert json.loads(r.posterior.attrs["provenance"])["seed"] == 7
     row = {s["parameter"]: s for s in r.summary}["kappa"]
     mean = float(np.sum(out.weights * out.samples[:, 0]))
@@ -86,6 +91,34 @@ def test_round_trip_nested(tmp_path: Path) -> None:
     assert "r_hat" not in row and "ess_bulk" not in row and "ess_tail" not in row  # no chains: no R-hat
     assert row["ess_kish"] == pytest.approx(1 / np.sum(out.weights**2))
     assert row["q2.5"] < row["q16"] < row["median"] < row["q84"] < row["q97.5"]
+
+
+def test_records_are_frozen_and_a_folder_written_before_stop_kind_still_reads(tmp_path: Path) -> None:
+    """Results, Evidence and Provenance cannot be changed; evidence.json and provenance.json written by the same
+    format version before stop_kind and converged were stored (the keys removed here) read with the kind
+    recovered from the sentence, and the records write back what they read."""
+    out = nested_output()
+    out.stop = StopReason(StopKind.ITERATION_CAP, "stopped at the maxiter/maxcall cap: the evidence is NOT converged")
+    write(tmp_path, out)
+    for name in ("evidence.json", "provenance.json"):
+        record = json.loads((tmp_path / name).read_text())
+        inner = record.get("sampler_info", record)
+        del inner["stop_kind"], inner["converged"]
+        (tmp_path / name).write_text(json.dumps(record))
+    r = read_results(tmp_path)
+    assert r.evidence.stop == out.stop and not r.evidence.converged and r.evidence.ncall == out.info["ncall"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.evidence.logz = 0.0  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.outdir = tmp_path  # type: ignore[misc]
+    written = json.loads((tmp_path / "provenance.json").read_text())
+    assert Provenance.from_json(written).as_json() == written
+    assert Evidence.from_json(r.evidence.as_json()) == r.evidence
+    assert r.provenance.extra == {}  # every key written by collect_provenance has its field
+    emcee = mcmc_output()
+    write(tmp_path / "mcmc", emcee)
+    ev = read_results(tmp_path / "mcmc").evidence
+    assert not ev.has_logz and json.loads((tmp_path / "mcmc" / "evidence.json").read_text())["logz"] is None
 
 
 def test_mcmc_summary_has_rhat_and_ess(tmp_path: Path) -> None:
@@ -155,11 +188,11 @@ def test_finished_run_is_not_overwritten(tmp_path: Path) -> None:
     with pytest.raises(ResultsExistError, match="finished run"):
         prepare_outdir(tmp_path, CONFIG)
     write(tmp_path, nested_output(seed=1), force=True)
-    assert read_results(tmp_path).evidence["logz"] == -3.25
+    assert read_results(tmp_path).evidence.logz == -3.25
     # `darkportal run --force` into the finished folder starts afresh beside the finished result, which stays
     # until the new one is written (issue 12)
     assert prepare_outdir(tmp_path, CONFIG, force=True) is False
-    assert (tmp_path / COMPLETE).exists() and read_results(tmp_path).evidence["logz"] == -3.25
+    assert (tmp_path / COMPLETE).exists() and read_results(tmp_path).evidence.logz == -3.25
 
 
 def test_prepare_outdir_resume_and_changed_config(tmp_path: Path) -> None:

@@ -14,7 +14,21 @@ import numpy as np
 import pytest
 from scipy.stats import multivariate_normal
 
-from inference.samplers import SamplerSettingsError, estimate_cost, run_sampler
+from inference.samplers import (
+    SAMPLER_NAMES,
+    SAMPLERS,
+    Sampler,
+    SamplerSettingsError,
+    StopKind,
+    StopReason,
+    dynesty_backend,
+    emcee_backend,
+    estimate_cost,
+    run_sampler,
+    sampler,
+    sampler_defaults,
+    scan_backend,
+)
 from inference.samplers.pool import make_pool, map_chunked
 from inference.samplers.problem import NonFiniteLikelihoodError, SamplingProblem
 
@@ -98,7 +112,8 @@ def test_dynesty_recovers_gaussian_evidence(tmp_path: Path) -> None:
     mean = np.average(out.samples, axis=0, weights=out.weights)
     np.testing.assert_allclose(mean, GAUSS3.mean, atol=0.15)
     assert (tmp_path / "dynesty.save").exists()
-    assert "dlogz" in out.info["stop_reason"] and out.info["ncall"] > 0
+    assert out.stop.kind is StopKind.CONVERGED and out.converged
+    assert "dlogz" in out.stop.text and out.info["ncall"] > 0
 
 
 def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
@@ -108,7 +123,7 @@ def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
     # tau_factor 30 instead of the default 50 keeps the test short; the tolerances use the sample size.
     settings = {"nwalkers": 32, "max_steps": 4000, "check_every": 50, "tau_factor": 30}
     out = run_sampler("emcee", problem, settings, tmp_path, seed=5)
-    assert out.info["stop_reason"].startswith("converged"), out.info["stop_reason"]
+    assert out.converged and out.stop.text.startswith("converged"), out.stop.text
     assert out.logz_err is None and out.chains == 4 * 32  # 4 independent ensembles of 32 walkers
     n_eff = len(out.samples) / 2  # thinned by tau / 2
     # Tolerance: 4 standard errors of the mean (sigma = 1) for the effective sample size.
@@ -120,7 +135,8 @@ def test_emcee_recovers_mean_and_covariance(tmp_path: Path) -> None:
 
 def test_emcee_reports_the_step_cap(tmp_path: Path) -> None:
     out = run_sampler("emcee", gaussian_problem(), {"max_steps": 150, "check_every": 50}, tmp_path, seed=1)
-    assert "step cap" in out.info["stop_reason"] and out.info["niter"] == 150
+    assert out.stop.kind is StopKind.STEP_CAP and not out.converged
+    assert "step cap" in out.stop.text and out.info["niter"] == 150
 
 
 def test_emcee_buffered_writes_store_what_per_step_writes_store(tmp_path: Path) -> None:
@@ -168,6 +184,47 @@ def test_scan_finds_allowed_volume_and_weights_it_uniformly(tmp_path: Path) -> N
     expected = balls.radii[0] ** 3 / np.sum(balls.radii**3)
     assert abs(share - expected) < 4 * np.sqrt(expected * (1 - expected) / out.info["kish_ess"])
     assert (tmp_path / "scan.npz").exists()
+
+
+def test_the_registry_names_each_adapter_once_and_the_run_file_reads_its_defaults() -> None:
+    """One registry: its names are the run file's sampler names, each entry is a `Sampler` (statically: the
+    adapter modules are assigned to the protocol below), and the run file's setting rules name only settings
+    the adapter's DEFAULTS know (those DEFAULTS are the only place a default is written)."""
+    from inference.config.sections import SETTING_CHECKS
+
+    adapters: dict[str, Sampler] = {"dynesty": dynesty_backend, "emcee": emcee_backend, "scan": scan_backend}
+    assert tuple(SAMPLERS) == SAMPLER_NAMES == tuple(adapters) == tuple(SETTING_CHECKS)
+    for name, module in adapters.items():
+        assert sampler(name) is module
+        assert sampler_defaults(name) == module.DEFAULTS and sampler_defaults(name) is not module.DEFAULTS
+        assert set(SETTING_CHECKS[name]) <= set(module.DEFAULTS), name
+        assert module.RESUMABLE <= set(module.DEFAULTS) and "progress_every" in module.RESUMABLE, name
+    assert dynesty_backend.DEFAULTS["dlogz"] == 0.1
+    with pytest.raises(SamplerSettingsError, match="choose one of dynesty, emcee, scan"):
+        sampler("multinest")
+
+
+def test_stop_reasons_round_trip_and_old_records_still_read() -> None:
+    """What write_results stores (stop_reason, stop_kind, converged) reads back to the same StopReason; a
+    record of the same format version written before stop_kind existed is read from its sentence."""
+    for kind in StopKind:
+        stop = StopReason(kind, f"a sentence about {kind.value}")
+        assert StopReason.from_record(stop.as_record()) == stop
+        assert stop.as_record()["converged"] is (kind in (StopKind.CONVERGED, StopKind.REWEIGHTED))
+    old = {
+        "remaining evidence estimate below dlogz = 0.1": StopKind.CONVERGED,
+        "stopped at the maxiter/maxcall cap: the evidence is NOT converged": StopKind.ITERATION_CAP,
+        "stopped at the step cap max_steps = 150: NOT converged (R-hat); tau": StopKind.STEP_CAP,
+        "stopped at the time cap max_time = 1 s: NOT converged (R-hat); tau": StopKind.TIME_CAP,
+        "stopped at max_calls = 5000 with effective sample size 3 < n_eff = 400 (NOT enough points)": StopKind.CALL_CAP,
+        "effective sample size 2100 >= n_eff = 2000": StopKind.CONVERGED,
+        "importance reweighting of results/a": StopKind.REWEIGHTED,
+    }
+    for text, kind in old.items():
+        stop = StopReason.from_record({"stop_reason": text})
+        assert stop is not None and stop.kind is kind and stop.text == text, text
+    assert StopReason.from_record({"stop_reason": "converged: ...", "converged": False}).converged is False
+    assert StopReason.from_record({}) is None
 
 
 def test_unknown_setting_gets_a_suggestion(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.samplers import run_sampler, scan_backend
+from inference.samplers import StopKind, run_sampler, scan_backend
 from inference.samplers.problem import SamplingProblem
 
 D = 6
@@ -114,7 +114,8 @@ def test_without_a_pilot_the_call_cap_says_what_to_change(tmp_path: Path) -> Non
         run_sampler("scan", problem(), settings, tmp_path / "nopilot", seed=0)
     capped = {"n_eff": 400, "max_calls": 5000, "batch_size": 1000, "pilot_particles": 0, "alpha": 1.0}
     out = run_sampler("scan", _gaussian_problem(), capped, tmp_path / "cap", seed=0)
-    reason = out.info["stop_reason"]
+    assert out.stop.kind is StopKind.CALL_CAP and not out.converged
+    reason = out.stop.text
     assert "max_calls = 5000" in reason and "NOT enough points" in reason and "raise max_calls" in reason
     assert "\n" not in reason
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +38,7 @@ def test_rows_methods_and_errors(runs: tuple[Path, Path]) -> None:
     base, halved, doubled = rows
     for est, res in ((base.a, res_a), (base.b, res_b)):  # same code, same run file: ratio 1
         assert est.method == "reweight"
-        assert est.logz == pytest.approx(res.evidence["logz"], abs=1e-9)
+        assert est.logz == pytest.approx(res.evidence.logz, abs=1e-9)
     assert halved.b.method == "unchanged" and halved.a.method == "reweight"
     assert doubled.a.method == "rerun (dynesty)" and "wider" in doubled.a.note
     assert np.isfinite(doubled.a.logz) and doubled.a.logz_err > 0
@@ -63,7 +64,8 @@ def test_cli_files_report_and_refusal(runs: tuple[Path, Path], monkeypatch: pyte
         == 3
     assert "sensitivity" in data.figures
     res_a, res_b = read_results(runs[0]), read_results(runs[1])
-    res_b.config = copy.deepcopy(res_b.config)
-    res_b.config["likelihood"]["data"] = "2025"
+    other = copy.deepcopy(res_b.config)
+    other["likelihood"]["data"] = "2025"
+    res_b = dataclasses.replace(res_b, config=other)  # Results is frozen: a changed copy
     with pytest.raises(IncomparableRunsError, match=r"likelihood\.data"):
         sensitivity(res_a, res_b)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from inference.output.results import write_results
-from inference.samplers import SamplerOutput
+from inference.samplers import FINISHED, SamplerOutput, StopReason
+from inference.samplers.problem import SampleExtras
 
 RUN_FILE = """\
 name: tiny
@@ -51,7 +52,7 @@ def resolved(run_file: Path) -> dict[str, Any]:
     return load_run_config(run_file).to_dict()
 
 
-def fake_result(outdir: Path, config: dict[str, Any], logz: float = -5.0, stop_reason: str | None = None,
+def fake_result(outdir: Path, config: dict[str, Any], logz: float = -5.0, stop: StopReason | None = None,
                 n: int = 400, seed: int = 0) -> Path:
     """A finished results folder written by write_results from random draws inside the run's prior box
     (no sampling)."""
@@ -59,10 +60,9 @@ def fake_result(outdir: Path, config: dict[str, Any], logz: float = -5.0, stop_r
 
     priors = parse_run_config(config, outdir / "run.yaml").priors
     x = priors.sample(np.random.default_rng(seed), n)
-    info = {"stop_reason": stop_reason} if stop_reason else {}
-    out = SamplerOutput(tuple(priors.names), x, np.full(n, 1 / n), np.zeros(n), logz, 0.1, info=info,
-                        logz_resampled=[logz, logz + 0.1, logz - 0.1], sampler="dynesty")
-    write_results(outdir, out, {}, config, {"seed": 1})
+    out = SamplerOutput(tuple(priors.names), x, np.full(n, 1 / n), np.zeros(n), logz, 0.1,
+                        logz_resampled=[logz, logz + 0.1, logz - 0.1], sampler="dynesty", stop=stop or FINISHED)
+    write_results(outdir, out, SampleExtras(), config, {"seed": 1})
     return outdir
 
 

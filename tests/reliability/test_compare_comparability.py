@@ -18,6 +18,7 @@ from inference.analysis.comparability import (
     comparability,
     require_comparable,
 )
+from inference.samplers import StopKind, StopReason
 
 KAPPA_FREE = {"kappa": {"prior": "uniform", "min": 0.0, "max": 2.0, "unit": "TeV^-1"}}
 
@@ -81,7 +82,7 @@ def test_cli_refuses_2023_against_2025_and_force_says_so_loudly(tmp_path: Path, 
 
 def test_cli_says_when_a_run_did_not_converge(tmp_path: Path, base: dict[str, Any]) -> None:
     a = fake_result(tmp_path / "a", changed(base, "parameters", "kappa", value=KAPPA_FREE["kappa"]), logz=-5.0,
-                    stop_reason="stopped at the maxiter/maxcall cap: the evidence is NOT converged")
+                    stop=StopReason(StopKind.ITERATION_CAP, "stopped at the iteration cap"))
     b = fake_result(tmp_path / "b", base, logz=-6.0)
     code, out, err = cli("compare", str(a), str(b), "--method", "reflection")
     assert code == 0, err

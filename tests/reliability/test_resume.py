@@ -25,7 +25,7 @@ import pytest
 
 from inference.output.results import ConfigChangedError, ResultsExistError, prepare_outdir, read_results, write_results
 from inference.samplers import run_sampler
-from inference.samplers.problem import SamplingProblem
+from inference.samplers.problem import SampleExtras, SamplingProblem
 
 HERE = Path(__file__).resolve().parent
 SEED = 11
@@ -93,7 +93,7 @@ def script_main(argv: list[str]) -> int:
         np.savez(args.outdir / "final.npz", samples=out.samples, weights=out.weights, logz=out.logz,
                  info=json.dumps({k: v for k, v in out.info.items() if k != "settings"}))
     else:
-        write_results(args.outdir, out, {}, config, {"seed": SEED, "sampler": args.sampler})
+        write_results(args.outdir, out, SampleExtras(), config, {"seed": SEED, "sampler": args.sampler})
     return 0
 
 
@@ -133,8 +133,8 @@ def final_output(outdir: Path) -> tuple[np.ndarray, np.ndarray, float, dict[str,
             return f["samples"], f["weights"], float(f["logz"]), json.loads(str(f["info"]))
     res = read_results(outdir)
     ws = res.posterior["weighted_samples"].ds
-    return (np.column_stack([ws["x"].values, ws["y"].values]), ws["weights"].values, res.evidence["logz"],
-            res.provenance["sampler_info"])
+    return (np.column_stack([ws["x"].values, ws["y"].values]), ws["weights"].values, res.evidence.logz,
+            res.provenance.sampler_info)
 
 
 @pytest.fixture(scope="module")

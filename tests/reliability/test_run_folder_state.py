@@ -24,6 +24,7 @@ from inference.config.runfile import load_run_config
 from inference.output.results import COMPLETE, LOCK, write_results
 from inference.output.rundir import WRITER_LOCK, FolderBusyError, LockHolder, writer_lock
 from inference.samplers import SamplerOutput
+from inference.samplers.problem import SampleExtras
 
 RUN = """\
 name: replace_me
@@ -50,7 +51,7 @@ def fake_result(outdir: Path, config: dict[str, object]) -> bytes:
     samples = np.full((n, len(free)), 0.5)
     samples[:, free.index("eta_d")] = 0.95
     out = SamplerOutput(tuple(free), samples, np.full(n, 1 / n), np.zeros(n), -5.0, 0.1, info={}, sampler="dynesty")
-    write_results(outdir, out, {}, config, {"seed": 3})  # type: ignore[arg-type]
+    write_results(outdir, out, SampleExtras(), config, {"seed": 3})  # type: ignore[arg-type]
     (outdir / "figures").mkdir()
     (outdir / "figures" / "corner.png").write_bytes(b"old figure")
     return (outdir / "posterior.nc").read_bytes()

@@ -52,7 +52,7 @@ def test_a_failed_start_leaves_no_lock_and_keeps_a_finished_result(tmp_path: Pat
     code, _, err = cli("run", str(run), "--out", str(finished), "--force")
     assert code == 1
     assert {p.name: p.read_bytes() for p in finished.iterdir() if p.is_file()} == before  # nothing lost
-    assert not (finished / LOCK).exists() and read_results(finished).evidence["logz"] == -5.0
+    assert not (finished / LOCK).exists() and read_results(finished).evidence.logz == -5.0
     # and a start that failed in a run folder does not block the next one
     (fresh).mkdir()
     prepare_outdir(fresh, resolved(run))
