@@ -1,6 +1,6 @@
 """The joint likelihood: the terms of one measurement set, evaluated on physics predictions.
 
-Two stages (design.md item 3): ``physics.predict(params, names)`` gives predictions for the observables
+Two stages: ``physics.predict(params, names)`` gives predictions for the observables
 the enabled terms need, then every term turns its number per point into a log-likelihood. The total is
 the sum of the terms plus the ``"physics domain"`` entry (0 inside the model's domain, -inf outside:
 ``physics.domain_violations``). Everything is vectorised over the N points of a ``ModelParams``.

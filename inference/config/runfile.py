@@ -107,7 +107,7 @@ class RunConfig:
     source: str | None = None
 
     def rng(self) -> np.random.Generator:
-        """The run's one random generator (design.md, point 10)."""
+        """The run's one random generator."""
         return np.random.default_rng(self.seed)
 
     def to_params(self, x: ArrayLike) -> ModelParams:

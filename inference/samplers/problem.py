@@ -1,7 +1,7 @@
 """The record every sampler adapter consumes, and picklable per-point / posterior wrappers around it.
 
 A `SamplingProblem` is built by the run-file layer from a prior set and a joint likelihood; the samplers
-know nothing else about the physics (design.md, house-style point 8).
+know nothing else about the physics (README.md, Layout: only inference imports samplers).
 
 Pickling: process and MPI pools send the problem's callables to worker processes, and dynesty pickles
 them into its checkpoint file.  Build a problem from module-level functions or from instances of

@@ -1,4 +1,4 @@
-"""Sampler adapters on analytic targets (design.md, house-style point 14).
+"""Sampler adapters on analytic targets: each checked against an answer known in closed form.
 
 Targets: a normalised Gaussian likelihood under a uniform prior box, whose evidence is
 Z = (box volume)^-1 x (Gaussian mass inside the box), and an indicator likelihood of two balls in the
