@@ -269,9 +269,14 @@ class IslandsResult:
     n_clustered: int
     n_boot: int
     ess: float
+    data_set: str = ""
+    likelihood_mode: str = ""
+    theory_options: tuple[tuple[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"run": self.run, "source": self.source, "free_parameters": list(self.names),
+        return {"run": self.run, "source": self.source, "data_set": self.data_set,
+                "likelihood_mode": self.likelihood_mode, "theory_options": dict(self.theory_options),
+                "free_parameters": list(self.names),
                 "n_islands": len(self.islands), "islands": [i.to_dict() for i in self.islands],
                 "method": {"coordinates": "prior CDF (unit cube), standardised by the weighted mean and sd",
                            "clustering": "DBSCAN on the k-nearest-neighbour graph: core points have their k-th "
@@ -333,4 +338,5 @@ def run_islands(result_dir: Any, *, polish: bool = True, maxfev: int = 3000, tai
                               observables))
     usable = (w > 0) & np.isfinite(logl)
     return IslandsResult(config.name, str(result_dir), tuple(names), tuple(islands), cl.k, cl.eps, eps_quantile,
-                         tail, len(w), cl.n_clustered, cl.n_boot, kish_ess(w[usable]))
+                         tail, len(w), cl.n_clustered, cl.n_boot, kish_ess(w[usable]), config.likelihood.data,
+                         config.likelihood.mode, tuple(config.theory.theory_options().as_dict().items()))

@@ -135,7 +135,11 @@ def test_cli_on_a_small_real_run(kappa_free_run: Path, tmp_path: Path, capsys: p
     ws = res.posterior["weighted_samples"].ds
     usable = int(np.sum((np.asarray(ws["weights"]) > 0) & np.isfinite(np.asarray(ws["logl"]))))
     assert sum(i["n_samples"] for i in islands) == usable
-    model = RunModel(parse_run_config(res.config, kappa_free_run / "run.yaml"))
+    config = parse_run_config(res.config, kappa_free_run / "run.yaml")
+    # what the numbers were computed under, as bestfit.json records it
+    assert doc["data_set"] == config.likelihood.data and doc["likelihood_mode"] == config.likelihood.mode
+    assert doc["theory_options"] == config.theory.theory_options().as_dict()
+    model = RunModel(config)
     for isl in islands:
         best, sample = isl["best_point"], isl["best_sample"]
         assert best["loglike"] >= sample["loglike"]  # polishing only improves
