@@ -40,6 +40,12 @@ M_S_BOUNDS = widened(*M_S_RANGE)
 M_NU4_BOUNDS = widened(*M_NU4_RANGE)
 
 
+def inside(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """True where x lies in [lo, hi] widened by EDGE_TOL; NaN is never inside."""
+    a, b = widened(lo, hi)
+    return np.asarray((x >= a) & (x <= b))
+
+
 def outside(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     """True where x lies outside [lo, hi] widened by EDGE_TOL."""
     a, b = widened(lo, hi)

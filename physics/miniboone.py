@@ -36,7 +36,7 @@ from scipy.interpolate import CubicSpline, PPoly, RectBivariateSpline
 
 from physics.benchmarks import all_benchmarks
 from physics.decays import s_widths
-from physics.domain import EDGE_TOL
+from physics.domain import inside
 from physics.errors import DarkportalError
 from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.nucleon import g_eff, scalar_nucleon_couplings
@@ -135,15 +135,13 @@ def in_table_domain(p: ModelParams) -> NDArray[np.bool_]:
     """Mask of the points inside the table domain (m_S, m_nu4 ranges in the table metadata)."""
     t = load_tables()
     (s_lo, s_hi), (n_lo, n_hi) = t.m_S_domain, t.m_nu4_domain
-    ok_S = (p.m_S >= s_lo * (1 - EDGE_TOL)) & (p.m_S <= s_hi * (1 + EDGE_TOL))
-    ok_4 = (p.m_nu4 >= n_lo * (1 - EDGE_TOL)) & (p.m_nu4 <= n_hi * (1 + EDGE_TOL))
-    return np.asarray(ok_S & ok_4)
+    return np.asarray(inside(p.m_S, s_lo, s_hi) & inside(p.m_nu4, n_lo, n_hi))
 
 
 def _require_domain(p: ModelParams) -> None:
     t = load_tables()
     for name, values, (lo, hi) in (("m_S", p.m_S, t.m_S_domain), ("m_nu4", p.m_nu4, t.m_nu4_domain)):
-        bad = ~((values >= lo * (1 - EDGE_TOL)) & (values <= hi * (1 + EDGE_TOL)))
+        bad = ~inside(values, lo, hi)
         if np.any(bad):
             first = int(np.flatnonzero(bad)[0])
             raise ValueError(
