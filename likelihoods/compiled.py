@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from likelihoods.terms import FastForm, FloatArray, Term, fast_form, term_loglike
+from likelihoods.terms import FastForm, FloatArray, Term, fast_form, in_windows, term_loglike
 from physics import kernel
 from physics.jit import ENABLED, clear_stale_cache, jit
 from physics.params import PARAM_NAMES
@@ -42,15 +42,8 @@ def _total(obs: FloatArray, ti: Any, tf: FloatArray, win: FloatArray) -> float:
     total = 0.0
     for t in range(ti.shape[0]):
         w0, w1 = ti[t, 3], ti[t, 4]
-        if w1 > w0:
-            w = obs[ti[t, 2]]
-            inside = False
-            for k in range(w0, w1):
-                if win[k, 0] <= w <= win[k, 1]:
-                    inside = True
-                    break
-            if not inside:
-                continue
+        if w1 > w0 and not in_windows(obs[ti[t, 2]], win, w0, w1):
+            continue
         total += term_loglike(ti[t, 0], obs[ti[t, 1]] + tf[t, 0], tf[t, 1], tf[t, 2], tf[t, 3], tf[t, 4],
                               tf[t, 5])
     return total
