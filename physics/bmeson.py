@@ -4,7 +4,9 @@ Source: docs/physics/flavour.md §4.1 (B -> K(*) S) and §4.3 (B_s -> mu mu, gam
 in every rate from the chiral projector of L_FCNC = g_bs sbar P_R b S (docs/physics/README.md item 3).
 Form factors: f_0^{B->K} of Ball-Zwicky (hep-ph/0406232) and A_0^{B->K*} of Bharucha-Straub-Zwicky
 (arXiv:1503.05534, LCSR fit). All inputs in GeV units; g_bs is the complex coupling of physics.couplings.
-Outputs are branching fractions (dimensionless). Every function broadcasts over numpy arrays.
+Outputs are branching fractions (dimensionless). Every function broadcasts over numpy arrays; the formulas
+marked ``physics.jit.shared`` (each rate per unit |g_bs|^2 as a function of m_S) are also the ones the compiled
+kernel (physics.kernel) calls.
 """
 
 from __future__ import annotations
@@ -12,66 +14,62 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from physics.constants import CONST
+from physics.constants import CONST, VALUES
+from physics.jit import shared, sqrt_pos
 
 FloatArray = NDArray[np.float64]
 BS_NUNU_MODES: tuple[str, ...] = ("light", "all", "invisible")
 
 
-def kallen(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> FloatArray:
+@shared
+def kallen(a: FloatArray | float, b: FloatArray | float, c: FloatArray | float) -> FloatArray:
     """Källén function lambda(a, b, c) = a^2 + b^2 + c^2 - 2ab - 2ac - 2bc (arguments in GeV^2 -> GeV^4)."""
-    a, b, c = (np.asarray(x, dtype=float) for x in (a, b, c))
-    return np.asarray(a**2 + b**2 + c**2 - 2.0 * (a * b + a * c + b * c), dtype=float)
+    return a**2 + b**2 + c**2 - 2.0 * (a * b + a * c + b * c)  # type: ignore[return-value]
 
 
-def _sqrt_pos(x: FloatArray) -> FloatArray:
-    """sqrt(x) for x > 0, else 0 (closed channels give zero rate, never NaN)."""
-    return np.sqrt(np.clip(x, 0.0, None))
-
-
+@shared
 def _width_to_br(width: FloatArray, tau_s: float) -> FloatArray:
     """Branching fraction Gamma tau / hbar (Gamma in GeV, tau in s)."""
-    return np.asarray(width * tau_s / CONST.hbar, dtype=float)
+    return width * tau_s / VALUES.hbar
 
 
 # ---------------------------------------------------------------------------- form factors
 
-def f0_BK(q2: ArrayLike) -> FloatArray:
+@shared
+def f0_BK(q2: FloatArray | float) -> FloatArray:
     """Scalar form factor f_0^{B->K}(q^2) = f_0(0) / (1 - q^2/m_fit^2).
 
     Ball-Zwicky hep-ph/0406232, pole fit (f_0(0) = 0.330, m_fit^2 = 37.46 GeV^2; docs/physics/flavour.md §2).
     q2 [GeV^2] -> dimensionless.
     """
-    q2 = np.asarray(q2, dtype=float)
-    return np.asarray(CONST.f0_BK_0 / (1.0 - q2 / CONST.f0_BK_mfit), dtype=float)
+    return VALUES.f0_BK_0 / (1.0 - q2 / VALUES.f0_BK_mfit)
 
 
-def z_BKst(q2: ArrayLike) -> FloatArray:
+@shared
+def z_BKst(q2: FloatArray | float) -> FloatArray:
     """BSZ conformal variable z(q^2) = [sqrt(t+ - q^2) - sqrt(t+ - t0)] / [sqrt(t+ - q^2) + sqrt(t+ - t0)].
 
     t+- = (m_B0 +- m_K*0)^2 and t0 = t+ (1 - sqrt(1 - t-/t+)) (arXiv:1503.05534 §2.5, as in flavio).
     q2 [GeV^2] -> dimensionless.
     """
-    q2 = np.asarray(q2, dtype=float)
-    t_plus = (CONST.m_B0 + CONST.m_Kst0) ** 2
-    t_minus = (CONST.m_B0 - CONST.m_Kst0) ** 2
+    t_plus = (VALUES.m_B0 + VALUES.m_Kst0) ** 2
+    t_minus = (VALUES.m_B0 - VALUES.m_Kst0) ** 2
     t_0 = t_plus * (1.0 - np.sqrt(1.0 - t_minus / t_plus))
     a = np.sqrt(t_plus - q2)
     b = np.sqrt(t_plus - t_0)
-    return np.asarray((a - b) / (a + b), dtype=float)
+    return (a - b) / (a + b)
 
 
-def A0_BKst(q2: ArrayLike) -> FloatArray:
+@shared
+def A0_BKst(q2: FloatArray | float) -> FloatArray:
     """A_0^{B->K*}(q^2) = [a0 + a1 (z(q^2) - z(0))] / (1 - q^2/m_R^2), BSZ expansion to first order.
 
     Bharucha-Straub-Zwicky arXiv:1503.05534 eq. (11), LCSR coefficients a0 = 0.3559, a1 = -1.044,
     m_R = m_Bs(0-) = 5.367 GeV (docs/physics/flavour.md §2). The second-order term is below 1e-5 at q^2 <= 0.0225 GeV^2.
     q2 [GeV^2] -> dimensionless.
     """
-    q2 = np.asarray(q2, dtype=float)
     dz = z_BKst(q2) - z_BKst(0.0)
-    return np.asarray((CONST.A0_BKst_a0 + CONST.A0_BKst_a1 * dz) / (1.0 - q2 / CONST.A0_BKst_mR**2),
-                      dtype=float)
+    return (VALUES.A0_BKst_a0 + VALUES.A0_BKst_a1 * dz) / (1.0 - q2 / VALUES.A0_BKst_mR**2)
 
 
 # ---------------------------------------------------------------------------- B -> K(*) S
@@ -87,6 +85,26 @@ def _channel(table: dict[str, tuple[str, str, str]], charge: str) -> tuple[float
     return CONST[m_B], CONST[m_K], CONST[tau]
 
 
+@shared
+def rate_B_to_K_S(m_S: FloatArray, m_B: float, m_K: float, tau: float) -> FloatArray:
+    """B(B -> K S) / |g_bs|^2 for a channel of masses m_B, m_K [GeV] and B lifetime tau [s] (formula in
+    :func:`br_B_to_K_S`)."""
+    q2 = m_S**2
+    me = (m_B**2 - m_K**2) / (VALUES.m_b - VALUES.m_s)
+    width = 1.0 / (64.0 * np.pi * m_B**3) * me**2 * f0_BK(q2) ** 2 * sqrt_pos(kallen(m_B**2, m_K**2, q2))
+    return _width_to_br(width, tau)
+
+
+@shared
+def rate_B_to_Kstar_S(m_S: FloatArray, m_B: float, m_V: float, tau: float) -> FloatArray:
+    """B(B -> K* S) / |g_bs|^2 for a channel of masses m_B, m_K* [GeV] and B lifetime tau [s] (formula in
+    :func:`br_B_to_Kstar_S`)."""
+    q2 = m_S**2
+    lam = sqrt_pos(kallen(m_B**2, m_V**2, q2))
+    width = 1.0 / (64.0 * np.pi * m_B**3) * A0_BKst(q2) ** 2 * lam**3 / (VALUES.m_b + VALUES.m_s) ** 2
+    return _width_to_br(width, tau)
+
+
 def br_B_to_K_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "+") -> FloatArray:
     """B(B -> K S) for B+ -> K+ S (charge "+") or B0 -> K0 S ("0").
 
@@ -97,11 +115,7 @@ def br_B_to_K_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "+") -> FloatArra
     """
     m_B, m_K, tau = _channel(_K_CHANNELS, charge)
     g2 = np.abs(np.asarray(g_bs)) ** 2
-    q2 = np.asarray(m_S, dtype=float) ** 2
-    me = (m_B**2 - m_K**2) / (CONST.m_b - CONST.m_s)
-    lam = kallen(m_B**2, m_K**2, q2)
-    width = g2 / (64.0 * np.pi * m_B**3) * me**2 * f0_BK(q2) ** 2 * _sqrt_pos(lam)
-    return _width_to_br(width, tau)
+    return np.asarray(g2 * rate_B_to_K_S(np.asarray(m_S, dtype=float), m_B, m_K, tau), dtype=float)
 
 
 def br_B_to_Kstar_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "0") -> FloatArray:
@@ -114,25 +128,39 @@ def br_B_to_Kstar_S(g_bs: ArrayLike, m_S: ArrayLike, charge: str = "0") -> Float
     """
     m_B, m_V, tau = _channel(_KST_CHANNELS, charge)
     g2 = np.abs(np.asarray(g_bs)) ** 2
-    q2 = np.asarray(m_S, dtype=float) ** 2
-    lam = _sqrt_pos(kallen(m_B**2, m_V**2, q2))
-    width = g2 / (64.0 * np.pi * m_B**3) * A0_BKst(q2) ** 2 * lam**3 / (CONST.m_b + CONST.m_s) ** 2
-    return _width_to_br(width, tau)
+    return np.asarray(g2 * rate_B_to_Kstar_S(np.asarray(m_S, dtype=float), m_B, m_V, tau), dtype=float)
 
 
 # ---------------------------------------------------------------------------- B_s through off-shell S
 
-def _bs_amp2(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
-    """|A|^2 = |g_bs|^2 f_Bs^2 m_Bs^4 / [4 (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2]  (docs/physics/flavour.md §4.3), GeV^0.
+@shared
+def bs_amp2(m_S: FloatArray) -> FloatArray:
+    """|A|^2 / |g_bs|^2 = f_Bs^2 m_Bs^4 / [4 (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2] (docs/physics/flavour.md §4.3), GeV^0.
 
     Amplitude for B_s -> S* per unit S coupling to the final state, with the 1/2 of P_R
     (only the gamma5 half has a B_s -> vacuum matrix element).
     """
-    g2 = np.abs(np.asarray(g_bs)) ** 2
-    m2 = np.asarray(m_S, dtype=float) ** 2
-    m_Bs = CONST.m_Bs
-    return np.asarray(g2 * CONST.f_Bs**2 * m_Bs**4
-                      / (4.0 * (CONST.m_b + CONST.m_s) ** 2 * (m_Bs**2 - m2) ** 2), dtype=float)
+    m_Bs = VALUES.m_Bs
+    return VALUES.f_Bs**2 * m_Bs**4 / (4.0 * (VALUES.m_b + VALUES.m_s) ** 2 * (m_Bs**2 - m_S**2) ** 2)
+
+
+def _bs_amp2(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
+    """|A|^2 of :func:`bs_amp2` with the coupling |g_bs|^2."""
+    return np.asarray(np.abs(np.asarray(g_bs)) ** 2 * bs_amp2(np.asarray(m_S, dtype=float)), dtype=float)
+
+
+@shared
+def rate_Bs_mumu_S(y_mu: FloatArray, m_S: FloatArray) -> FloatArray:
+    """B(B_s -> mu mu)_S / |g_bs|^2 at the muon Yukawa y_mu = eta_d m_mu / v (formula in :func:`br_Bs_mumu_S`)."""
+    m_Bs = VALUES.m_Bs
+    beta = np.sqrt(1.0 - 4.0 * VALUES.m_mu**2 / m_Bs**2)
+    return _width_to_br(bs_amp2(m_S) * y_mu**2 * m_Bs * beta**3 / (8.0 * np.pi), VALUES.tau_Bs)
+
+
+@shared
+def rate_Bs_gammagamma_S(kappa: FloatArray, m_S: FloatArray) -> FloatArray:
+    """B(B_s -> gamma gamma)_S / |g_bs|^2 (formula in :func:`br_Bs_gammagamma_S`); kappa [GeV^-1]."""
+    return _width_to_br(bs_amp2(m_S) * kappa**2 * VALUES.m_Bs**3 / (64.0 * np.pi), VALUES.tau_Bs)
 
 
 def br_Bs_mumu_S(g_bs: ArrayLike, eta_d: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -141,11 +169,9 @@ def br_Bs_mumu_S(g_bs: ArrayLike, eta_d: ArrayLike, m_S: ArrayLike) -> FloatArra
     Gamma = |g_bs|^2 f_Bs^2 m_Bs^5 y_mu^2 beta_mu^3 / [32 pi (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2],
     y_mu = eta_d m_mu / v. m_S -> 0: 65.9 |g_bs|^2 eta_d^2 (docs/physics/flavour.md §10). m_S [GeV] -> BR.
     """
-    m_Bs = CONST.m_Bs
     y_mu = np.asarray(eta_d, dtype=float) * CONST.m_mu / CONST.v
-    beta = np.sqrt(1.0 - 4.0 * CONST.m_mu**2 / m_Bs**2)
-    width = _bs_amp2(g_bs, m_S) * y_mu**2 * m_Bs * beta**3 / (8.0 * np.pi)
-    return _width_to_br(width, CONST.tau_Bs)
+    g2 = np.abs(np.asarray(g_bs)) ** 2
+    return np.asarray(g2 * rate_Bs_mumu_S(y_mu, np.asarray(m_S, dtype=float)), dtype=float)
 
 
 def br_Bs_gammagamma_S(g_bs: ArrayLike, kappa: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -154,9 +180,9 @@ def br_Bs_gammagamma_S(g_bs: ArrayLike, kappa: ArrayLike, m_S: ArrayLike) -> Flo
     Gamma = |g_bs|^2 f_Bs^2 kappa^2 m_Bs^7 / [256 pi (m_b + m_s)^2 (m_Bs^2 - m_S^2)^2].
     kappa [GeV^-1], m_S [GeV] -> BR; m_S -> 0: 1.29e9 |g_bs|^2 kappa^2 (docs/physics/flavour.md §10).
     """
-    k = np.asarray(kappa, dtype=float)
-    width = _bs_amp2(g_bs, m_S) * k**2 * CONST.m_Bs**3 / (64.0 * np.pi)
-    return _width_to_br(width, CONST.tau_Bs)
+    g2 = np.abs(np.asarray(g_bs)) ** 2
+    return np.asarray(g2 * rate_Bs_gammagamma_S(np.asarray(kappa, dtype=float), np.asarray(m_S, dtype=float)),
+                      dtype=float)
 
 
 def _bs_to_pair(amp2: FloatArray, m1: ArrayLike, m2: ArrayLike) -> FloatArray:
@@ -169,7 +195,7 @@ def _bs_to_pair(amp2: FloatArray, m1: ArrayLike, m2: ArrayLike) -> FloatArray:
     m1 = np.asarray(m1, dtype=float)
     m2 = np.asarray(m2, dtype=float)
     trace = np.clip(2.0 * (M**2 - (m1 + m2) ** 2), 0.0, None)
-    p_cm = _sqrt_pos(kallen(M**2, m1**2, m2**2)) / (2.0 * M)
+    p_cm = sqrt_pos(kallen(M**2, m1**2, m2**2)) / (2.0 * M)
     return np.asarray(amp2 * trace * p_cm / (8.0 * np.pi * M**2), dtype=float)
 
 

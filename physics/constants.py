@@ -2,11 +2,13 @@
 
 Every number lives in the data file with its unit and source; this module only loads it.
 Access is by attribute (``CONST.m_t``) or by name (``CONST["m_t"]``); ``CONST.source("m_t")``
-gives the citation.
+gives the citation. :data:`VALUES` holds the same numbers as a NamedTuple, the form the formulas marked
+``physics.jit.shared`` read (numba freezes a module-level NamedTuple into compiled code).
 """
 
 from __future__ import annotations
 
+import collections
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -50,6 +52,11 @@ class Constants:
 
     def source(self, name: str) -> str:
         return self._entries[name].source
+
+    def values(self) -> Any:
+        """Every value as one NamedTuple, fields in the file's order (GeV units unless the entry says otherwise)."""
+        record = collections.namedtuple("ConstantValues", list(self._entries))  # type: ignore[misc]
+        return record(*(e.value for e in self._entries.values()))
 
 
 def _load_yaml(filename: str) -> dict[str, Any]:
@@ -102,3 +109,5 @@ def load_sm_predictions() -> dict[str, SMPrediction]:
 
 
 CONST = load_constants()
+#: the same numbers as one NamedTuple (``VALUES.m_t``), for formulas compiled into the physics kernel
+VALUES = CONST.values()

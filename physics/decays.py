@@ -1,7 +1,8 @@
 """Decay widths of the scalar S and of the sterile neutrino nu4.
 
 Formulas: docs/physics/g2-scattering.md §2.1 and docs/physics/flavour.md §3 (Dirac neutrinos, scalar Yukawa).
-Inputs in GeV units (kappa in GeV^-1); widths in GeV; c*tau in mm.
+Inputs in GeV units (kappa in GeV^-1); widths in GeV; c*tau in mm. The S widths, branching ratios and
+lifetimes are ``physics.jit.shared`` formulas: the same functions serve numpy arrays and the compiled kernel.
 """
 
 from __future__ import annotations
@@ -10,16 +11,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from physics.constants import CONST
+from physics.constants import CONST, VALUES
+from physics.jit import ratio, shared, sqrt_pos
 from physics.params import FloatArray, ModelParams
 
 
+@shared
 def _beta3(m_f: float, m_S: FloatArray) -> FloatArray:
     """beta_f^3 with beta_f = sqrt(1 - 4 m_f^2 / m_S^2), zero below threshold."""
-    x = 1.0 - 4.0 * m_f**2 / m_S**2
-    return np.where(x > 0.0, np.sqrt(np.clip(x, 0.0, None)) ** 3, 0.0)
+    b = sqrt_pos(1.0 - 4.0 * m_f**2 / m_S**2)
+    return b * b * b
 
 
+@shared
 def width_gammagamma(kappa: FloatArray, m_S: FloatArray) -> FloatArray:
     """Gamma(S -> gamma gamma) = kappa^2 m_S^3 / (64 pi), for L = -(kappa/4) S F F.
 
@@ -28,15 +32,17 @@ def width_gammagamma(kappa: FloatArray, m_S: FloatArray) -> FloatArray:
     return kappa**2 * m_S**3 / (64.0 * np.pi)
 
 
+@shared
 def width_leptons(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
     """Gamma(S -> l+ l-) = y_l^2 m_S beta_l^3 / (8 pi), y_l = eta_d m_l / v (docs/physics/flavour.md §3 items 2-3).
 
     eta_d dimensionless, m_S and m_l [GeV] -> GeV; zero below threshold 2 m_l.
     """
-    y = eta_d * m_l / CONST.v
+    y = eta_d * m_l / VALUES.v
     return y**2 * m_S * _beta3(m_l, m_S) / (8.0 * np.pi)
 
 
+@shared
 def width_nunu(g_D: FloatArray, U_mu4: FloatArray, m_S: FloatArray) -> FloatArray:
     """Gamma(S -> nu nubar), light Dirac neutrinos summed over ordered pairs (docs/physics/flavour.md §3 item 4).
 
@@ -59,8 +65,7 @@ class SWidths:
         return self.gg + self.ee + self.mumu + self.nunu
 
     def _br(self, part: FloatArray) -> FloatArray:
-        tot = self.total
-        return np.divide(part, tot, out=np.zeros_like(tot), where=tot > 0)
+        return np.asarray(ratio(part, self.total, 0.0))
 
     @property
     def br_gg(self) -> FloatArray:
@@ -94,20 +99,28 @@ def s_widths(p: ModelParams) -> SWidths:
     )
 
 
+@shared
+def decay_length_mm(total: FloatArray) -> FloatArray:
+    """Proper decay length c*tau in mm of a particle of total width ``total`` [GeV]: hbar c / Gamma
+    (docs/physics/flavour.md §3 item 6). inf if Gamma = 0, and where Gamma is so small (subnormal) that the
+    quotient overflows."""
+    return ratio(VALUES.hbar_c * 1e3, total, np.inf)
+
+
+@shared
+def lifetime_ps(total: FloatArray) -> FloatArray:
+    """Proper lifetime in ps, hbar / Gamma [Gamma in GeV]; inf as in :func:`decay_length_mm`."""
+    return ratio(VALUES.hbar * 1e12, total, np.inf)
+
+
 def ctau_S(widths: SWidths) -> FloatArray:
-    """Proper decay length c*tau of S in mm: hbar c / Gamma_S (docs/physics/flavour.md §3 item 6). inf if Gamma = 0, and
-    where Gamma is so small (subnormal) that the quotient overflows to inf."""
-    tot = widths.total
-    hbar_c_mm = CONST.hbar_c * 1e3
-    with np.errstate(over="ignore"):
-        return np.divide(hbar_c_mm, tot, out=np.full_like(tot, np.inf), where=tot > 0)
+    """Proper decay length c*tau of S in mm (:func:`decay_length_mm` of Gamma_S)."""
+    return np.asarray(decay_length_mm(widths.total))
 
 
 def tau_S(widths: SWidths) -> FloatArray:
-    """Proper lifetime of S in ps: hbar / Gamma_S; inf as in :func:`ctau_S`."""
-    tot = widths.total
-    with np.errstate(over="ignore"):
-        return np.divide(CONST.hbar * 1e12, tot, out=np.full_like(tot, np.inf), where=tot > 0)
+    """Proper lifetime of S in ps (:func:`lifetime_ps` of Gamma_S)."""
+    return np.asarray(lifetime_ps(widths.total))
 
 
 def width_nu4(p: ModelParams) -> FloatArray:

@@ -3,7 +3,8 @@
 Delta a_l = (kappa Barr-Zee-like leading log) + (one-loop Yukawa), docs/physics/g2-scattering.md §1 (paper:
 "log enhanced term of the Barr-Zee diagram", Lambda = 2 TeV). Optional pieces, off in the paper scenario:
 the MSbar finite part of the kappa loop and the two-loop Barr-Zee diagrams with the model's own fermions.
-Inputs in GeV units (kappa in GeV^-1); outputs dimensionless.
+Inputs in GeV units (kappa in GeV^-1); outputs dimensionless. The paper-scenario pieces are
+``physics.jit.shared`` formulas (or compiled scalars), called both here and by the compiled kernel.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from functools import cache
 
 import numpy as np
 
-from physics.constants import CONST
-from physics.jit import ENABLED, clear_stale_cache, jit
+from physics.constants import CONST, VALUES
+from physics.jit import ENABLED, clear_stale_cache, jit, shared
 from physics.params import FloatArray, ModelParams
 
 if ENABLED:
@@ -33,14 +34,22 @@ def _gauss(a: float, b: float, n: int = 64) -> tuple[FloatArray, FloatArray]:
     return nodes, weights
 
 
+@shared
+def kappa_loop(kappa: FloatArray, eta_d: FloatArray, m_l: float, bracket: FloatArray) -> FloatArray:
+    """Delta a_l^kappa = kappa y_l m_l / (8 pi^2) x bracket, y_l = eta_d m_l / v (docs/physics/g2-scattering.md
+    §1.1); bracket = ln(Lambda^2 / m_S^2) [+ the finite constant]."""
+    y = eta_d * m_l / VALUES.v
+    return kappa * y * m_l / (8.0 * np.pi**2) * bracket
+
+
+@shared
 def kappa_leading_log(kappa: FloatArray, eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
     """Delta a_l^kappa = kappa y_l m_l / (8 pi^2) ln(Lambda^2 / m_S^2), y_l = eta_d m_l / v.
 
     docs/physics/g2-scattering.md §1.1 (leading log, cut-off Lambda = 2 TeV from constants.yaml); positive for
     kappa eta_d > 0 with the signs of paper eq. (2).
     """
-    y = eta_d * m_l / CONST.v
-    return kappa * y * m_l / (8.0 * np.pi**2) * np.log(CONST.Lambda**2 / m_S**2)
+    return kappa_loop(kappa, eta_d, m_l, np.log(VALUES.Lambda**2 / m_S**2))
 
 
 def kappa_finite_constant(m_S: FloatArray, m_l: float) -> FloatArray:
@@ -120,11 +129,17 @@ def _yukawa_quadrature(r: FloatArray) -> FloatArray:
     return np.asarray(f1 @ w1 + f2 @ ws, dtype=float)
 
 
+@shared
+def yukawa_coupling_factor(eta_d: FloatArray, m_l: float) -> FloatArray:
+    """y_l^2 / (8 pi^2), y_l = eta_d m_l / v: the factor of I(r) in :func:`yukawa_one_loop`."""
+    y = eta_d * m_l / VALUES.v
+    return y**2 / (8.0 * np.pi**2)
+
+
 def yukawa_one_loop(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
     """Delta a_l^Y = y_l^2 / (8 pi^2) I(m_S^2 / m_l^2), y_l = eta_d m_l / v (docs/physics/g2-scattering.md §1.2).
     > 0."""
-    y = eta_d * m_l / CONST.v
-    return y**2 / (8.0 * np.pi**2) * yukawa_loop_integral((m_S / m_l) ** 2)
+    return np.asarray(yukawa_coupling_factor(eta_d, m_l) * yukawa_loop_integral((m_S / m_l) ** 2))
 
 
 def barr_zee_function(z: FloatArray) -> FloatArray:
@@ -164,8 +179,7 @@ def delta_a_lepton(p: ModelParams, m_l: float, *, kappa_finite: bool = False,
     log_term = np.log(CONST.Lambda**2 / p.m_S**2)
     if kappa_finite:
         log_term = log_term + kappa_finite_constant(p.m_S, m_l)
-    y = p.eta_d * m_l / CONST.v
-    out = p.kappa * y * m_l / (8.0 * np.pi**2) * log_term + yukawa_one_loop(p.eta_d, p.m_S, m_l)
+    out = kappa_loop(p.kappa, p.eta_d, m_l, log_term) + yukawa_one_loop(p.eta_d, p.m_S, m_l)
     if two_loop_bz:
         out = out + barr_zee_fermion_loops(p, m_l)
     return np.asarray(out, dtype=float)

@@ -1,4 +1,5 @@
-"""numba where it is on: :func:`jit` compiles a scalar function (``cache=True``) or leaves it plain Python.
+"""numba where it is on: :func:`jit` compiles a scalar function (``cache=True``) or leaves it plain Python;
+:func:`shared` marks a physics formula written once for numpy arrays and for the compiled kernel.
 
 ``DARKPORTAL_JIT=0`` in the environment (or numba missing) turns compilation off: :data:`ENABLED` is False and
 the same functions run as Python, with the same arithmetic. Every module with jitted functions calls
@@ -12,6 +13,8 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 
 def _numba_njit() -> Callable[[Any], Any] | None:
@@ -65,3 +68,44 @@ def clear_stale_cache(module_file: str, depends_on: Sequence[str]) -> bool:
 def jit[F: Callable[..., Any]](fn: F) -> F:
     """numba.njit(cache=True) where compilation is enabled, else the plain Python function."""
     return _NJIT(fn) if _NJIT is not None else fn
+
+
+def shared[F: Callable[..., Any]](fn: F) -> F:
+    """A physics formula written once: called from Python it is the plain function on numpy arrays (or floats);
+    called from a :func:`jit` function numba compiles it there for floats (``numba.extending.register_jitable``).
+
+    The body must therefore be arithmetic, ``np.`` ufuncs and the helpers below, with no ``np.asarray``, no
+    Python branches on array values and no attribute lookups on Python objects: physical constants come in as
+    module-level numbers or NamedTuples (physics.constants.VALUES), which numba freezes at compile time.
+    """
+    if _NJIT is None:
+        return fn
+    from numba.extending import register_jitable
+
+    return register_jitable(fn)
+
+
+@shared
+def sqrt_pos(x: Any) -> Any:
+    """sqrt(x) for x > 0, else 0 (a closed channel gives zero rate, never NaN); NaN stays NaN."""
+    return np.sqrt(np.maximum(x, 0.0))
+
+
+def ratio(a: Any, b: Any, default: float) -> Any:
+    """a / b where b > 0, else ``default`` (a float where both are floats, else an array); a quotient that
+    overflows (b subnormal) is inf without a warning."""
+    a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    out = np.full(np.broadcast_shapes(a_arr.shape, b_arr.shape), default, dtype=float)
+    with np.errstate(over="ignore"):
+        np.divide(a_arr, b_arr, out=out, where=b_arr > 0)
+    return out[()] if out.ndim == 0 else out
+
+
+if _NJIT is not None:
+    from numba.extending import overload
+
+    @overload(ratio)
+    def _ratio_scalar(a: Any, b: Any, default: Any) -> Any:
+        def impl(a: Any, b: Any, default: Any) -> Any:
+            return a / b if b > 0.0 else default
+        return impl

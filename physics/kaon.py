@@ -4,7 +4,8 @@ Source: docs/physics/flavour.md §4.2. K -> pi S comes from L_FCNC = g_sd dbar P
 P_R in the rate (docs/physics/README.md item 3); K+ goes with |g_sd|^2, K_L with (Re g_sd)^2 (CP-conserving
 for a CP-even S; item 4), K_S with (Im g_sd)^2. K+ -> mu+ nu S is tree-level emission of S from the
 muon line, normalised to the PDG B(K+ -> mu+ nu). Inputs in GeV units; outputs are branching fractions.
-Every function broadcasts over numpy arrays.
+Every function broadcasts over numpy arrays; the ``physics.jit.shared`` ones (K -> pi S per unit coupling^2,
+the Chebyshev form of K+ -> mu+ nu S) are also what the compiled kernel (physics.kernel) calls.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from physics.constants import CONST
-from physics.jit import ENABLED, clear_stale_cache, jit
+from physics.bmeson import kallen
+from physics.constants import CONST, VALUES
+from physics.jit import ENABLED, clear_stale_cache, jit, shared, sqrt_pos
 
 if ENABLED:
     from physics import jit as _jit_module
@@ -31,32 +33,29 @@ KLConvention = Literal["re", "im", "abs"]
 _KMUNUS_NODES = 32
 
 
-def _kallen(a: ArrayLike, b: ArrayLike, c: ArrayLike) -> FloatArray:
-    """Källén function a^2 + b^2 + c^2 - 2ab - 2ac - 2bc (GeV^2 arguments -> GeV^4)."""
-    a, b, c = (np.asarray(x, dtype=float) for x in (a, b, c))
-    return np.asarray(a**2 + b**2 + c**2 - 2.0 * (a * b + a * c + b * c), dtype=float)
-
-
-def f0_Kpi(q2: ArrayLike) -> FloatArray:
+@shared
+def f0_Kpi(q2: FloatArray | float) -> FloatArray:
     """Scalar K -> pi form factor f_0^K(q^2), taken as the constant f0_Kpi = 1.
 
     Paper: "approximately unity" (ref. [60], Marciano-Parsa); docs/physics/flavour.md §2. q2 [GeV^2] -> dimensionless.
     """
-    return np.full_like(np.asarray(q2, dtype=float), CONST.f0_Kpi)
+    return VALUES.f0_Kpi + 0.0 * q2
 
 
-def _width_K_to_pi_S(g2: FloatArray, m_S: ArrayLike, m_K: float, m_pi: float) -> FloatArray:
-    """Gamma(K -> pi S) for a squared coupling combination g2, in GeV.
+@shared
+def rate_K_to_pi_S(m_S: FloatArray, m_K: float, m_pi: float, tau: float) -> FloatArray:
+    """B(K -> pi S) per unit squared coupling combination (|g_sd|^2, (Re g_sd)^2 or (Im g_sd)^2), for a channel
+    of masses m_K, m_pi [GeV] and K lifetime tau [s]: Gamma tau / hbar with
 
-    Gamma = g2 / (64 pi m_K^3) [(m_K^2 - m_pi^2)/(m_s - m_d)]^2 f_0^K(m_S^2)^2
-            x lambda^{1/2}(m_K^2, m_pi^2, m_S^2)
-    (docs/physics/flavour.md §4.2; the 1/4 of P_R is included). m_S [GeV] -> GeV.
+    Gamma / g^2 = 1 / (64 pi m_K^3) [(m_K^2 - m_pi^2)/(m_s - m_d)]^2 f_0^K(m_S^2)^2
+                  x lambda^{1/2}(m_K^2, m_pi^2, m_S^2)
+    (docs/physics/flavour.md §4.2; the 1/4 of P_R is included; f_0^K of :func:`f0_Kpi`). m_S [GeV].
     Zero where the channel is closed.
     """
-    q2 = np.asarray(m_S, dtype=float) ** 2
-    me = (m_K**2 - m_pi**2) / (CONST.m_s - CONST.m_d)
-    lam = np.clip(_kallen(m_K**2, m_pi**2, q2), 0.0, None)
-    return np.asarray(g2 / (64.0 * np.pi * m_K**3) * me**2 * f0_Kpi(q2) ** 2 * np.sqrt(lam), dtype=float)
+    me = (m_K**2 - m_pi**2) / (VALUES.m_s - VALUES.m_d)
+    lam = kallen(m_K**2, m_pi**2, m_S**2)
+    width = 1.0 / (64.0 * np.pi * m_K**3) * me**2 * f0_Kpi(m_S**2) ** 2 * sqrt_pos(lam)
+    return width * tau / VALUES.hbar
 
 
 def br_Kp_to_pip_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -65,8 +64,8 @@ def br_Kp_to_pip_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
     g_sd complex, m_S [GeV] -> BR; m_S -> 0: 1.113e15 |g_sd|^2 (docs/physics/flavour.md §10).
     """
     g2 = np.abs(np.asarray(g_sd)) ** 2
-    width = _width_K_to_pi_S(g2, m_S, CONST.m_Kp, CONST.m_pip)
-    return np.asarray(width * CONST.tau_Kp / CONST.hbar, dtype=float)
+    return np.asarray(g2 * rate_K_to_pi_S(np.asarray(m_S, dtype=float), CONST.m_Kp, CONST.m_pip, CONST.tau_Kp),
+                      dtype=float)
 
 
 def br_KL_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike, convention: KLConvention = "re") -> FloatArray:
@@ -85,8 +84,8 @@ def br_KL_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike, convention: KLConvention = "
         g2 = np.abs(g) ** 2
     else:
         raise ValueError(f"convention must be 're', 'im' or 'abs', got {convention!r}")
-    width = _width_K_to_pi_S(np.asarray(g2, dtype=float), m_S, CONST.m_K0, CONST.m_pi0)
-    return np.asarray(width * CONST.tau_KL / CONST.hbar, dtype=float)
+    rate = rate_K_to_pi_S(np.asarray(m_S, dtype=float), CONST.m_K0, CONST.m_pi0, CONST.tau_KL)
+    return np.asarray(np.asarray(g2, dtype=float) * rate, dtype=float)
 
 
 def br_KS_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -95,8 +94,8 @@ def br_KS_to_pi0_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
     Neutral masses and tau_KS. g_sd complex, m_S [GeV] -> BR; m_S -> 0: 8.42e12 (Im g_sd)^2.
     """
     g2 = np.imag(np.asarray(g_sd)) ** 2
-    width = _width_K_to_pi_S(np.asarray(g2, dtype=float), m_S, CONST.m_K0, CONST.m_pi0)
-    return np.asarray(width * CONST.tau_KS / CONST.hbar, dtype=float)
+    rate = rate_K_to_pi_S(np.asarray(m_S, dtype=float), CONST.m_K0, CONST.m_pi0, CONST.tau_KS)
+    return np.asarray(np.asarray(g2, dtype=float) * rate, dtype=float)
 
 
 # ---------------------------------------------------------------------------- K+ -> mu+ nu S
@@ -180,6 +179,13 @@ def kmunus_chebyshev() -> tuple[float, float, tuple[float, ...]]:
     values = br_K_to_munu_S(1.0, 0.5 * (hi + lo) + 0.5 * (hi - lo) * t)
     coef = np.polynomial.chebyshev.chebfit(t, values, _KMUNUS_CHEB_DEGREE)
     return lo, hi, tuple(float(c) for c in coef)
+
+
+@shared
+def kmunus_fast(m_S: float, lo: float, hi: float, coef: FloatArray) -> float:
+    """B(K+ -> mu+ nu S) / eta_d^2 at one m_S in [lo, hi] [GeV] from the Chebyshev form (lo, hi, coef) of
+    :func:`kmunus_chebyshev` (the fast form the compiled kernel evaluates)."""
+    return chebyshev_sum(coef, 2.0 * (2.0 * m_S - (lo + hi)) / (hi - lo))
 
 
 @jit

@@ -38,7 +38,7 @@ from physics.benchmarks import all_benchmarks
 from physics.decays import s_widths
 from physics.domain import inside
 from physics.errors import DarkportalError
-from physics.jit import ENABLED, clear_stale_cache, jit
+from physics.jit import ENABLED, clear_stale_cache, jit, shared
 from physics.nucleon import g_eff, scalar_nucleon_couplings
 from physics.options import TheoryOptions
 from physics.params import ModelParams
@@ -98,9 +98,44 @@ def check_options(options: TheoryOptions) -> None:
     _require_tabulated(options)
 
 
-def _g_SA(target: Target, g_Sp: FloatArray, g_Sn: FloatArray) -> FloatArray:
-    """Scalar-nucleus coupling g_SA = Z g_Sp + (A - Z) g_Sn (docs/physics/g2-scattering.md §3)."""
-    return np.asarray(target.Z * g_Sp + (target.A - target.Z) * g_Sn, dtype=np.float64)
+# (Z, A - Z) of the nuclei, as numbers the shared formulas below compile in
+_C12 = (float(CARBON12.Z), float(CARBON12.A - CARBON12.Z))
+_SI28 = (float(SILICON28.Z), float(SILICON28.A - SILICON28.Z))
+_O16 = (float(OXYGEN16.Z), float(OXYGEN16.A - OXYGEN16.Z))
+
+
+@shared
+def g_SA(Z: float, N: float, g_Sp: FloatArray, g_Sn: FloatArray) -> FloatArray:
+    """Scalar-nucleus coupling g_SA = Z g_Sp + N g_Sn, N = A - Z (docs/physics/g2-scattering.md §3)."""
+    return Z * g_Sp + N * g_Sn
+
+
+@shared
+def miniboone_hadronic(g_Sp: FloatArray, g_Sn: FloatArray, K_C: FloatArray, K_p: FloatArray,
+                       K_n: FloatArray) -> FloatArray:
+    """The bracket of eq. (7) per CH2: g_SA(C12)^2 K_C + 8 g_Sp^2 K_p + 6 g_Sn^2 K_n (§5.1), with the
+    coupling-stripped flux-folded integrals K [GeV^-2 nu/cm^2/POT]."""
+    return g_SA(_C12[0], _C12[1], g_Sp, g_Sn) ** 2 * K_C + N_PROTONS_CH2 * g_Sp**2 * K_p \
+        + N_NEUTRONS_CH2 * g_Sn**2 * K_n
+
+
+@shared
+def charm_hadronic(g_Sp: FloatArray, g_Sn: FloatArray, s_Si: FloatArray, s_O: FloatArray) -> FloatArray:
+    """The scalar sum of eq. (8) over SiO2: g_SA(Si28)^2 sigma_Si + 2 g_SA(O16)^2 sigma_O (§6)."""
+    return g_SA(_SI28[0], _SI28[1], g_Sp, g_Sn) ** 2 * s_Si + N_O_SIO2 * g_SA(_O16[0], _O16[1], g_Sp, g_Sn) ** 2 * s_O
+
+
+@shared
+def charm_zp(z_Si: FloatArray, z_O: FloatArray) -> FloatArray:
+    """The Z' sum of eq. (8) over SiO2: sigma_Z'(Si28) + 2 sigma_Z'(O16) (§6)."""
+    return z_Si + N_O_SIO2 * z_O
+
+
+@shared
+def scalar_over_zp(g_eff: FloatArray, br_vis: FloatArray, hadronic: FloatArray,
+                   denominator: FloatArray | float) -> FloatArray:
+    """g_eff^2 BR_vis x hadronic / denominator: R of eq. (7) or r of eq. (8) from their pieces (§5.1, §6)."""
+    return g_eff**2 * br_vis * hadronic / denominator
 
 
 @dataclass(frozen=True)
@@ -202,12 +237,11 @@ def zp_denominator(options: TheoryOptions | None = None, flux: Flux | None = Non
     return _zp_prefactor(opts, float(np.sqrt(opts.zp_U2))) * _zp_targets(J_C, J_p, opts)
 
 
-def _scalar_numerator(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions,
-                      K_C: FloatArray, K_p: FloatArray, K_n: FloatArray) -> FloatArray:
+def _miniboone_ratio(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions, K_C: FloatArray,
+                     K_p: FloatArray, K_n: FloatArray, denominator: float) -> FloatArray:
     ge, g_Sp, g_Sn = _couplings(p, options)
-    hadronic = _g_SA(CARBON12, g_Sp, g_Sn) ** 2 * K_C + N_PROTONS_CH2 * g_Sp**2 * K_p \
-        + N_NEUTRONS_CH2 * g_Sn**2 * K_n
-    return np.asarray(ge**2 * np.asarray(br_vis, dtype=np.float64) * hadronic, dtype=np.float64)
+    return np.asarray(scalar_over_zp(ge, np.asarray(br_vis, dtype=np.float64),
+                                     miniboone_hadronic(g_Sp, g_Sn, K_C, K_p, K_n), denominator), dtype=np.float64)
 
 
 def _normalise(R_abs: FloatArray, options: TheoryOptions) -> FloatArray:
@@ -241,7 +275,7 @@ def r_miniboone(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None
     K_C = t.K(name_C, p.m_S, p.m_nu4)
     K_p = t.K(name_p, p.m_S, p.m_nu4)
     K_n = t.K(name_n, p.m_S, p.m_nu4)
-    R_abs = _scalar_numerator(p, br_vis, opts, K_C, K_p, K_n) / zp_denominator(opts)
+    R_abs = _miniboone_ratio(p, br_vis, opts, K_C, K_p, K_n, zp_denominator(opts))
     return _normalise(R_abs, opts)
 
 
@@ -258,7 +292,7 @@ def r_miniboone_direct(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions
     K_C = flux_folded("scalar", p.m_nu4, p.m_S, CARBON12, flux, nuclear_ff=nff)
     K_p = flux_folded("scalar", p.m_nu4, p.m_S, PROTON, flux, nucleon_ff=ff)
     K_n = flux_folded("scalar", p.m_nu4, p.m_S, NEUTRON, flux, nucleon_ff=ff)
-    R_abs = _scalar_numerator(p, br_vis, opts, K_C, K_p, K_n) / zp_denominator(opts, flux)
+    R_abs = _miniboone_ratio(p, br_vis, opts, K_C, K_p, K_n, zp_denominator(opts, flux))
     return _normalise(R_abs, opts)
 
 
@@ -311,11 +345,9 @@ def r_charm2_direct(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | 
     sig = {t.name: (sigma_at_energy("scalar", opts.charm_E, p.m_nu4, p.m_S, t, nuclear_ff=nff),
                     sigma_at_energy("zp", opts.charm_E, p.m_nu4, opts.zp_m_Zp, t, nuclear_ff=nff))
            for t in (SILICON28, OXYGEN16)}
-    num = _g_SA(SILICON28, g_Sp, g_Sn) ** 2 * sig["Si28"][0] + N_O_SIO2 * _g_SA(OXYGEN16, g_Sp, g_Sn) ** 2 \
-        * sig["O16"][0]
-    den = sig["Si28"][1] + N_O_SIO2 * sig["O16"][1]
-    return np.asarray(ge**2 * np.asarray(br_vis, dtype=np.float64) * num
-                      / (_zp_prefactor(opts, opts.charm_U) * den), dtype=np.float64)
+    num = charm_hadronic(g_Sp, g_Sn, sig["Si28"][0], sig["O16"][0])
+    den = _zp_prefactor(opts, opts.charm_U) * charm_zp(sig["Si28"][1], sig["O16"][1])
+    return np.asarray(scalar_over_zp(ge, np.asarray(br_vis, dtype=np.float64), num, den), dtype=np.float64)
 
 
 def r_charm2(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None = None) -> FloatArray:
@@ -331,11 +363,10 @@ def r_charm2(p: ModelParams, br_vis: ArrayLike, options: TheoryOptions | None = 
     opts = options or TheoryOptions()
     _require_domain(p)
     ge, g_Sp, g_Sn = _couplings(p, opts)
-    num = _g_SA(SILICON28, g_Sp, g_Sn) ** 2 * _charm_scalar_sigma(SILICON28, p, opts) \
-        + N_O_SIO2 * _g_SA(OXYGEN16, g_Sp, g_Sn) ** 2 * _charm_scalar_sigma(OXYGEN16, p, opts)
-    den = _charm_zp_sigma(SILICON28, p.m_nu4, opts) + N_O_SIO2 * _charm_zp_sigma(OXYGEN16, p.m_nu4, opts)
-    return np.asarray(ge**2 * np.asarray(br_vis, dtype=np.float64) * num
-                      / (_zp_prefactor(opts, opts.charm_U) * den), dtype=np.float64)
+    num = charm_hadronic(g_Sp, g_Sn, _charm_scalar_sigma(SILICON28, p, opts), _charm_scalar_sigma(OXYGEN16, p, opts))
+    den = _zp_prefactor(opts, opts.charm_U) * charm_zp(_charm_zp_sigma(SILICON28, p.m_nu4, opts),
+                                                       _charm_zp_sigma(OXYGEN16, p.m_nu4, opts))
+    return np.asarray(scalar_over_zp(ge, np.asarray(br_vis, dtype=np.float64), num, den), dtype=np.float64)
 
 
 # ---------------------------------------------------------------------------- fast path of the tables

@@ -5,6 +5,7 @@ Source: docs/physics/flavour.md §5. Integrating out S gives the Delta F = 2 ope
 element <Mbar|(qbar P_R q')^2|M> = -(5/12) [m_M/(m_q + m_q')]^2 m_M^2 f_M^2 B_2 (Gabbiani et al. hep-ph/9604387,
 Becirevic et al. hep-lat/0110091 normalisation). The S momentum in this annihilation-type contraction is
 q^2 = m_M^2, so the propagator is 1/(m_M^2 - m_S^2) (not the local 1/m_S^2). Delta M^NP = 2 |M_12|.
+The rates per unit |g|^2 are ``physics.jit.shared`` formulas, also called by the compiled kernel.
 """
 
 from __future__ import annotations
@@ -12,22 +13,34 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from physics.constants import CONST
+from physics.constants import VALUES
+from physics.jit import shared
 
 FloatArray = NDArray[np.float64]
 
-_HBAR_GEV_PS = CONST.hbar * 1e12  # hbar in GeV ps
 
+@shared
+def _delta_m(m_S: FloatArray, m_M: float, f_M: float, bag: float, m_q_sum: float) -> FloatArray:
+    """Delta M / |g|^2 = (5/12) [m_M/m_q_sum]^2 m_M^2 f_M^2 B_2 / (2 m_M |m_M^2 - m_S^2|), GeV.
 
-def _delta_m(g: ArrayLike, m_S: ArrayLike, m_M: float, f_M: float, bag: float, m_q_sum: float) -> FloatArray:
-    """Delta M = 2|M_12| = |g|^2 (5/12) [m_M/m_q_sum]^2 m_M^2 f_M^2 B_2 / (2 m_M |m_M^2 - m_S^2|), GeV.
-
-    |M_12| = (|g|^2/2)(5/12)[m_M/(m_q+m_q')]^2 m_M^2 f_M^2 B_2 / [2 m_M |m_M^2 - m_S^2|] (docs/physics/flavour.md §5).
+    From Delta M = 2|M_12|, |M_12| = (|g|^2/2)(5/12)[m_M/(m_q+m_q')]^2 m_M^2 f_M^2 B_2 / [2 m_M |m_M^2 - m_S^2|]
+    (docs/physics/flavour.md §5).
     """
-    g2 = np.abs(np.asarray(g)) ** 2
-    m2 = np.asarray(m_S, dtype=float) ** 2
     me = (5.0 / 12.0) * (m_M / m_q_sum) ** 2 * m_M**2 * f_M**2 * bag
-    return np.asarray(g2 * me / (2.0 * m_M * np.abs(m_M**2 - m2)), dtype=float)
+    return me / (2.0 * m_M * np.abs(m_M**2 - m_S**2))
+
+
+@shared
+def rate_delta_m_bs(m_S: FloatArray) -> FloatArray:
+    """Delta M_Bs / |g_bs|^2 in ps^-1 (inputs in :func:`delta_m_bs`)."""
+    dm = _delta_m(m_S, VALUES.m_Bs, VALUES.f_Bs, VALUES.B2_Bs, VALUES.m_b + VALUES.m_s)
+    return dm / (VALUES.hbar * 1e12)
+
+
+@shared
+def rate_delta_m_k(m_S: FloatArray) -> FloatArray:
+    """Delta M_K / |g_sd|^2 in s^-1 (inputs in :func:`delta_m_k`)."""
+    return _delta_m(m_S, VALUES.m_K0, VALUES.f_K, VALUES.B2_K, VALUES.m_s + VALUES.m_d) / VALUES.hbar
 
 
 def delta_m_bs(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -36,8 +49,7 @@ def delta_m_bs(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
     m_M = m_Bs, f_Bs (FLAG 2021), B_2^{Bs} = 0.806 (FNAL/MILC 2016), m_b(m_b) + m_s(2 GeV).
     g_bs complex, m_S [GeV] -> ps^-1; m_S -> 0: 3.98e9 |g_bs|^2 ps^-1 (docs/physics/flavour.md §10).
     """
-    dm = _delta_m(g_bs, m_S, CONST.m_Bs, CONST.f_Bs, CONST.B2_Bs, CONST.m_b + CONST.m_s)
-    return np.asarray(dm / _HBAR_GEV_PS, dtype=float)
+    return np.asarray(np.abs(np.asarray(g_bs)) ** 2 * rate_delta_m_bs(np.asarray(m_S, dtype=float)), dtype=float)
 
 
 def delta_m_k(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -46,5 +58,4 @@ def delta_m_k(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:
     m_M = m_K0, f_K (FLAG 2021), B_2^K = 0.46 (FLAG 2021, MSbar 3 GeV), m_s + m_d at 2 GeV.
     g_sd complex, m_S [GeV] -> s^-1 (1.4-8.6 s^-1 at the benchmark points).
     """
-    dm = _delta_m(g_sd, m_S, CONST.m_K0, CONST.f_K, CONST.B2_K, CONST.m_s + CONST.m_d)
-    return np.asarray(dm / CONST.hbar, dtype=float)
+    return np.asarray(np.abs(np.asarray(g_sd)) ** 2 * rate_delta_m_k(np.asarray(m_S, dtype=float)), dtype=float)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from physics.constants import CONST
+from physics.constants import CONST, VALUES
+from physics.jit import shared
 from physics.options import TheoryOptions
 
 FloatArray = NDArray[np.float64]
@@ -20,16 +21,17 @@ FloatArray = NDArray[np.float64]
 _HEAVY_QUARK_FACTOR = 2.0 / 27.0
 
 
-def _g_SN(m_N: float, f_Tu: float, f_Td: float, f_Ts: float,
-          eta_d: FloatArray, eta_c: FloatArray, eta_t: FloatArray) -> FloatArray:
+@shared
+def g_SN(m_N: float, f_Tu: float, f_Td: float, f_Ts: float,
+         eta_d: FloatArray, eta_c: FloatArray, eta_t: FloatArray) -> FloatArray:
     """g_SN = (m_N/v)[sum_{u,d,s} eta_q f_Tq + (2/27) f_TG sum_{c,b,t} eta_Q] with eta_u = 0, eta_s = eta_b
-    = eta_d (docs/physics/g2-scattering.md §3). Dimensionless."""
+    = eta_d (docs/physics/g2-scattering.md §3), for a nucleon of mass m_N [GeV]. Dimensionless."""
     f_TG = 1.0 - f_Tu - f_Td - f_Ts
     eta_u = 0.0
     eta_s = eta_b = eta_d
     light = eta_u * f_Tu + eta_d * f_Td + eta_s * f_Ts
     heavy = _HEAVY_QUARK_FACTOR * f_TG * (eta_c + eta_b + eta_t)
-    return np.asarray(m_N / CONST.v * (light + heavy), dtype=np.float64)
+    return m_N / VALUES.v * (light + heavy)
 
 
 def scalar_nucleon_couplings(eta_d: ArrayLike, eta_c: ArrayLike, eta_t: ArrayLike,
@@ -43,9 +45,15 @@ def scalar_nucleon_couplings(eta_d: ArrayLike, eta_c: ArrayLike, eta_t: ArrayLik
     """
     opts = options or TheoryOptions()
     ed, ec, et = (np.asarray(x, dtype=np.float64) for x in (eta_d, eta_c, eta_t))
-    g_Sp = _g_SN(CONST.m_p, opts.fTu_p, opts.fTd_p, opts.fTs, ed, ec, et)
-    g_Sn = _g_SN(CONST.m_n, opts.fTu_n, opts.fTd_n, opts.fTs, ed, ec, et)
+    g_Sp = np.asarray(g_SN(CONST.m_p, opts.fTu_p, opts.fTd_p, opts.fTs, ed, ec, et), dtype=np.float64)
+    g_Sn = np.asarray(g_SN(CONST.m_n, opts.fTu_n, opts.fTd_n, opts.fTs, ed, ec, et), dtype=np.float64)
     return g_Sp, g_Sn
+
+
+@shared
+def g_eff_value(g_D: FloatArray, U_mu4: FloatArray) -> FloatArray:
+    """g_D |U_mu4| (1 - |U_mu4|^2): :func:`g_eff` on floats or arrays (dimensionless)."""
+    return g_D * U_mu4 * (1.0 - U_mu4**2)
 
 
 def g_eff(g_D: ArrayLike, U_mu4: ArrayLike) -> FloatArray:
@@ -54,5 +62,5 @@ def g_eff(g_D: ArrayLike, U_mu4: ArrayLike) -> FloatArray:
     docs/physics/g2-scattering.md §4.1 (orthogonality of U with U_e4 = U_tau4 = 0). The same form is used for the
     Z' reference, with g_D -> g_D' = sqrt(4 pi alpha_D). In and out dimensionless; U_mu4 = |U_mu4|.
     """
-    U = np.asarray(U_mu4, dtype=np.float64)
-    return np.asarray(np.asarray(g_D, dtype=np.float64) * U * (1.0 - U**2), dtype=np.float64)
+    return np.asarray(g_eff_value(np.asarray(g_D, dtype=np.float64), np.asarray(U_mu4, dtype=np.float64)),
+                      dtype=np.float64)

@@ -21,6 +21,7 @@ from physics.constants import CONST, SMPrediction, load_sm_predictions
 from physics.decays import SWidths, ctau_S, s_widths, tau_S, width_nu4
 from physics.domain import domain_violations, in_domain
 from physics.errors import did_you_mean
+from physics.jit import shared
 from physics.options import TheoryOptions
 from physics.params import PAPER_UNIT_FACTORS, PAPER_UNITS, PARAM_NAMES, FloatArray, ModelParams
 
@@ -105,8 +106,10 @@ class Observable:
     sm: SMPrediction | None = None
 
 
-def _window(x: FloatArray, lo: float, hi: float) -> FloatArray:
-    return ((x >= lo) & (x <= hi)).astype(float)
+@shared
+def in_window(x: FloatArray, lo: float, hi: float) -> FloatArray:
+    """1.0 where lo <= x <= hi, else 0.0 (a measurement's window in m_S; floats or arrays)."""
+    return ((x >= lo) & (x <= hi)) * 1.0  # type: ignore[return-value]
 
 
 def _param(name: str) -> Callable[[Context], FloatArray]:
@@ -132,7 +135,7 @@ _DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, st
      r"\mathcal{B}(B^0\to K^{*0}\nu\bar\nu)", f"{_F} §4.1", "NP = B(B0 -> K*0 S) B(S -> nu nu)"),
     ("BR(B+->K*+nunu)", lambda c: c.bp_kstp_s * c.widths.br_nunu, "1",
      r"\mathcal{B}(B^+\to K^{*+}\nu\bar\nu)", f"{_F} §4.1", "NP = B(B+ -> K*+ S) B(S -> nu nu)"),
-    ("BR(B0->K*0ee)[0.03,1]", lambda c: c.b0_kst0_s * c.widths.br_ee * _window(c.p.m_S, *KSTEE_WINDOW), "1",
+    ("BR(B0->K*0ee)[0.03,1]", lambda c: c.b0_kst0_s * c.widths.br_ee * in_window(c.p.m_S, *KSTEE_WINDOW), "1",
      r"\mathcal{B}(B^0\to K^{*0}e^+e^-)_{[0.03,1]}", f"{_F} §4.1",
      "NP = B(B0 -> K*0 S) B(S -> ee) if 0.03 <= m_S <= 1 GeV"),
     ("BR(Bs->gammagamma)", lambda c: bmeson.br_Bs_gammagamma_S(c.g_bs, c.p.kappa, c.p.m_S), "1",
