@@ -17,7 +17,8 @@ import math
 
 import numpy as np
 
-from physics.params import ModelParams
+from physics.jit import shared
+from physics.params import FloatArray, ModelParams
 
 #: ranges of the shipped scattering tables, GeV (also the paper's scan ranges)
 M_S_RANGE = (0.010, 0.150)
@@ -52,18 +53,28 @@ def outside(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.asarray((x < a) | (x > b))
 
 
+#: what each entry of :func:`violations` means, in order
+REASONS = ("m_S >= m_nu4", "m_S outside [10, 150] MeV (scattering tables)",
+           "m_nu4 outside [400, 700] MeV (scattering tables)", "g_D < 0", "|U_mu4| outside [0, 1]")
+_M_S_LO, _M_S_HI = M_S_BOUNDS
+_M_4_LO, _M_4_HI = M_NU4_BOUNDS
+_U_LO, _U_HI = U_MU4_RANGE
+
+
+@shared
+def violations(g_D: FloatArray, U: FloatArray, m_S: FloatArray, m_4: FloatArray) -> tuple[np.ndarray, ...]:
+    """The domain conditions a point of finite parameters violates, in :data:`REASONS` order (True = violated),
+    on floats (the compiled kernel) or arrays. Masses in GeV, edges widened by EDGE_TOL."""
+    return (m_S >= m_4, (m_S < _M_S_LO) | (m_S > _M_S_HI), (m_4 < _M_4_LO) | (m_4 > _M_4_HI), g_D < 0.0,
+            (U < _U_LO) | (U > _U_HI))
+
+
 def domain_violations(params: ModelParams) -> dict[str, np.ndarray]:
     """Reasons a point lies outside the model's domain -> boolean mask over the N points (True = violated)."""
     p = params
     finite = np.all(np.isfinite(p.to_array()), axis=1)
-    return {
-        "non-finite parameter": ~finite,
-        "m_S >= m_nu4": p.m_S >= p.m_nu4,
-        "m_S outside [10, 150] MeV (scattering tables)": outside(p.m_S, *M_S_RANGE),
-        "m_nu4 outside [400, 700] MeV (scattering tables)": outside(p.m_nu4, *M_NU4_RANGE),
-        "g_D < 0": p.g_D < 0,
-        "|U_mu4| outside [0, 1]": (p.U_mu4 < U_MU4_RANGE[0]) | (p.U_mu4 > U_MU4_RANGE[1]),
-    }
+    masks = violations(p.g_D, p.U_mu4, p.m_S, p.m_nu4)
+    return {"non-finite parameter": ~finite, **{r: np.asarray(m) for r, m in zip(REASONS, masks, strict=True)}}
 
 
 def in_domain(params: ModelParams) -> np.ndarray:

@@ -31,7 +31,6 @@ import numpy as np
 from physics import bmeson, constants, couplings, decays, domain, g2, kaon, miniboone, mixing, nucleon, params, registry
 from physics import jit as jit_module
 from physics.constants import VALUES
-from physics.domain import M_NU4_BOUNDS, M_S_BOUNDS, U_MU4_RANGE
 from physics.jit import ENABLED, clear_stale_cache, jit, ratio
 from physics.options import TheoryOptions
 from physics.params import PAPER_UNIT_FACTORS, PARAM_NAMES, FloatArray
@@ -159,20 +158,14 @@ def kernel_data(options: TheoryOptions) -> KernelData:
 
 
 # ------------------------------------------------------------------------------------------ the kernel
-_M_S_LO, _M_S_HI = M_S_BOUNDS
-_M_4_LO, _M_4_HI = M_NU4_BOUNDS
-_U_LO, _U_HI = U_MU4_RANGE
-
-
 @jit
 def in_domain(v: FloatArray) -> bool:
-    """physics.domain.in_domain on one point, an array of 8 (GeV units)."""
+    """physics.domain.in_domain on one point, an array of 8 (GeV units): finite, and no domain.violations."""
     for i in range(v.size):
         if not math.isfinite(v[i]):
             return False
-    g_D, U, m_S, m_4 = v[4], v[5], v[6], v[7]
-    return bool(m_S < m_4 and _M_S_LO <= m_S <= _M_S_HI and _M_4_LO <= m_4 <= _M_4_HI and g_D >= 0.0
-                and _U_LO <= U <= _U_HI)
+    a, b, c, d, e = domain.violations(v[4], v[5], v[6], v[7])
+    return not (a or b or c or d or e)
 
 
 _KSTEE_LO, _KSTEE_HI = KSTEE_WINDOW
