@@ -15,7 +15,7 @@ from functools import cache
 import numpy as np
 
 from physics.constants import CONST, VALUES
-from physics.jit import ENABLED, clear_stale_cache, jit, shared
+from physics.jit import ENABLED, clear_stale_cache, compiled_as, jit, shared
 from physics.params import FloatArray, ModelParams
 
 if ENABLED:
@@ -71,16 +71,25 @@ def kappa_finite_constant(m_S: FloatArray, m_l: float) -> FloatArray:
     return np.asarray(-2.0 * (inner @ w), dtype=float)
 
 
+def _yukawa_integral_scalar(r: float) -> float:
+    # the compiled form: the closed form where it is well conditioned; the kernel needs only the muon (r <= 2.1)
+    return yukawa_closed_form(r) if r <= _CLOSED_FORM_MAX_R else math.nan
+
+
+_CLOSED_FORM_MAX_R = 50.0
+
+
+@compiled_as(_yukawa_integral_scalar)
 def yukawa_loop_integral(r: FloatArray) -> FloatArray:
     """I(r) = int_0^1 x^2 (2 - x) / (x^2 + (1 - x) r) dx with r = m_S^2 / m_l^2 (Leveille 1978).
 
     Closed form for r <= 50 (well conditioned there); for larger r (electron) a Gauss-Legendre quadrature
     in ln(1 - x) near x = 1, where the integrand changes on the scale 1/r. Limits: 3/2 for r -> 0 and
-    (ln r - 7/6)/r for r -> infinity.
+    (ln r - 7/6)/r for r -> infinity. Inside compiled functions only the closed form exists (NaN beyond r = 50).
     """
     r = np.asarray(r, dtype=float)
     out = np.empty_like(r)
-    small = r <= 50.0
+    small = r <= _CLOSED_FORM_MAX_R
     out[small] = _yukawa_closed_form(r[small])
     out[~small] = _yukawa_quadrature(r[~small])
     return out
@@ -136,10 +145,11 @@ def yukawa_coupling_factor(eta_d: FloatArray, m_l: float) -> FloatArray:
     return y**2 / (8.0 * np.pi**2)
 
 
+@shared
 def yukawa_one_loop(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
     """Delta a_l^Y = y_l^2 / (8 pi^2) I(m_S^2 / m_l^2), y_l = eta_d m_l / v (docs/physics/g2-scattering.md §1.2).
     > 0."""
-    return np.asarray(yukawa_coupling_factor(eta_d, m_l) * yukawa_loop_integral((m_S / m_l) ** 2))
+    return yukawa_coupling_factor(eta_d, m_l) * yukawa_loop_integral((m_S / m_l) ** 2)
 
 
 def barr_zee_function(z: FloatArray) -> FloatArray:
@@ -172,14 +182,19 @@ def barr_zee_fermion_loops(p: ModelParams, m_l: float) -> FloatArray:
     return CONST.alpha * m_l**2 / (8.0 * np.pi**3 * CONST.v**2) * p.eta_d * total
 
 
+@shared
+def delta_a_paper(kappa: FloatArray, eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
+    """Delta a_l of the paper scenario: kappa leading log + one-loop Yukawa (docs/physics/g2-scattering.md §1)."""
+    return kappa_leading_log(kappa, eta_d, m_S, m_l) + yukawa_one_loop(eta_d, m_S, m_l)
+
+
 def delta_a_lepton(p: ModelParams, m_l: float, *, kappa_finite: bool = False,
                    two_loop_bz: bool = False) -> FloatArray:
-    """Delta a_l for the lepton of mass m_l [GeV]: kappa leading log + one-loop Yukawa (paper scenario),
-    optionally + the MSbar finite part of the kappa loop and + the two-loop fermion-loop Barr-Zee terms."""
-    log_term = np.log(CONST.Lambda**2 / p.m_S**2)
+    """Delta a_l for the lepton of mass m_l [GeV]: :func:`delta_a_paper`, optionally + the MSbar finite part of
+    the kappa loop (its bracket's constant) and + the two-loop fermion-loop Barr-Zee terms."""
+    out = delta_a_paper(p.kappa, p.eta_d, p.m_S, m_l)
     if kappa_finite:
-        log_term = log_term + kappa_finite_constant(p.m_S, m_l)
-    out = kappa_loop(p.kappa, p.eta_d, m_l, log_term) + yukawa_one_loop(p.eta_d, p.m_S, m_l)
+        out = out + kappa_loop(p.kappa, p.eta_d, m_l, kappa_finite_constant(p.m_S, m_l))
     if two_loop_bz:
         out = out + barr_zee_fermion_loops(p, m_l)
     return np.asarray(out, dtype=float)

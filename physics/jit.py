@@ -91,7 +91,29 @@ def sqrt_pos(x: Any) -> Any:
     return np.sqrt(np.maximum(x, 0.0))
 
 
-def ratio(a: Any, b: Any, default: float) -> Any:
+def compiled_as[F: Callable[..., Any]](scalar: Callable[..., Any]) -> Callable[[F], F]:
+    """Decorator: the decorated function is the numpy form (what Python calls); inside :func:`jit` functions numba
+    compiles ``scalar`` instead, a float-only form of the same quantity with the same arguments."""
+    def register(fn: F) -> F:
+        if _NJIT is not None:
+            import functools
+
+            from numba.extending import overload
+
+            @functools.wraps(scalar)
+            def typer(*args: Any, **kwargs: Any) -> Callable[..., Any]:
+                return scalar
+            overload(fn)(typer)
+        return fn
+    return register
+
+
+def _ratio_scalar(a: Any, b: Any, default: Any) -> Any:
+    return a / b if b > 0.0 else default
+
+
+@compiled_as(_ratio_scalar)
+def ratio(a: Any, b: Any, default: Any) -> Any:
     """a / b where b > 0, else ``default`` (a float where both are floats, else an array); a quotient that
     overflows (b subnormal) is inf without a warning."""
     a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
@@ -99,13 +121,3 @@ def ratio(a: Any, b: Any, default: float) -> Any:
     with np.errstate(over="ignore"):
         np.divide(a_arr, b_arr, out=out, where=b_arr > 0)
     return out[()] if out.ndim == 0 else out
-
-
-if _NJIT is not None:
-    from numba.extending import overload
-
-    @overload(ratio)
-    def _ratio_scalar(a: Any, b: Any, default: Any) -> Any:
-        def impl(a: Any, b: Any, default: Any) -> Any:
-            return a / b if b > 0.0 else default
-        return impl

@@ -16,22 +16,18 @@ from typing import NamedTuple
 
 import numpy as np
 
-from physics import bmeson, couplings, g2, kaon, miniboone, mixing, nucleon
+from physics import bmeson, couplings, g2, kaon, miniboone, observables
 from physics.constants import CONST, SMPrediction, load_sm_predictions
-from physics.decays import SWidths, ctau_S, s_widths, tau_S, width_nu4
+from physics.decays import width_nu4
 from physics.domain import domain_violations, in_domain
 from physics.errors import did_you_mean
-from physics.jit import shared
+from physics.observables import FLAVOUR_NAMES, KMUNUEE_MEE_MIN, KSTEE_WINDOW
 from physics.options import TheoryOptions
 from physics.params import PAPER_UNIT_FACTORS, PAPER_UNITS, PARAM_NAMES, FloatArray, ModelParams
 
 __all__ = ["KMUNUEE_MEE_MIN", "KSTEE_WINDOW", "REGISTRY", "Context", "Observable", "Prediction",
            "domain_violations", "in_domain", "predict"]
 
-# Window of the LHCb B0 -> K*0 e+e- measurement in the dilepton mass (arXiv:1304.3035), GeV
-KSTEE_WINDOW = (0.03, 1.0)
-# K+ -> mu+ nu e+e- measured for m_ee >= 140 MeV (NA48/2, paper ref. [32]), GeV
-KMUNUEE_MEE_MIN = 0.140
 
 
 class Context:
@@ -42,8 +38,14 @@ class Context:
         self.options = options
 
     @cached_property
-    def widths(self) -> SWidths:
-        return s_widths(self.p)
+    def flavour(self) -> dict[str, FloatArray]:
+        """physics.observables.flavour at the points: FLAVOUR_NAMES -> values, and "br_vis" -> B(S -> visible);
+        B(K+ -> mu+ nu S) by its quadrature."""
+        p = self.p
+        values = observables.flavour(p.kappa, p.eta_d, p.eta_c, p.eta_t, p.g_D, p.U_mu4, p.m_S,
+                                     observables.flavour_constants(self.options), kaon.br_K_to_munu_S(1.0, p.m_S))
+        return {name: np.broadcast_to(np.asarray(v, dtype=float), (p.size,))
+                for name, v in zip((*FLAVOUR_NAMES, "br_vis"), values, strict=True)}
 
     @cached_property
     def g_bs(self) -> np.ndarray:
@@ -53,38 +55,9 @@ class Context:
     def g_sd(self) -> np.ndarray:
         return np.asarray(couplings.g_sd(self.p.eta_t, self.p.eta_c))
 
-    @cached_property
-    def b_plus_k_s(self) -> FloatArray:
-        return bmeson.br_B_to_K_S(self.g_bs, self.p.m_S, charge="+")
-
-    @cached_property
-    def b0_kst0_s(self) -> FloatArray:
-        return bmeson.br_B_to_Kstar_S(self.g_bs, self.p.m_S, charge="0")
-
-    @cached_property
-    def bp_kstp_s(self) -> FloatArray:
-        return bmeson.br_B_to_Kstar_S(self.g_bs, self.p.m_S, charge="+")
-
-    @cached_property
-    def kp_pip_s(self) -> FloatArray:
-        return kaon.br_Kp_to_pip_S(self.g_sd, self.p.m_S)
-
-    @cached_property
-    def kl_pi0_s(self) -> FloatArray:
-        return kaon.br_KL_to_pi0_S(self.g_sd, self.p.m_S, convention=self.options.kl_convention)
-
-    @cached_property
-    def ks_pi0_s(self) -> FloatArray:
-        return kaon.br_KS_to_pi0_S(self.g_sd, self.p.m_S)
-
-    @cached_property
-    def nucleon_couplings(self) -> tuple[FloatArray, FloatArray]:
-        g_sp, g_sn = nucleon.scalar_nucleon_couplings(self.p.eta_d, self.p.eta_c, self.p.eta_t, self.options)
-        return np.asarray(g_sp), np.asarray(g_sn)
-
     def bs_nunu(self, mode: str) -> FloatArray:
         p = self.p
-        return bmeson.br_Bs_nunu(self.g_bs, p.g_D, p.U_mu4, p.m_S, p.m_nu4, self.widths.br_nunu, mode=mode)
+        return bmeson.br_Bs_nunu(self.g_bs, p.g_D, p.U_mu4, p.m_S, p.m_nu4, self.flavour["BR(S->nunu)"], mode=mode)
 
 
 class Prediction(NamedTuple):
@@ -106,10 +79,10 @@ class Observable:
     sm: SMPrediction | None = None
 
 
-@shared
-def in_window(x: FloatArray, lo: float, hi: float) -> FloatArray:
-    """1.0 where lo <= x <= hi, else 0.0 (a measurement's window in m_S; floats or arrays)."""
-    return ((x >= lo) & (x <= hi)) * 1.0  # type: ignore[return-value]
+def _flavour(name: str) -> Callable[[Context], FloatArray]:
+    def get(ctx: Context) -> FloatArray:
+        return ctx.flavour[name]
+    return get
 
 
 def _param(name: str) -> Callable[[Context], FloatArray]:
@@ -121,26 +94,27 @@ def _param(name: str) -> Callable[[Context], FloatArray]:
 _F = "docs/physics/flavour.md"
 _G = "docs/physics/g2-scattering.md"
 # (name, compute, unit, latex, source, description)
-_DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, str]] = [
+# compute None: the value physics.observables.flavour gives (Context.flavour)
+_DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray] | None, str, str, str, str]] = [
     # B decays
-    ("BR(B+->K+S)", lambda c: c.b_plus_k_s, "1", r"\mathcal{B}(B^+\to K^+ S)", f"{_F} §4.1",
+    ("BR(B+->K+S)", None, "1", r"\mathcal{B}(B^+\to K^+ S)", f"{_F} §4.1",
      "two-body B+ -> K+ S"),
-    ("BR(B0->K*0S)", lambda c: c.b0_kst0_s, "1", r"\mathcal{B}(B^0\to K^{*0} S)", f"{_F} §4.1",
+    ("BR(B0->K*0S)", None, "1", r"\mathcal{B}(B^0\to K^{*0} S)", f"{_F} §4.1",
      "two-body B0 -> K*0 S"),
-    ("BR(B+->K*+S)", lambda c: c.bp_kstp_s, "1", r"\mathcal{B}(B^+\to K^{*+} S)", f"{_F} §4.1",
+    ("BR(B+->K*+S)", None, "1", r"\mathcal{B}(B^+\to K^{*+} S)", f"{_F} §4.1",
      "two-body B+ -> K*+ S"),
-    ("BR(B+->K+nunu)", lambda c: c.b_plus_k_s * c.widths.br_nunu, "1", r"\mathcal{B}(B^+\to K^+\nu\bar\nu)",
+    ("BR(B+->K+nunu)", None, "1", r"\mathcal{B}(B^+\to K^+\nu\bar\nu)",
      f"{_F} §4.1", "NP = B(B+ -> K+ S) B(S -> nu nu)"),
-    ("BR(B0->K*0nunu)", lambda c: c.b0_kst0_s * c.widths.br_nunu, "1",
+    ("BR(B0->K*0nunu)", None, "1",
      r"\mathcal{B}(B^0\to K^{*0}\nu\bar\nu)", f"{_F} §4.1", "NP = B(B0 -> K*0 S) B(S -> nu nu)"),
-    ("BR(B+->K*+nunu)", lambda c: c.bp_kstp_s * c.widths.br_nunu, "1",
+    ("BR(B+->K*+nunu)", None, "1",
      r"\mathcal{B}(B^+\to K^{*+}\nu\bar\nu)", f"{_F} §4.1", "NP = B(B+ -> K*+ S) B(S -> nu nu)"),
-    ("BR(B0->K*0ee)[0.03,1]", lambda c: c.b0_kst0_s * c.widths.br_ee * in_window(c.p.m_S, *KSTEE_WINDOW), "1",
+    ("BR(B0->K*0ee)[0.03,1]", None, "1",
      r"\mathcal{B}(B^0\to K^{*0}e^+e^-)_{[0.03,1]}", f"{_F} §4.1",
      "NP = B(B0 -> K*0 S) B(S -> ee) if 0.03 <= m_S <= 1 GeV"),
-    ("BR(Bs->gammagamma)", lambda c: bmeson.br_Bs_gammagamma_S(c.g_bs, c.p.kappa, c.p.m_S), "1",
+    ("BR(Bs->gammagamma)", None, "1",
      r"\mathcal{B}(B_s\to\gamma\gamma)", f"{_F} §4.3", "off-shell S exchange"),
-    ("BR(Bs->mumu)", lambda c: bmeson.br_Bs_mumu_S(c.g_bs, c.p.eta_d, c.p.m_S), "1",
+    ("BR(Bs->mumu)", None, "1",
      r"\mathcal{B}(B_s\to\mu^+\mu^-)", f"{_F} §4.3", "scalar operator, no interference with the SM"),
     ("BR(Bs->nunu)", lambda c: c.bs_nunu("light"), "1", r"\mathcal{B}(B_s\to\nu\bar\nu)_{\rm light}",
      f"{_F} §4.3", "light neutrinos only (prediction)"),
@@ -149,30 +123,30 @@ _DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, st
     ("BR(Bs->invisible)", lambda c: c.bs_nunu("invisible"), "1", r"\mathcal{B}(B_s\to{\rm invisible})",
      f"{_F} §4.3", "nu_D pairs with nu4 -> nu S(nu nu) (prediction)"),
     # K decays
-    ("BR(K+->pi+S)", lambda c: c.kp_pip_s, "1", r"\mathcal{B}(K^+\to\pi^+ S)", f"{_F} §4.2", "|g_sd|^2"),
-    ("BR(KL->pi0S)", lambda c: c.kl_pi0_s, "1", r"\mathcal{B}(K_L\to\pi^0 S)", f"{_F} §4.2",
+    ("BR(K+->pi+S)", None, "1", r"\mathcal{B}(K^+\to\pi^+ S)", f"{_F} §4.2", "|g_sd|^2"),
+    ("BR(KL->pi0S)", None, "1", r"\mathcal{B}(K_L\to\pi^0 S)", f"{_F} §4.2",
      "(Re g_sd)^2 in the paper scenario"),
-    ("BR(KS->pi0S)", lambda c: c.ks_pi0_s, "1", r"\mathcal{B}(K_S\to\pi^0 S)", f"{_F} §4.2", "(Im g_sd)^2"),
-    ("BR(K+->pi+nunu)", lambda c: c.kp_pip_s * c.widths.br_nunu, "1", r"\mathcal{B}(K^+\to\pi^+\nu\bar\nu)",
+    ("BR(KS->pi0S)", None, "1", r"\mathcal{B}(K_S\to\pi^0 S)", f"{_F} §4.2", "(Im g_sd)^2"),
+    ("BR(K+->pi+nunu)", None, "1", r"\mathcal{B}(K^+\to\pi^+\nu\bar\nu)",
      f"{_F} §4.2", "NP = B(K+ -> pi+ S) B(S -> nu nu) (prediction in the paper)"),
-    ("BR(KL->pi0nunu)", lambda c: c.kl_pi0_s * c.widths.br_nunu, "1", r"\mathcal{B}(K_L\to\pi^0\nu\bar\nu)",
+    ("BR(KL->pi0nunu)", None, "1", r"\mathcal{B}(K_L\to\pi^0\nu\bar\nu)",
      f"{_F} §4.2", "NP = B(K_L -> pi0 S) B(S -> nu nu)"),
-    ("BR(KL->pi0ee)", lambda c: c.kl_pi0_s * c.widths.br_ee, "1", r"\mathcal{B}(K_L\to\pi^0 e^+e^-)",
+    ("BR(KL->pi0ee)", None, "1", r"\mathcal{B}(K_L\to\pi^0 e^+e^-)",
      f"{_F} §4.2", "NP = B(K_L -> pi0 S) B(S -> ee)"),
-    ("BR(KL->pi0gammagamma)", lambda c: c.kl_pi0_s * c.widths.br_gg, "1",
+    ("BR(KL->pi0gammagamma)", None, "1",
      r"\mathcal{B}(K_L\to\pi^0\gamma\gamma)", f"{_F} §4.2", "NP = B(K_L -> pi0 S) B(S -> gamma gamma)"),
-    ("BR(KS->pi0gammagamma)", lambda c: c.ks_pi0_s * c.widths.br_gg, "1",
+    ("BR(KS->pi0gammagamma)", None, "1",
      r"\mathcal{B}(K_S\to\pi^0\gamma\gamma)", f"{_F} §4.2", "NP = B(K_S -> pi0 S) B(S -> gamma gamma)"),
-    ("BR(K+->pi+gammagamma)", lambda c: c.kp_pip_s * c.widths.br_gg, "1",
+    ("BR(K+->pi+gammagamma)", None, "1",
      r"\mathcal{B}(K^+\to\pi^+\gamma\gamma)", f"{_F} §4.2", "NP = B(K+ -> pi+ S) B(S -> gamma gamma)"),
     ("BR(K+->mu+nuee)[mee>140]",
-     lambda c: kaon.br_K_to_munu_S(c.p.eta_d, c.p.m_S) * c.widths.br_ee * (c.p.m_S >= KMUNUEE_MEE_MIN), "1",
+     None, "1",
      r"\mathcal{B}(K^+\to\mu^+\nu e^+e^-)_{m_{ee}>140}", f"{_F} §4.2",
      "NP = B(K+ -> mu+ nu S) B(S -> ee), only for m_S > 140 MeV"),
     # mixing
-    ("DeltaM_Bs", lambda c: mixing.delta_m_bs(c.g_bs, c.p.m_S), "ps^-1", r"\Delta M_{B_s}", f"{_F} §5",
+    ("DeltaM_Bs", None, "ps^-1", r"\Delta M_{B_s}", f"{_F} §5",
      "tree-level S exchange"),
-    ("DeltaM_K", lambda c: mixing.delta_m_k(c.g_sd, c.p.m_S), "s^-1", r"\Delta M_K", f"{_F} §5",
+    ("DeltaM_K", None, "s^-1", r"\Delta M_K", f"{_F} §5",
      "tree-level S exchange"),
     # g-2
     ("Delta_a_mu", lambda c: g2.delta_a_lepton(c.p, CONST.m_mu, kappa_finite=c.options.g2_kappa_finite,
@@ -182,19 +156,19 @@ _DEFINITIONS: list[tuple[str, Callable[[Context], FloatArray], str, str, str, st
                                              two_loop_bz=c.options.g2_two_loop_bz),
      "1", r"\Delta a_e", f"{_G} §1", "kappa leading log (Lambda = 2 TeV) + one-loop Yukawa"),
     # scattering
-    ("R_MiniBooNE", lambda c: miniboone.r_miniboone(c.p, c.widths.br_vis, c.options), "1",
+    ("R_MiniBooNE", lambda c: miniboone.r_miniboone(c.p, c.flavour["br_vis"], c.options), "1",
      r"\mathcal{R}_{\rm MiniBooNE}", f"{_G} §5, paper eq. (7)", "scalar / Z' event ratio"),
-    ("R_CHARMII", lambda c: miniboone.r_charm2(c.p, c.widths.br_vis, c.options), "1",
+    ("R_CHARMII", lambda c: miniboone.r_charm2(c.p, c.flavour["br_vis"], c.options), "1",
      r"\mathcal{R}_{\rm CHARM\text{-}II}", f"{_G} §6, paper eq. (8)", "scalar / Z' ratio at 20 GeV"),
-    ("g_Sp", lambda c: c.nucleon_couplings[0], "1", r"g_{Sp}", f"{_G} §3", "scalar-proton coupling"),
-    ("g_Sn", lambda c: c.nucleon_couplings[1], "1", r"g_{Sn}", f"{_G} §3", "scalar-neutron coupling"),
+    ("g_Sp", None, "1", r"g_{Sp}", f"{_G} §3", "scalar-proton coupling"),
+    ("g_Sn", None, "1", r"g_{Sn}", f"{_G} §3", "scalar-neutron coupling"),
     # S and nu4 properties
-    ("Gamma_S", lambda c: c.widths.total, "GeV", r"\Gamma_S", f"{_G} §2.1", "total width of S"),
-    ("BR(S->gammagamma)", lambda c: c.widths.br_gg, "1", r"\mathcal{B}(S\to\gamma\gamma)", f"{_G} §2.1", ""),
-    ("BR(S->ee)", lambda c: c.widths.br_ee, "1", r"\mathcal{B}(S\to e^+e^-)", f"{_G} §2.1", ""),
-    ("BR(S->nunu)", lambda c: c.widths.br_nunu, "1", r"\mathcal{B}(S\to\nu\bar\nu)", f"{_G} §2.1", ""),
-    ("ctau_S", lambda c: ctau_S(c.widths), "mm", r"c\tau_S", f"{_F} §3", "proper decay length of S"),
-    ("tau_S", lambda c: tau_S(c.widths), "ps", r"\tau_S", f"{_F} §3", "proper lifetime of S"),
+    ("Gamma_S", None, "GeV", r"\Gamma_S", f"{_G} §2.1", "total width of S"),
+    ("BR(S->gammagamma)", None, "1", r"\mathcal{B}(S\to\gamma\gamma)", f"{_G} §2.1", ""),
+    ("BR(S->ee)", None, "1", r"\mathcal{B}(S\to e^+e^-)", f"{_G} §2.1", ""),
+    ("BR(S->nunu)", None, "1", r"\mathcal{B}(S\to\nu\bar\nu)", f"{_G} §2.1", ""),
+    ("ctau_S", None, "mm", r"c\tau_S", f"{_F} §3", "proper decay length of S"),
+    ("tau_S", None, "ps", r"\tau_S", f"{_F} §3", "proper lifetime of S"),
     ("Gamma_nu4", lambda c: width_nu4(c.p), "GeV", r"\Gamma_{\nu_4}", f"{_G} §2.1", "nu4 -> nu S"),
     ("|g_bs|", lambda c: np.abs(c.g_bs), "1", r"|g_{bs}|", "paper eq. (5)", ""),
     ("Re(g_sd)", lambda c: c.g_sd.real, "1", r"{\rm Re}\,g_{sd}", "paper eq. (6) with 1/v", ""),
@@ -209,7 +183,7 @@ def _build_registry() -> Mapping[str, Observable]:
     sm = load_sm_predictions()
     reg: dict[str, Observable] = {}
     for name, fn, unit, latex, source, desc in _DEFINITIONS:
-        reg[name] = Observable(name, fn, unit, latex, source, desc, sm.get(name))
+        reg[name] = Observable(name, fn or _flavour(name), unit, latex, source, desc, sm.get(name))
     for pname in PARAM_NAMES:
         reg[pname] = Observable(pname, _param(pname), PAPER_UNITS[pname], _PARAM_LATEX[pname],
                                 "model parameter (paper units)", "model parameter")
