@@ -38,7 +38,7 @@ def _fmt_row(run: str, r: dict[str, Any], reference: str | None) -> list[tuple[s
     if "error" in r:
         return [(label, "FAILED", str(r["error"]))]
     info = json.loads((Path(r["outdir"]) / "provenance.json").read_text())["sampler_info"]
-    names = [row["parameter"] for row in read_results(Path(r["outdir"])).summary]
+    names = [row.parameter for row in read_results(Path(r["outdir"])).summary]
     tau, rhat, ess = info["autocorr_time"], info["r_hat"], info["ess_bulk"]
     jt = max(range(len(tau)), key=lambda j: tau[j])
     jr = max(range(len(rhat)), key=lambda j: rhat[j] if rhat[j] is not None else -1.0)
@@ -103,7 +103,7 @@ def reference_row(run: str, outdir: str, draws: float) -> tuple[str, str, str]:
     res = read_results(Path(outdir))
     ws = res.posterior["weighted_samples"].ds
     samples = np.column_stack([np.asarray(ws[n].values, dtype=float) for n in names])
-    ess = np.array([float(next(r["ess_bulk"] for r in res.summary if r["parameter"] == n)) for n in names])
+    ess = np.array([float(next(r.ess_bulk or np.nan for r in res.summary if r.parameter == n)) for n in names])
     rows = quantile_agreement(names, samples, None, ess, ref, w, kish)
     worst = max(rows, key=lambda r: r.max_miss)
     per = ", ".join(f"{r.parameter} {r.max_miss:.3f} ({r.max_sigma:.1f})" for r in rows)

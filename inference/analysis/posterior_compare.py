@@ -125,11 +125,11 @@ def box_fraction(names: Sequence[str], samples: np.ndarray, weights: np.ndarray 
 
 def run_draws(res: Results) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
     """(names, raw samples, weights, ESS per parameter) of a results folder."""
-    names = tuple(str(row["parameter"]) for row in res.summary)
+    names = tuple(row.parameter for row in res.summary)
     ws = res.posterior["weighted_samples"].ds
     samples = np.column_stack([np.asarray(ws[n].values, dtype=float) for n in names])
     # MCMC runs: ArviZ's bulk ESS per parameter; weighted runs (nested sampling, scan): Kish's, one for all
-    ess = np.array([float(row["ess_bulk"] if "ess_bulk" in row else row["ess_kish"]) for row in res.summary])
+    ess = np.array([row.ess for row in res.summary])
     return names, samples, np.asarray(ws["weights"].values, dtype=float), ess
 
 

@@ -124,7 +124,7 @@ def main(argv: list[str]) -> int:
     for p, row in zip(p1, res.summary, strict=False):
         ok = np.isfinite(p.chi2) & (p.chi2 - ref < 1.0)
         lo, hi = (float(np.nanmin(p.x[ok])), float(np.nanmax(p.x[ok]))) if np.any(ok) else (np.nan, np.nan)
-        print(f"{p.name:<8} [{lo:.4g}, {hi:.4g}] (bin values)        [{row['q16']:.4g}, {row['q84']:.4g}]")
+        print(f"{p.name:<8} [{lo:.4g}, {hi:.4g}] (bin values)        [{row.q16:.4g}, {row.q84:.4g}]")
     print(f"reference chi2 = {ref:.4f}; written {out}/profile_1d.csv, profile_2d.csv, "
           f"{', '.join(path.name for path in paths)} ({time.monotonic() - t0:.0f} s)")
     return 0

@@ -69,13 +69,12 @@ def _unit(name: str) -> str:
 def summary_rows(res: Results) -> list[Row]:
     out = []
     for r in res.summary:
-        row: Row = {"parameter": r["parameter"], "unit": _unit(str(r["parameter"])), "mean": r["mean"],
-                    "sd": r["sd"], "median": r["median"], "68 % interval": (r["q16"], r["q84"]),
-                    "95 % interval": (r["q2.5"], r["q97.5"])}
-        for key, title in (("ess_kish", "ESS (Kish)"), ("r_hat", "R-hat"), ("ess_bulk", "ESS bulk"),
-                           ("ess_tail", "ESS tail")):
-            if key in r:
-                row[title] = r[key]
+        row: Row = {"parameter": r.parameter, "unit": _unit(r.parameter), "mean": r.mean, "sd": r.sd,
+                    "median": r.median, "68 % interval": (r.q16, r.q84), "95 % interval": (r.q2_5, r.q97_5)}
+        for title, value in (("ESS (Kish)", r.ess_kish), ("R-hat", r.r_hat), ("ESS bulk", r.ess_bulk),
+                             ("ESS tail", r.ess_tail)):
+            if value is not None:
+                row[title] = value
         out.append(row)
     return out
 

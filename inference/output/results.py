@@ -45,7 +45,14 @@ import yaml
 from inference.errors import DarkportalError
 from inference.output.environment import environment_record
 from inference.output.records import Evidence, Provenance
-from inference.output.summary import compute_summary, kish_ess, print_summary_table, summary_csv, weighted_quantiles
+from inference.output.summary import (
+    Summary,
+    compute_summary,
+    kish_ess,
+    print_summary_table,
+    summary_csv,
+    weighted_quantiles,
+)
 from inference.samplers import SamplerOutput
 from inference.samplers.problem import SampleExtras
 
@@ -99,7 +106,7 @@ class Results:
 
     outdir      Path           the results folder
     posterior   xr.DataTree    posterior.nc (groups in the module docstring)
-    summary     list[dict]     summary.csv: one row per parameter (`inference.output.summary` names the columns)
+    summary     Summary        summary.csv: one SummaryRow per parameter (`inference.output.summary` names the columns)
     evidence    Evidence       evidence.json (`inference.output.records` documents its fields)
     provenance  Provenance     provenance.json (`inference.output.records`)
     config      dict           run.yaml: the resolved run file, as `RunConfig.to_dict` writes it
@@ -107,7 +114,7 @@ class Results:
 
     outdir: Path
     posterior: xr.DataTree
-    summary: list[dict[str, Any]]
+    summary: Summary
     evidence: Evidence
     provenance: Provenance
     config: dict[str, Any]

@@ -26,7 +26,7 @@ from inference.output.results import (
     Results,
     ResultsFileError,
 )
-from inference.output.summary import MCMC_COLUMNS, MOMENT_COLUMNS, WEIGHTED_COLUMNS
+from inference.output.summary import MCMC_COLUMNS, MOMENT_COLUMNS, WEIGHTED_COLUMNS, Summary, SummaryRow
 from inference.samplers import StopKind
 from inference.samplers.checkpoint_auth import hdf5_reason
 
@@ -86,7 +86,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def _read_summary(path: Path) -> list[dict[str, Any]]:
+def _read_summary(path: Path) -> Summary:
     rows = list(csv.DictReader(io.StringIO(_read_text(path, "the summary table"), newline="")))
     if not rows:
         raise ResultsFileError(path, "the summary table has no rows", _rerun_fix(path.parent))
@@ -107,8 +107,8 @@ def _read_summary(path: Path) -> list[dict[str, Any]]:
             except (TypeError, ValueError):
                 raise ResultsFileError(path, f"line {i}, column {key!r}: {value!r} is not a number",
                                        _rerun_fix(path.parent)) from None
-        out.append(parsed)
-    return out
+        out.append(SummaryRow.from_columns(parsed))
+    return tuple(out)
 
 
 def _check_evidence(path: Path, ev: dict[str, Any]) -> None:

@@ -79,9 +79,9 @@ def test_draws_are_shuffled_with_the_seed(runs, tmp_path):
         assert abs(rho) < 4.0 / math.sqrt(len(logl)), rho  # 4 sigma of the null distribution
         ess = az.ess(res.posterior["posterior"], method="bulk")
         assert all(float(ess[n]) > 0.3 * len(logl) for n in NAMES)
-        assert "ess_kish" in res.summary[0] and "r_hat" not in res.summary[0] and "ess_bulk" not in res.summary[0]
+        assert res.summary[0].ess_kish is not None and res.summary[0].r_hat is None and res.summary[0].ess_bulk is None
         kish = 1.0 / np.sum(np.asarray(res.posterior["weighted_samples"].ds["weights"]) ** 2)
-        assert res.summary[0]["ess_kish"] == pytest.approx(kish)
+        assert res.summary[0].ess_kish == pytest.approx(kish)
     # the same seed gives the same draws
     a = read_results(runs[0]).posterior["posterior"].ds["kappa"].values
     again = read_results(runs[0]).posterior
@@ -127,7 +127,7 @@ def test_export_getdist_loads_in_getdist(runs, tmp_path):
     for j, n in enumerate(NAMES):
         ours = float(np.sum(w * ws[n].values) / np.sum(w))
         assert g.getMeans()[j] == pytest.approx(ours, rel=1e-9)
-        assert abs(ours - MEAN[j]) < 5 * SD[j] / math.sqrt(res.summary[0]["ess_kish"])
+        assert abs(ours - MEAN[j]) < 5 * SD[j] / math.sqrt(res.summary[0].ess)
     best = int(np.argmax(ws["logl"].values))
     assert float(np.min(g.loglikes)) == pytest.approx(-float(ws["logl"].values[best]), rel=1e-12)
 

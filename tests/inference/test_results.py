@@ -85,12 +85,16 @@ def test_round_trip_nested(tmp_path: Path) -> None:
     assert r.provenance.measurement_set == "paper-2024" and r.provenance.git_revision
     assert r.provenance.sampler_info["stop_kind"] == out.stop.kind.value
     assert json.loads(r.posterior.attrs["provenance"])["seed"] == 7
-    row = {s["parameter"]: s for s in r.summary}["kappa"]
+    row = {s.parameter: s for s in r.summary}["kappa"]
     mean = float(np.sum(out.weights * out.samples[:, 0]))
-    assert row["mean"] == pytest.approx(mean)
-    assert "r_hat" not in row and "ess_bulk" not in row and "ess_tail" not in row  # no chains: no R-hat
-    assert row["ess_kish"] == pytest.approx(1 / np.sum(out.weights**2))
-    assert row["q2.5"] < row["q16"] < row["median"] < row["q84"] < row["q97.5"]
+    assert row.mean == pytest.approx(mean)
+    assert row.r_hat is None and row.ess_bulk is None and row.ess_tail is None  # no chains: no R-hat
+    assert not row.mcmc and row.ess == row.ess_kish == pytest.approx(1 / np.sum(out.weights**2))
+    assert row.q2_5 < row.q16 < row.median < row.q84 < row.q97_5
+    # the record is what summary.csv holds, column for column, and it is frozen
+    assert r.summary == compute_summary(out) and "r_hat" not in row.columns() and row.columns()["q2.5"] == row.q2_5
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.mean = 0.0  # type: ignore[misc]
 
 
 def test_records_are_frozen_and_a_folder_written_before_stop_kind_still_reads(tmp_path: Path) -> None:
@@ -126,9 +130,9 @@ def test_mcmc_summary_has_rhat_and_ess(tmp_path: Path) -> None:
     r = read_results(tmp_path)
     assert r.posterior["posterior"].ds["x"].shape == (8, 200)
     for row in r.summary:
-        assert 0.98 < row["r_hat"] < 1.02  # independent normal draws: R-hat ~ 1
-        assert row["ess_bulk"] > 800 and row["ess_tail"] > 500
-        assert "ess_kish" not in row
+        assert row.mcmc and row.r_hat is not None and 0.98 < row.r_hat < 1.02  # independent normal draws: R-hat ~ 1
+        assert row.ess_bulk is not None and row.ess_tail is not None and row.ess_bulk > 800 and row.ess_tail > 500
+        assert row.ess_kish is None and row.ess == row.ess_bulk
     table = print_summary_table(r.summary)
     assert "R-hat" in table and "ESS bulk" in table and table.count("\n") == 3
     assert "ESS (Kish)" in print_summary_table(compute_summary(nested_output()))
