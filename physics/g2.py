@@ -88,10 +88,14 @@ def yukawa_loop_integral(r: FloatArray) -> FloatArray:
     (ln r - 7/6)/r for r -> infinity. Inside compiled functions only the closed form exists (NaN beyond r = 50).
     """
     r = np.asarray(r, dtype=float)
+    if r.ndim == 0:  # one value (the kernel run as plain Python): no array work
+        one = _yukawa_integral_scalar(float(r)) if r <= _CLOSED_FORM_MAX_R else _yukawa_quadrature(r[None])[0]
+        return np.asarray(one)
     out = np.empty_like(r)
     small = r <= _CLOSED_FORM_MAX_R
     out[small] = _yukawa_closed_form(r[small])
-    out[~small] = _yukawa_quadrature(r[~small])
+    if not small.all():
+        out[~small] = _yukawa_quadrature(r[~small])
     return out
 
 

@@ -116,6 +116,9 @@ def _ratio_scalar(a: Any, b: Any, default: Any) -> Any:
 def ratio(a: Any, b: Any, default: Any) -> Any:
     """a / b where b > 0, else ``default`` (a float where both are floats, else an array); a quotient that
     overflows (b subnormal) is inf without a warning."""
+    if isinstance(a, float | np.floating) and isinstance(b, float | np.floating):  # one value: no array work
+        with np.errstate(over="ignore", divide="ignore"):
+            return np.float64(a) / b if b > 0.0 else default
     a_arr, b_arr = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     out = np.full(np.broadcast_shapes(a_arr.shape, b_arr.shape), default, dtype=float)
     with np.errstate(over="ignore"):
