@@ -23,14 +23,15 @@ BS_NUNU_MODES: tuple[str, ...] = ("light", "all", "invisible")
 
 @shared
 def kallen(a: FloatArray | float, b: FloatArray | float, c: FloatArray | float) -> FloatArray:
-    """Källén function lambda(a, b, c) = a^2 + b^2 + c^2 - 2ab - 2ac - 2bc (arguments in GeV^2 -> GeV^4)."""
-    return a**2 + b**2 + c**2 - 2.0 * (a * b + a * c + b * c)  # type: ignore[return-value]
+    """Källén function lambda(a, b, c) = a^2 + b^2 + c^2 - 2ab - 2ac - 2bc = (a - b - c)^2 - 4bc (arguments in
+    GeV^2 -> GeV^4; the second form, with a and b the fixed masses, is what is computed)."""
+    return (a - b - c) ** 2 - 4.0 * b * c  # type: ignore[return-value]
 
 
 @shared
 def _width_to_br(width: FloatArray, tau_s: float) -> FloatArray:
     """Branching fraction Gamma tau / hbar (Gamma in GeV, tau in s)."""
-    return width * tau_s / VALUES.hbar
+    return width * (tau_s / VALUES.hbar)
 
 
 # ---------------------------------------------------------------------------- form factors
@@ -42,7 +43,7 @@ def f0_BK(q2: FloatArray | float) -> FloatArray:
     Ball-Zwicky hep-ph/0406232, pole fit (f_0(0) = 0.330, m_fit^2 = 37.46 GeV^2; docs/physics/flavour.md §2).
     q2 [GeV^2] -> dimensionless.
     """
-    return VALUES.f0_BK_0 / (1.0 - q2 / VALUES.f0_BK_mfit)
+    return VALUES.f0_BK_0 / (1.0 - q2 * (1.0 / VALUES.f0_BK_mfit))
 
 
 @shared
@@ -69,7 +70,7 @@ def A0_BKst(q2: FloatArray | float) -> FloatArray:
     q2 [GeV^2] -> dimensionless.
     """
     dz = z_BKst(q2) - z_BKst(0.0)
-    return (VALUES.A0_BKst_a0 + VALUES.A0_BKst_a1 * dz) / (1.0 - q2 / VALUES.A0_BKst_mR**2)
+    return (VALUES.A0_BKst_a0 + VALUES.A0_BKst_a1 * dz) / (1.0 - q2 * (1.0 / VALUES.A0_BKst_mR**2))
 
 
 # ---------------------------------------------------------------------------- B -> K(*) S
@@ -91,7 +92,7 @@ def rate_B_to_K_S(m_S: FloatArray, m_B: float, m_K: float, tau: float) -> FloatA
     :func:`br_B_to_K_S`)."""
     q2 = m_S**2
     me = (m_B**2 - m_K**2) / (VALUES.m_b - VALUES.m_s)
-    width = 1.0 / (64.0 * np.pi * m_B**3) * me**2 * f0_BK(q2) ** 2 * sqrt_pos(kallen(m_B**2, m_K**2, q2))
+    width = (me**2 / (64.0 * np.pi * m_B**3)) * f0_BK(q2) ** 2 * sqrt_pos(kallen(m_B**2, m_K**2, q2))
     return _width_to_br(width, tau)
 
 
@@ -101,7 +102,7 @@ def rate_B_to_Kstar_S(m_S: FloatArray, m_B: float, m_V: float, tau: float) -> Fl
     :func:`br_B_to_Kstar_S`)."""
     q2 = m_S**2
     lam = sqrt_pos(kallen(m_B**2, m_V**2, q2))
-    width = 1.0 / (64.0 * np.pi * m_B**3) * A0_BKst(q2) ** 2 * lam**3 / (VALUES.m_b + VALUES.m_s) ** 2
+    width = (1.0 / (64.0 * np.pi * m_B**3 * (VALUES.m_b + VALUES.m_s) ** 2)) * A0_BKst(q2) ** 2 * lam**3
     return _width_to_br(width, tau)
 
 
@@ -141,7 +142,7 @@ def bs_amp2(m_S: FloatArray) -> FloatArray:
     (only the gamma5 half has a B_s -> vacuum matrix element).
     """
     m_Bs = VALUES.m_Bs
-    return VALUES.f_Bs**2 * m_Bs**4 / (4.0 * (VALUES.m_b + VALUES.m_s) ** 2 * (m_Bs**2 - m_S**2) ** 2)
+    return (VALUES.f_Bs**2 * m_Bs**4 / (4.0 * (VALUES.m_b + VALUES.m_s) ** 2)) / (m_Bs**2 - m_S**2) ** 2
 
 
 def _bs_amp2(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:
@@ -154,13 +155,13 @@ def rate_Bs_mumu_S(y_mu: FloatArray, m_S: FloatArray) -> FloatArray:
     """B(B_s -> mu mu)_S / |g_bs|^2 at the muon Yukawa y_mu = eta_d m_mu / v (formula in :func:`br_Bs_mumu_S`)."""
     m_Bs = VALUES.m_Bs
     beta = np.sqrt(1.0 - 4.0 * VALUES.m_mu**2 / m_Bs**2)
-    return _width_to_br(bs_amp2(m_S) * y_mu**2 * m_Bs * beta**3 / (8.0 * np.pi), VALUES.tau_Bs)
+    return _width_to_br(bs_amp2(m_S) * y_mu**2 * (m_Bs * beta**3 / (8.0 * np.pi)), VALUES.tau_Bs)
 
 
 @shared
 def rate_Bs_gammagamma_S(kappa: FloatArray, m_S: FloatArray) -> FloatArray:
     """B(B_s -> gamma gamma)_S / |g_bs|^2 (formula in :func:`br_Bs_gammagamma_S`); kappa [GeV^-1]."""
-    return _width_to_br(bs_amp2(m_S) * kappa**2 * VALUES.m_Bs**3 / (64.0 * np.pi), VALUES.tau_Bs)
+    return _width_to_br(bs_amp2(m_S) * kappa**2 * (VALUES.m_Bs**3 / (64.0 * np.pi)), VALUES.tau_Bs)
 
 
 def br_Bs_mumu_S(g_bs: ArrayLike, eta_d: ArrayLike, m_S: ArrayLike) -> FloatArray:

@@ -29,7 +29,7 @@ def width_gammagamma(kappa: FloatArray, m_S: FloatArray) -> FloatArray:
 
     docs/physics/g2-scattering.md §2.1 (includes the 1/2 for identical photons). kappa [GeV^-1], m_S [GeV] -> GeV.
     """
-    return kappa**2 * m_S**3 / (64.0 * np.pi)
+    return kappa**2 * m_S**3 * (1.0 / (64.0 * np.pi))
 
 
 @shared
@@ -38,8 +38,8 @@ def width_leptons(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
 
     eta_d dimensionless, m_S and m_l [GeV] -> GeV; zero below threshold 2 m_l.
     """
-    y = eta_d * m_l / VALUES.v
-    return y**2 * m_S * _beta3(m_l, m_S) / (8.0 * np.pi)
+    y = eta_d * (m_l / VALUES.v)
+    return y**2 * m_S * _beta3(m_l, m_S) * (1.0 / (8.0 * np.pi))
 
 
 @shared
@@ -48,7 +48,7 @@ def width_nunu(g_D: FloatArray, U_mu4: FloatArray, m_S: FloatArray) -> FloatArra
 
     g_D^2 (sum_{i<=3} U_Di^2)^2 m_S / (8 pi) = g_D^2 |U_mu4|^4 m_S / (8 pi). GeV.
     """
-    return g_D**2 * U_mu4**4 * m_S / (8.0 * np.pi)
+    return g_D**2 * U_mu4**4 * m_S * (1.0 / (8.0 * np.pi))
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,8 @@ def _gauss(a: float, b: float, n: int = 64) -> tuple[FloatArray, FloatArray]:
 def kappa_loop(kappa: FloatArray, eta_d: FloatArray, m_l: float, bracket: FloatArray) -> FloatArray:
     """Delta a_l^kappa = kappa y_l m_l / (8 pi^2) x bracket, y_l = eta_d m_l / v (docs/physics/g2-scattering.md
     §1.1); bracket = ln(Lambda^2 / m_S^2) [+ the finite constant]."""
-    y = eta_d * m_l / VALUES.v
-    return kappa * y * m_l / (8.0 * np.pi**2) * bracket
+    y = eta_d * (m_l / VALUES.v)
+    return kappa * y * (m_l / (8.0 * np.pi**2)) * bracket
 
 
 @shared
@@ -145,15 +145,15 @@ def _yukawa_quadrature(r: FloatArray) -> FloatArray:
 @shared
 def yukawa_coupling_factor(eta_d: FloatArray, m_l: float) -> FloatArray:
     """y_l^2 / (8 pi^2), y_l = eta_d m_l / v: the factor of I(r) in :func:`yukawa_one_loop`."""
-    y = eta_d * m_l / VALUES.v
-    return y**2 / (8.0 * np.pi**2)
+    y = eta_d * (m_l / VALUES.v)
+    return y**2 * (1.0 / (8.0 * np.pi**2))
 
 
 @shared
 def yukawa_one_loop(eta_d: FloatArray, m_S: FloatArray, m_l: float) -> FloatArray:
     """Delta a_l^Y = y_l^2 / (8 pi^2) I(m_S^2 / m_l^2), y_l = eta_d m_l / v (docs/physics/g2-scattering.md §1.2).
     > 0."""
-    return yukawa_coupling_factor(eta_d, m_l) * yukawa_loop_integral((m_S / m_l) ** 2)
+    return yukawa_coupling_factor(eta_d, m_l) * yukawa_loop_integral(m_S**2 * (1.0 / m_l**2))
 
 
 def barr_zee_function(z: FloatArray) -> FloatArray:

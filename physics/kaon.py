@@ -54,8 +54,8 @@ def rate_K_to_pi_S(m_S: FloatArray, m_K: float, m_pi: float, tau: float) -> Floa
     """
     me = (m_K**2 - m_pi**2) / (VALUES.m_s - VALUES.m_d)
     lam = kallen(m_K**2, m_pi**2, m_S**2)
-    width = 1.0 / (64.0 * np.pi * m_K**3) * me**2 * f0_Kpi(m_S**2) ** 2 * sqrt_pos(lam)
-    return width * tau / VALUES.hbar
+    width = (me**2 / (64.0 * np.pi * m_K**3)) * f0_Kpi(m_S**2) ** 2 * sqrt_pos(lam)
+    return width * (tau / VALUES.hbar)
 
 
 def br_Kp_to_pip_S(g_sd: ArrayLike, m_S: ArrayLike) -> FloatArray:

@@ -98,10 +98,8 @@ def evaluate(v: FloatArray, c: FloatArray, t2: FloatArray, x2: FloatArray, y2: F
     kmunu_unit = 0.0
     if m_S >= KMUNUEE_MEE_MIN:
         kmunu_unit = kaon.kmunus_fast(m_S, c[SLOT.cheb_lo], c[SLOT.cheb_hi], c[SLOT.cheb:SLOT.cheb + N_CHEB])
-    values = observables.flavour(kappa, eta_d, eta_c, eta_t, g_D, U, m_S, c, kmunu_unit)
-    for j in range(_N_FLAVOUR):
-        out[j] = values[j]
-    br_vis, g_Sp, g_Sn = values[_N_FLAVOUR], out[_G_SP], out[_G_SN]
+    br_vis = observables.flavour(kappa, eta_d, eta_c, eta_t, g_D, U, m_S, c, kmunu_unit, out)
+    g_Sp, g_Sn = out[_G_SP], out[_G_SN]
     # scattering tables: bicubic pieces in (ln m_S, m_nu4), clamped to the knot range as FITPACK does
     k = np.empty(7)  # ln K_C, K_p, K_n, S_Si, S_O, then ln sigma_Z' of Si, O
     miniboone.ln_pieces_2d(t2, x2, y2, math.log(m_S), m_4, k)

@@ -27,20 +27,20 @@ def _delta_m(m_S: FloatArray, m_M: float, f_M: float, bag: float, m_q_sum: float
     (docs/physics/flavour.md §5).
     """
     me = (5.0 / 12.0) * (m_M / m_q_sum) ** 2 * m_M**2 * f_M**2 * bag
-    return me / (2.0 * m_M * np.abs(m_M**2 - m_S**2))
+    return (me / (2.0 * m_M)) / np.abs(m_M**2 - m_S**2)
 
 
 @shared
 def rate_delta_m_bs(m_S: FloatArray) -> FloatArray:
     """Delta M_Bs / |g_bs|^2 in ps^-1 (inputs in :func:`delta_m_bs`)."""
     dm = _delta_m(m_S, VALUES.m_Bs, VALUES.f_Bs, VALUES.B2_Bs, VALUES.m_b + VALUES.m_s)
-    return dm / (VALUES.hbar * 1e12)
+    return dm * (1.0 / (VALUES.hbar * 1e12))
 
 
 @shared
 def rate_delta_m_k(m_S: FloatArray) -> FloatArray:
     """Delta M_K / |g_sd|^2 in s^-1 (inputs in :func:`delta_m_k`)."""
-    return _delta_m(m_S, VALUES.m_K0, VALUES.f_K, VALUES.B2_K, VALUES.m_s + VALUES.m_d) / VALUES.hbar
+    return _delta_m(m_S, VALUES.m_K0, VALUES.f_K, VALUES.B2_K, VALUES.m_s + VALUES.m_d) * (1.0 / VALUES.hbar)
 
 
 def delta_m_bs(g_bs: ArrayLike, m_S: ArrayLike) -> FloatArray:

@@ -33,7 +33,7 @@ KSTEE_WINDOW = (0.03, 1.0)
 #: K+ -> mu+ nu e+e- measured for m_ee >= 140 MeV (NA48/2, paper ref. [32]), GeV
 KMUNUEE_MEE_MIN = 0.140
 
-#: what :func:`flavour` returns, in order (then B(S -> visible), the MiniBooNE signal fraction)
+#: what :func:`flavour` writes, in order (it returns B(S -> visible), the MiniBooNE signal fraction)
 FLAVOUR_NAMES: tuple[str, ...] = (
     "BR(B+->K+S)", "BR(B0->K*0S)", "BR(B+->K*+S)", "BR(B+->K+nunu)", "BR(B0->K*0nunu)", "BR(B+->K*+nunu)",
     "BR(B0->K*0ee)[0.03,1]", "BR(Bs->gammagamma)", "BR(Bs->mumu)", "BR(K+->pi+S)", "BR(KL->pi0S)",
@@ -136,10 +136,13 @@ _V = VALUES
 
 @shared
 def flavour(kappa: FloatArray, eta_d: FloatArray, eta_c: FloatArray, eta_t: FloatArray, g_D: FloatArray,
-            U: FloatArray, m_S: FloatArray, c: FloatArray, kmunu_unit: FloatArray | float) -> tuple[FloatArray, ...]:
-    """Every observable of :data:`FLAVOUR_NAMES` (new-physics parts, units of physics.registry), then
-    B(S -> visible), at parameters in GeV units (floats or arrays of one shape), from the flat constants ``c``
-    (:func:`flatten`) and kmunu_unit = B(K+ -> mu+ nu S) / eta_d^2 at m_S.
+            U: FloatArray, m_S: FloatArray, c: FloatArray, kmunu_unit: FloatArray | float,
+            out: FloatArray) -> FloatArray:
+    """Every observable of :data:`FLAVOUR_NAMES` (new-physics parts, units of physics.registry) written to
+    out[0], out[1], ... in that order, and B(S -> visible) returned, at parameters in GeV units (floats, with
+    ``out`` a float array; or arrays of N points, with ``out`` of shape (len(FLAVOUR_NAMES), N)), from the flat
+    constants ``c`` (:func:`flatten`) and kmunu_unit = B(K+ -> mu+ nu S) / eta_d^2 at m_S. (Writing into ``out``
+    rather than returning a tuple keeps the compiled kernel free of a tuple copy.)
 
     Each branching ratio is coupling^2 x rate per unit coupling^2 (physics.bmeson, kaon, mixing); the S widths
     and branching ratios are physics.decays'; the nucleon couplings physics.nucleon's; Delta a_mu is
@@ -172,10 +175,15 @@ def flavour(kappa: FloatArray, eta_d: FloatArray, eta_c: FloatArray, eta_t: Floa
     g_Sn = nucleon.g_SN(_V.m_n, c[SLOT.fTu_n], c[SLOT.fTd_n], c[SLOT.fTs], eta_d, eta_c, eta_t)
     kmunu = eta_d * eta_d * kmunu_unit * br_ee * in_window(m_S, KMUNUEE_MEE_MIN, np.inf)
     a_mu = g2.delta_a_paper(kappa, eta_d, m_S, _V.m_mu)
-    return (bks, kst0, kstp, bks * br_nunu, kst0 * br_nunu, kstp * br_nunu,
-            kst0 * br_ee * in_window(m_S, _KSTEE_LO, _KSTEE_HI),
-            gbs2 * bmeson.rate_Bs_gammagamma_S(kappa, m_S), gbs2 * bmeson.rate_Bs_mumu_S(eta_d * _V.m_mu / _V.v, m_S),
-            kp, kl, ks, kp * br_nunu, kl * br_nunu, kl * br_ee, kl * br_gg, ks * br_gg, kp * br_gg,
-            gbs2 * mixing.rate_delta_m_bs(m_S), gsd2 * mixing.rate_delta_m_k(m_S),
-            tot, br_gg, br_ee, br_nunu, decays.decay_length_mm(tot), decays.lifetime_ps(tot),
-            g_Sp, g_Sn, kmunu, a_mu, ratio(gg + ee + mumu, tot, 0.0))
+    out[0], out[1], out[2] = bks, kst0, kstp
+    out[3], out[4], out[5] = bks * br_nunu, kst0 * br_nunu, kstp * br_nunu
+    out[6] = kst0 * br_ee * in_window(m_S, _KSTEE_LO, _KSTEE_HI)
+    out[7] = gbs2 * bmeson.rate_Bs_gammagamma_S(kappa, m_S)
+    out[8] = gbs2 * bmeson.rate_Bs_mumu_S(eta_d * (_V.m_mu / _V.v), m_S)
+    out[9], out[10], out[11], out[12], out[13] = kp, kl, ks, kp * br_nunu, kl * br_nunu
+    out[14], out[15], out[16], out[17] = kl * br_ee, kl * br_gg, ks * br_gg, kp * br_gg
+    out[18], out[19] = gbs2 * mixing.rate_delta_m_bs(m_S), gsd2 * mixing.rate_delta_m_k(m_S)
+    out[20], out[21], out[22], out[23] = tot, br_gg, br_ee, br_nunu
+    out[24], out[25] = decays.decay_length_mm(tot), decays.lifetime_ps(tot)
+    out[26], out[27], out[28], out[29] = g_Sp, g_Sn, kmunu, a_mu
+    return ratio(gg + ee + mumu, tot, 0.0)

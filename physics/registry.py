@@ -42,10 +42,11 @@ class Context:
         """physics.observables.flavour at the points: FLAVOUR_NAMES -> values, and "br_vis" -> B(S -> visible);
         B(K+ -> mu+ nu S) by its quadrature."""
         p = self.p
-        values = observables.flavour(p.kappa, p.eta_d, p.eta_c, p.eta_t, p.g_D, p.U_mu4, p.m_S,
-                                     observables.flavour_constants(self.options), kaon.br_K_to_munu_S(1.0, p.m_S))
-        return {name: np.broadcast_to(np.asarray(v, dtype=float), (p.size,))
-                for name, v in zip((*FLAVOUR_NAMES, "br_vis"), values, strict=True)}
+        values = np.empty((len(FLAVOUR_NAMES), p.size))
+        br_vis = observables.flavour(p.kappa, p.eta_d, p.eta_c, p.eta_t, p.g_D, p.U_mu4, p.m_S,
+                                     observables.flavour_constants(self.options), kaon.br_K_to_munu_S(1.0, p.m_S),
+                                     values)
+        return {**dict(zip(FLAVOUR_NAMES, values, strict=True)), "br_vis": np.broadcast_to(br_vis, (p.size,))}
 
     @cached_property
     def g_bs(self) -> np.ndarray:
