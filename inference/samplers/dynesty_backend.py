@@ -106,8 +106,9 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
              out.info["ncall"])
     if opts["refine"] == "importance":
         out = _refined(problem, res, out, opts, seed, pool)
-        log.info("dynesty: importance refinement done: ln Z = %.3f +/- %.3f (batch spread %.3f), ESS %.0f",
-                 out.logz, out.logz_err, out.info["logz_batch_err"], out.info["kish_ess"])
+        log.info("dynesty: importance refinement done: ln Z = %.3f +/- %.3f (batch spread %.3f, stage scale %.2f), "
+                 "ESS %.0f", out.logz, out.logz_err, out.info["logz_batch_err"],
+                 out.info["importance"]["stage_scale"], out.info["kish_ess"])
     out.info["wall_time"] = time.monotonic() - t0
     return out
 
