@@ -131,3 +131,22 @@ def test_cli_parts_then_merge_give_the_nruns_result(tmp_path: Path) -> None:
                        tmp_path / "once", config.seed)
     assert merged.evidence.logz == pytest.approx(once.logz, abs=1e-12)
     assert merged.provenance.sampler_info["nruns"] == 2
+
+
+def test_cli_part_resume_needs_the_same_run_file(tmp_path: Path) -> None:
+    """An unfinished part (checkpoint, no part.json) resumes only with the run file it was started from."""
+    from inference.cli import main
+
+    quick = Path(__file__).resolve().parents[2] / "runs" / "quick.yaml"
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(quick.read_text().replace("nlive: 50", "nlive: 51"))
+    assert "nlive: 51" in changed.read_text()
+    out = tmp_path / "q"
+    assert main(["run", str(quick), "--rank", "0", "--nranks", "1", "--out", str(out)]) == 0
+    part = tmp_path / "q.parts" / "rank-0"
+    (part / PART_RECORD).unlink()  # as if stopped after its last checkpoint
+    assert main(["run", str(quick), "--rank", "0", "--nranks", "1", "--out", str(out)]) != 0  # needs --resume
+    assert main(["run", str(changed), "--rank", "0", "--nranks", "1", "--out", str(out), "--resume"]) != 0
+    assert not (part / PART_RECORD).exists()
+    assert main(["run", str(quick), "--rank", "0", "--nranks", "1", "--out", str(out), "--resume"]) == 0
+    assert json.loads((part / PART_RECORD).read_text())["nranks"] == 1
