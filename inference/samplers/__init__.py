@@ -300,7 +300,7 @@ def cost_estimate(problem: SamplingProblem, settings: Mapping[str, Any], sampler
     """Expected calls of each phase x the measured seconds per call (`timings`).
 
     Rules for the calls, from measured runs (benchmarks/README.md, "Cost estimate"): dynesty ~ nlive x (4 + d)
-    iterations x (walks for rwalk, ~5 for the slice methods) per run and `nruns` runs, capped by maxcall
+    iterations x `dynesty_calls_per_iteration` per run and `nruns` runs, capped by maxcall
     (measured 11.0 and 13.9 nlive iterations of ~23.5 calls for the two kappa runs); the importance
     refinement adapt x adapt_draws + 2 x min_draws draws (measured 0.7 and 0.93 of that);
     emcee nwalkers x ensembles per step up to max_steps; scan n_eff / (acceptance on the timing batch), capped
@@ -309,8 +309,7 @@ def cost_estimate(problem: SamplingProblem, settings: Mapping[str, Any], sampler
     d = problem.ndim
     if sampler == "dynesty":
         nlive = int(settings.get("nlive", 500)) * int(settings.get("nruns", 1))
-        per_iter = int(settings.get("walks") or 25) if settings.get("sample", "rwalk") == "rwalk" else 5
-        calls = nlive * (4 + d) * per_iter
+        calls = nlive * (4 + d) * dynesty_calls_per_iteration(d, settings)
         if settings.get("maxcall"):
             calls = min(calls, int(settings["maxcall"]) * int(settings.get("nruns", 1)))
         phases = [CostPhase("nested sampling", calls, timings.point + timings.dynesty_own)]
@@ -322,6 +321,20 @@ def cost_estimate(problem: SamplingProblem, settings: Mapping[str, Any], sampler
         return CostEstimate("emcee", (CostPhase("max_steps", int(settings.get("max_steps", 1_000_000)),
                                                 timings.step, "steps"),), "upper bound")
     return CostEstimate("scan", tuple(_scan_phases(problem, settings, seed, timings)))
+
+
+def dynesty_calls_per_iteration(ndim: int, settings: Mapping[str, Any]) -> int:
+    """Likelihood calls per nested-sampling iteration: rwalk ~ walks (25 when unset: measured 23-24 with
+    dynesty's default of ndim + 20); rslice ~5 per slice (dynesty's default 3 + ndim slices; measured 49-55 calls
+    per iteration for the kappa runs); slice ~5 per slice and dimension (default 3 slices); others ~5."""
+    sample = str(settings.get("sample", "rwalk"))
+    if sample == "rwalk":
+        return int(settings.get("walks") or 25)
+    if sample == "rslice":
+        return 5 * int(settings.get("slices") or 3 + ndim)
+    if sample == "slice":
+        return 5 * int(settings.get("slices") or 3) * ndim
+    return 5
 
 
 def _scan_phases(problem: SamplingProblem, settings: Mapping[str, Any], seed: int,

@@ -262,6 +262,8 @@ def test_cost_estimate_arithmetic_with_stand_in_timings() -> None:
     assert "total ~7 s" in est.text()
     two = cost_estimate(problem, {"nlive": 500, "nruns": 2, "sample": "rslice", "maxcall": 10_000}, "dynesty", 0, t)
     assert [p.calls for p in two.phases] == [20_000]  # maxcall per run x nruns; no refinement asked for
+    rslice = cost_estimate(problem, {"nlive": 100, "sample": "rslice"}, "dynesty", 0, t)
+    assert rslice.phases[0].calls == 100 * (4 + 3) * 5 * (3 + 3)  # ~5 calls per slice, 3 + d slices
     mc = cost_estimate(problem, {"max_steps": 5000}, "emcee", 0, t)
     assert mc.bound == "upper bound" and mc.seconds == pytest.approx(5.0) and "1 s per 1000 steps" in mc.text()
     scan = cost_estimate(problem, {"n_eff": 1000, "max_calls": 50_000}, "scan", 0, t)
