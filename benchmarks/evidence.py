@@ -10,8 +10,10 @@ precision; the quoted error, and the measured spread), and the posterior's large
 parameter and p in (0.16, 0.50, 0.84), |F_ref(q_p) - p|, where q_p is the run's weighted p-quantile and F_ref
 the reference CDF. The reference is plain Monte Carlo over the prior (as tools/brute_force_evidence.py: ln Z
 = ln mean L, its error from the spread of 20 batches, and the posterior from the same draws weighted by L),
-which shares nothing with any candidate but the likelihood. `--merge-scaling` adds merged independent
-nested runs on 1, 2 and 4 processes (`nruns` = processes, `--pool processes`).
+which shares nothing with any candidate but the likelihood. `--merge-scaling` adds the default kappa_zero
+run in 1, 2 and 4 parts (`darkportal run --rank I --nranks N`, one process each, side by side) merged by
+`darkportal merge`; `--merge-scaling-only` runs just that, `--cost` just the cost estimate against the
+measured wall time of the run files in COST_RUNS.
 
 Runs are in-process and one at a time (wall times are per run on one core); timings on the shared 2-core
 machine are approximate, the load averages are printed before and after.
@@ -36,9 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inference.config.runfile import load_run_config  # noqa: E402
-from inference.samplers import estimate_cost, run_sampler  # noqa: E402
+from inference.samplers import cost_estimate, measure_timings, run_sampler  # noqa: E402
 from inference.samplers.model import RunModel  # noqa: E402
-from inference.samplers.pool import make_pool  # noqa: E402
 
 RUNS = ("kappa_nonzero", "kappa_zero")
 PROBS = (0.16, 0.50, 0.84)
@@ -119,15 +120,53 @@ def run_candidate(model: RunModel, settings: dict[str, Any], seed: int, pool: An
             "batch_err": out.info.get("logz_batch_err")}
 
 
-def estimated_seconds(model: RunModel, settings: dict[str, Any], seed: int) -> tuple[float, str]:
-    """The total of the cost line `darkportal run` prints (parsed from its 'total ~N s|min|h')."""
-    import re
+def estimated_seconds(model: RunModel, settings: dict[str, Any], seed: int, sampler: str = "dynesty") -> float:
+    """The total of the cost estimate `darkportal run` prints, timed now."""
+    problem = model.problem()
+    return cost_estimate(problem, settings, sampler, seed, measure_timings(problem, settings, sampler, seed)).seconds
 
-    line = estimate_cost(model.problem(), {**BASE, **settings}, "dynesty", seed)
-    m = re.search(r"total ~([\d.]+) (s|min|h)", line)
-    if m is None:
-        return float("nan"), line
-    return float(m.group(1)) * {"s": 1.0, "min": 60.0, "h": 3600.0}[m.group(2)], line
+
+#: run files whose printed cost estimate `--cost` compares with the sampling wall time measured right after it
+COST_RUNS = ("kappa_nonzero", "kappa_zero", "emcee_kappa_zero", "emcee_kappa_nonzero", "paper_scan_kappa_nonzero")
+#: emcee_kappa_nonzero converges after ~260 000 steps (~5 min idle); capped here, since what the estimate can
+#: state for emcee is the cost per step (its convergence step is not known before the run)
+EMCEE_CAP = {"emcee_kappa_nonzero": 20_000}
+
+
+def cost_table(runs: tuple[str, ...]) -> list[str]:
+    """One row per run file: the estimate (phases, calls), the measured sampling wall time, their ratio."""
+    lines = ["| run file | estimate: phases (calls expected) | estimate | measured sampling wall (calls) | "
+             "measured / estimate | load (1 min) |", "|---|---|---|---|---|---|"]
+    for run in runs:
+        cfg = load_run_config(ROOT / "runs" / f"{run}.yaml")
+        model = RunModel(cfg)
+        model.warm_up()
+        problem, name = model.problem(), cfg.sampler.name
+        settings = dict(cfg.sampler.settings)
+        if run in EMCEE_CAP:
+            settings["max_steps"] = EMCEE_CAP[run]
+        load = os.getloadavg()[0]
+        est = cost_estimate(problem, settings, name, cfg.seed, measure_timings(problem, settings, name, cfg.seed))
+        with tempfile.TemporaryDirectory(prefix="bench_cost_") as tmp:
+            t0 = time.perf_counter()
+            out = run_sampler(name, problem, settings, Path(tmp), cfg.seed)
+            wall = time.perf_counter() - t0
+        if name == "emcee":  # the per-step estimate x the steps taken
+            steps = int(out.info["niter"])
+            predicted = est.phases[0].seconds_each * steps
+            phases = f"{est.phases[0].seconds_each * 1e3:.2f} ms per step x {steps:,} steps taken" + (
+                f" (capped at {EMCEE_CAP[run]:,} here)" if run in EMCEE_CAP else " (converged)")
+        else:
+            predicted = est.seconds
+            phases = "; ".join(f"{p.name} {p.calls:,} x {p.seconds_each * 1e6:.3g} us" for p in est.phases)
+        calls = int(out.info["ncall"])
+        extra = (f", of which nested {int(out.info['nested']['ncall']):,}, refinement draws "
+                 f"{sum(int(st['draws']) for st in out.info['importance']['stages']):,}"
+                 if "importance" in out.info else "")
+        lines.append(f"| {run} | {phases} | {predicted:.1f} s | {wall:.1f} s ({calls:,} calls{extra}) | "
+                     f"{wall / predicted:.2f} | {load:.1f} |")
+        print(lines[-1], flush=True)
+    return lines
 
 
 def fmt_row(label: str, rows: dict[str, list[dict[str, Any]]], refs: dict[str, dict[str, Any]],
@@ -153,28 +192,38 @@ def fmt_row(label: str, rows: dict[str, list[dict[str, Any]]], refs: dict[str, d
     return "| " + " | ".join(cells) + " |"
 
 
-def merge_scaling(model: RunModel, seeds: int) -> list[str]:
-    """Merged nested runs (nlive 250 each, dlogz 0.1, no refinement) on 1, 2 and 4 processes."""
-    lines = ["| processes = nruns | ln Z (seeds) | quoted error | spread | wall | error^2 x wall | speed-up of "
-             "1 / (error^2 x wall) |", "|---|---|---|---|---|---|---|"]
-    base = None
-    for n in (1, 2, 4):
-        rs = []
-        for seed in range(seeds):
-            settings = {"nlive": 250, "dlogz": 0.1, "sample": "rwalk", "refine": "none", "nruns": n}
-            if n == 1:
-                rs.append(run_candidate(model, settings, 100 + seed))
-            else:
-                with make_pool("processes", n) as pool:
-                    rs.append(run_candidate(model, settings, 100 + seed, pool))
-        err = statistics.mean(r["err"] for r in rs)
-        wall = statistics.mean(r["wall"] for r in rs)
-        z = [r["logz"] for r in rs]
-        cost = err**2 * wall
-        base = base or cost
-        spread = np.std(z, ddof=1) if len(z) > 1 else np.nan
-        lines.append(f"| {n} | {', '.join(f'{v:.2f}' for v in z)} | {err:.3f} | {spread:.3f} | {wall:.1f} s | "
-                     f"{cost:.3f} | {base / cost:.2f}x |")
+def merge_scaling(run: str, ranks: tuple[int, ...] = (1, 2, 4)) -> list[str]:
+    """The default run file in N parts, one OS process each started side by side (standing in for N ranks or
+    machines: `darkportal run RUN.yaml --rank I --nranks N`), then `darkportal merge` (merge_runs + the
+    importance refinement). Every process pays its own start (imports, model, compiled code)."""
+    import json
+    import subprocess
+
+    runfile = ROOT / "runs" / f"{run}.yaml"
+    lines = ["| processes (parts) | nested ln Z, merged | refined ln Z | parts wall (side by side) | merge wall | "
+             "nested err^2 x parts wall | refined err^2 x total wall | load (1 min) |", "|---" * 8 + "|"]
+    for n in ranks:
+        with tempfile.TemporaryDirectory(prefix="bench_ranks_") as tmp:
+            out = Path(tmp) / run
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            procs = [subprocess.Popen([sys.executable, "-m", "inference.cli", "run", str(runfile), "--rank", str(i),
+                                       "--nranks", str(n), "--out", str(out)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL) for i in range(n)]
+            if any(p.wait() != 0 for p in procs):
+                lines.append(f"| {n} | a part failed | | | | | | {load:.1f} |")
+                continue
+            t_parts = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "inference.cli", "merge", str(runfile), "--out", str(out)], cwd=ROOT,
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            t_merge = time.perf_counter() - t1
+            ev = json.loads((out / "evidence.json").read_text())
+        nz, ne = float(ev["logz_nested"]), float(ev["logz_err_nested"])
+        z, e = float(ev["logz"]), float(ev["logz_err"])
+        lines.append(f"| {n} | {nz:.3f} +/- {ne:.3f} | {z:.3f} +/- {e:.3f} | {t_parts:.1f} s | {t_merge:.1f} s | "
+                     f"{ne**2 * t_parts:.3f} | {e**2 * (t_parts + t_merge):.5f} | {load:.1f} |")
+        print(lines[-1], flush=True)
     return lines
 
 
@@ -184,12 +233,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", nargs="+", default=list(CANDIDATES), choices=list(CANDIDATES))
     ap.add_argument("--ref-draws", nargs=2, type=float, default=[1e8, 2e8], metavar=("NONZERO", "ZERO"))
     ap.add_argument("--merge-scaling", action="store_true")
+    ap.add_argument("--merge-scaling-only", action="store_true",
+                    help=f"only {RUNS[1]} in 1, 2 and 4 parts (processes side by side) merged")
+    ap.add_argument("--cost", action="store_true",
+                    help=f"only the cost estimate against the measured wall time, for {', '.join(COST_RUNS)}")
     args = ap.parse_args(argv)
     os.chdir(ROOT)
     load0 = os.getloadavg()
     print(f"# benchmarks/evidence.py on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}; seeds {args.seeds}")
     print(f"load average at start (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}\n")
+    if args.cost or args.merge_scaling_only:
+        print("\n".join(cost_table(COST_RUNS) if args.cost else merge_scaling(RUNS[1])))
+        load1 = os.getloadavg()
+        print(f"\nload average at end (1, 5, 15 min): {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+        return 0
     models = {run: model_of(run) for run in RUNS}
     names = {run: models[run].names for run in RUNS}
     refs = {run: reference(models[run], draws, seed=20261201)
@@ -214,19 +272,19 @@ def main(argv: list[str] | None = None) -> int:
         rows: dict[str, list[dict[str, Any]]] = {run: [] for run in RUNS}
         for seed in range(1, args.seeds + 1):
             for run in RUNS:
-                est = estimated_seconds(models[run], settings, seed) if seed == 1 else None
+                est = estimated_seconds(models[run], {**BASE, **settings}, seed) if seed == 1 else None
                 rows[run].append(run_candidate(models[run], settings, seed))
                 if est is not None:
-                    estimates.append(f"| `{key}` {run} (seed 1) | {est[0]:.0f} s | {rows[run][-1]['wall']:.0f} s | "
-                                     f"{rows[run][-1]['wall'] / est[0]:.2f} |")
+                    estimates.append(f"| `{key}` {run} (seed 1) | {est:.0f} s | {rows[run][-1]['wall']:.0f} s | "
+                                     f"{rows[run][-1]['wall'] / est:.2f} |")
         table.append(fmt_row(f"`{key}`: {label}", rows, refs, names))
         print(table[-1], flush=True)
     print("\n" + "\n".join(table))
     print("\nThe cost line `darkportal run` prints, against the wall time measured right after it:\n")
     print("\n".join(estimates))
     if args.merge_scaling:
-        print("\nMerged runs of kappa_zero (nested only), one run per process, on this 2-core machine:\n")
-        print("\n".join(merge_scaling(models["kappa_zero"], min(args.seeds, 3))))
+        print(f"\n{RUNS[1]} in parts, one process per part, on this {os.cpu_count()}-core machine:\n")
+        print("\n".join(merge_scaling(RUNS[1])))
     load1 = os.getloadavg()
     print(f"\nload average at end (1, 5, 15 min): {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
     return 0

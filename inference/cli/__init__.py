@@ -11,6 +11,7 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("inference.cli.run", "sample a run file: darkportal run runs/NAME.yaml [--resume] [--pool ...]"),
+    "merge": ("inference.cli.merge", "merge the parts of a run made with darkportal run RUN.yaml --rank I --nranks N"),
     "validate": ("inference.cli.validate", "check a run file without running it"),
     "predict": ("inference.cli.predict", "every observable and constraint at one parameter point"),
     "compare": ("inference.analysis.compare", "evidences and Bayes factor of two runs"),

@@ -32,7 +32,17 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--nprocs", type=_at_least_one, default=None,
                     help="processes that compute with --pool processes: this one and N-1 workers (default: CPU count)")
     ap.add_argument("--out", type=Path, default=None, help="output folder (default: the run file's 'output')")
+    ap.add_argument("--rank", type=_at_least_zero, default=None,
+                    help="dynesty: run only part I (0 .. N-1) of --nranks N independent nested runs, into "
+                         "OUTPUT.parts/rank-I, e.g. one per machine or batch job; then 'darkportal merge RUN.yaml'")
+    ap.add_argument("--nranks", type=_at_least_one, default=None, help="the number of parts N (with --rank)")
     return ap
+
+
+def _at_least_zero(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {text!r}")
+    return int(text)
 
 
 def _at_least_one(text: str) -> int:
@@ -47,9 +57,62 @@ def _at_least_one(text: str) -> int:
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
+    if (args.rank is None) != (args.nranks is None):
+        build_parser().error("--rank and --nranks go together")
+    if args.rank is not None and args.rank >= args.nranks:
+        build_parser().error(f"--rank {args.rank} is not below --nranks {args.nranks} (ranks count from 0)")
+    if args.rank is not None and args.pool is not None:
+        build_parser().error("a part (--rank) runs on one core: start one part per core instead of --pool")
     with interrupt.graceful():
         read_yaml(args.run_file)  # a hostile file is refused before the heavy imports below
-        return _run(args)
+        return _run(args) if args.rank is None else _run_part(args)
+
+
+def _run_part(args: argparse.Namespace) -> int:
+    """``--rank I --nranks N``: part I of N nested runs into OUTPUT.parts/rank-I (inference.samplers.dynesty_parts)."""
+    from inference.config.runfile import validate_run_config
+    from inference.output.results import ResultsExistError, atomic_write_text
+    from inference.output.rundir import writer_lock
+    from inference.samplers.dynesty_backend import CHECKPOINT
+    from inference.samplers.dynesty_parts import PART_RECORD, PartsError, config_digest, part_folder, run_part
+    from inference.samplers.model import RunModel
+
+    config = validate_run_config(args.run_file)
+    if config.sampler.name != "dynesty":
+        build_parser().error(f"--rank splits dynesty runs; {args.run_file} uses {config.sampler.name}")
+    outdir = Path(args.out) if args.out is not None else Path(config.output)
+    partdir = part_folder(outdir, args.rank)
+    digest = config_digest(config.to_dict())
+    again = f"darkportal run {args.run_file} --rank {args.rank} --nranks {args.nranks}" + (
+        f" --out {args.out}" if args.out is not None else "")
+    lock = partdir / "part.lock"  # the digest of the run file the checkpoint was started with
+    resume = False
+    if (partdir / PART_RECORD).exists() and not args.force:
+        raise ResultsExistError(f"{partdir} holds a finished part; to run it again use '{again} --force'")
+    has_checkpoint = (partdir / CHECKPOINT).exists()
+    if args.resume and has_checkpoint:
+        found = lock.read_text(encoding="utf-8").strip() if lock.exists() else "unknown"
+        if found != digest:
+            raise PartsError(partdir, "config_digest", digest, found,
+                             f"The checkpoint was started from another run file: start again with '{again} --force'")
+        resume = True
+    elif has_checkpoint and not args.force:
+        raise ResultsExistError(f"{partdir} holds an unfinished part; continue it with '{again} --resume' or "
+                                f"start again with '{again} --force'")
+    partdir.mkdir(parents=True, exist_ok=True)
+    model = RunModel(config)
+    with writer_lock(partdir, command=again):
+        if not resume:
+            (partdir / CHECKPOINT).unlink(missing_ok=True)
+            atomic_write_text(lock, digest + "\n")
+        with interrupt.deferred():
+            record = run_part(model.problem(), dict(config.sampler.settings), partdir, config.seed, args.rank,
+                              args.nranks, digest, resume=resume)
+    print(f"part {args.rank} of {args.nranks} done: nested ln Z = {record.logz:.3f} +- {record.logz_err:.3f}, "
+          f"{record.ncall:,} calls, {record.wall_time:.0f} s; results: {partdir}/")
+    print(f"when all {args.nranks} parts are done: darkportal merge {args.run_file}"
+          + (f" --out {args.out}" if args.out is not None else ""))
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -227,60 +227,191 @@ def compute_blobs(problem: SamplingProblem, samples: FloatArray, batch: int = 20
     return SampleExtras.concatenate(parts)
 
 
+@dataclass(frozen=True)
+class CostPhase:
+    """One phase of a run: `calls` likelihood calls (or draws, or steps) at `seconds_each`."""
+
+    name: str
+    calls: int
+    seconds_each: float
+    unit: str = "calls"
+
+    @property
+    def seconds(self) -> float:
+        return self.calls * self.seconds_each
+
+
+@dataclass(frozen=True)
+class CostTimings:
+    """What `cost_estimate` times on this machine before a run (`measure_timings`); a test passes its own.
+
+    point: one single-point likelihood call as dynesty makes it; batch: per point in a batch of `nbatch`;
+    dynesty_own: dynesty's own seconds per call (a short run on a trivial likelihood, same dimension, bound
+    and method); mixture: per draw, sampling and density of the refinement's mixture; step: seconds per
+    emcee step (a short emcee run on the problem, all walkers); scan_call: seconds per scan call (a short
+    scan run on the problem, pilot off)."""
+
+    point: float
+    batch: float
+    dynesty_own: float = 0.0
+    mixture: float = 0.0
+    step: float = 0.0
+    scan_call: float = 0.0
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    """The expected wall time of a run: the sum of its phases. `bound` says what the total is: "estimate"
+    (dynesty, scan) or "upper bound" (emcee: the step cap; its convergence step is not known before)."""
+
+    sampler: str
+    phases: tuple[CostPhase, ...]
+    bound: str = "estimate"
+
+    @property
+    def seconds(self) -> float:
+        return float(sum(p.seconds for p in self.phases))
+
+    def text(self) -> str:
+        parts = [f"{p.name} ~{p.calls:,} {p.unit} x {_us(p.seconds_each)} = ~{_duration(p.seconds)}"
+                 for p in self.phases]
+        if self.sampler == "emcee":
+            step = self.phases[0].seconds_each
+            return (f"cost estimate (emcee): {_duration(1000 * step)} per 1000 steps (timed now: "
+                    f"{_us(step)} a step for all walkers); the convergence gate's step is not known before the "
+                    f"run; at most {'; '.join(parts)} (an upper bound)")
+        return (f"cost estimate ({self.sampler}, timed now): {'; '.join(parts)}; total ~{_duration(self.seconds)} "
+                "(within a factor ~1.5 when the machine's load stays as it is)")
+
+
+def _us(seconds: float) -> str:
+    return f"{seconds * 1e6:.3g} us" if seconds < 1e-3 else f"{seconds * 1e3:.3g} ms"
+
+
 def estimate_cost(problem: SamplingProblem, settings: Mapping[str, Any], sampler: str = "dynesty",
                   seed: int = 0, nbatch: int = 64) -> str:
-    """One line estimating the wall time: measured likelihood time x expected number of calls.
+    """The one line `darkportal run` prints before sampling: `cost_estimate` as text."""
+    return cost_estimate(problem, settings, sampler, seed, measure_timings(problem, settings, sampler, seed,
+                                                                           nbatch)).text()
 
-    The expected calls are rough rules of thumb: dynesty ~ nlive x (4 + d) iterations x (walks or
-    ~5 proposals per iteration), capped by maxcall; emcee nwalkers x max_steps (an upper bound);
-    scan n_eff / (acceptance measured on the timing batch), capped by max_calls, plus the pilot's tempering.
+
+def cost_estimate(problem: SamplingProblem, settings: Mapping[str, Any], sampler: str,
+                  seed: int, timings: CostTimings) -> CostEstimate:
+    """Expected calls of each phase x the measured seconds per call (`timings`).
+
+    Rules for the calls, from measured runs (benchmarks/README.md, "Cost estimate"): dynesty ~ nlive x (4 + d)
+    iterations x `dynesty_calls_per_iteration` per run and `nruns` runs, capped by maxcall
+    (measured 11.0 and 13.9 nlive iterations of ~23.5 calls for the two kappa runs); the importance
+    refinement adapt x adapt_draws + 2 x min_draws draws (measured 0.7 and 0.93 of that);
+    emcee nwalkers x ensembles per step up to max_steps; scan n_eff / (acceptance on the timing batch), capped
+    by max_calls, plus the pilot's tempering (particles x moves x ~20 stages) at the batch cost.
     """
+    d = problem.ndim
+    if sampler == "dynesty":
+        nlive = int(settings.get("nlive", 500)) * int(settings.get("nruns", 1))
+        calls = nlive * (4 + d) * dynesty_calls_per_iteration(d, settings)
+        if settings.get("maxcall"):
+            calls = min(calls, int(settings["maxcall"]) * int(settings.get("nruns", 1)))
+        phases = [CostPhase("nested sampling", calls, timings.point + timings.dynesty_own)]
+        if settings.get("refine", "none") == "importance":
+            phases.append(CostPhase("importance refinement", refine_draws(settings),
+                                    timings.batch + timings.mixture, "draws"))
+        return CostEstimate("dynesty", tuple(phases))
+    if sampler == "emcee":
+        return CostEstimate("emcee", (CostPhase("max_steps", int(settings.get("max_steps", 1_000_000)),
+                                                timings.step, "steps"),), "upper bound")
+    return CostEstimate("scan", tuple(_scan_phases(problem, settings, seed, timings)))
+
+
+def dynesty_calls_per_iteration(ndim: int, settings: Mapping[str, Any]) -> int:
+    """Likelihood calls per nested-sampling iteration: rwalk ~ walks (25 when unset: measured 23-24 with
+    dynesty's default of ndim + 20); rslice ~5 per slice (dynesty's default 3 + ndim slices; measured 49-55 calls
+    per iteration for the kappa runs); slice ~5 per slice and dimension (default 3 slices); others ~5."""
+    sample = str(settings.get("sample", "rwalk"))
+    if sample == "rwalk":
+        return int(settings.get("walks") or 25)
+    if sample == "rslice":
+        return 5 * int(settings.get("slices") or 3 + ndim)
+    if sample == "slice":
+        return 5 * int(settings.get("slices") or 3) * ndim
+    return 5
+
+
+def _scan_phases(problem: SamplingProblem, settings: Mapping[str, Any], seed: int,
+                 timings: CostTimings) -> list[CostPhase]:
+    x = np.asarray(problem.prior_transform(np.random.default_rng(seed).random((256, problem.ndim))), dtype=float)
+    accept = max(float(np.mean(np.isfinite(evaluate_log_likelihood(problem, x)))), 1.0 / 256)
+    calls = int(min(float(settings.get("n_eff", 2000)) / accept, float(settings.get("max_calls", 1e7))))
+    phases = [CostPhase("sampling", calls, timings.scan_call or timings.batch)]
+    if problem.pilot_log_likelihood is not None and int(settings.get("pilot_particles", 4000)) > 0:
+        pilot = int(settings.get("pilot_particles", 4000)) * int(settings.get("pilot_steps", 10)) * 20
+        phases.insert(0, CostPhase("pilot", min(pilot, int(settings.get("pilot_max_calls", 5_000_000))),
+                                   timings.batch))
+    return phases
+
+
+def refine_draws(settings: Mapping[str, Any]) -> int:
+    """Expected draws of the importance refinement: its adaptation stages and twice the smallest final stage."""
+    from inference.samplers import importance
+
+    opts = importance.DEFAULTS
+    adapt = int(settings.get("refine_adapt", opts["adapt"]))
+    return adapt * int(opts["adapt_draws"]) + 2 * int(opts["min_draws"])
+
+
+def measure_timings(problem: SamplingProblem, settings: Mapping[str, Any], sampler: str, seed: int = 0,
+                    nbatch: int = 64) -> CostTimings:
+    """The seconds per call a `cost_estimate` of `sampler` needs, timed now (~0.5-3 s)."""
     rng = np.random.default_rng(seed)
     x = np.asarray(problem.prior_transform(rng.random((nbatch, problem.ndim))), dtype=float)
     evaluate_log_likelihood(problem, x[:2])  # warm-up: first calls load tables and fill caches
     t0 = time.perf_counter()
-    logl = evaluate_log_likelihood(problem, x)
+    evaluate_log_likelihood(problem, x)
     t_vec = (time.perf_counter() - t0) / nbatch
-    t_one = point_seconds_per_call(problem, x[:7])
-    d = problem.ndim
     if sampler == "dynesty":
-        nlive = int(settings.get("nlive", 500)) * int(settings.get("nruns", 1))
-        per_iter = int(settings.get("walks") or 25) if settings.get("sample", "rwalk") == "rwalk" else 5
-        # (4 + d) nlive iterations: measured 10.7 nlive for the 8-parameter kappa_nonzero run
-        calls = nlive * (4 + d) * per_iter
-        if settings.get("maxcall"):
-            calls = min(calls, int(settings["maxcall"]))
-        own = dynesty_own_seconds_per_call(d, settings, seed)
-        seconds = calls * (t_one + own)
-        text = (f"cost estimate (dynesty): {t_one * 1e6:.3g} us per likelihood call + {own * 1e6:.3g} us of "
-                f"dynesty's own (both timed now) x ~{calls:,} calls = ~{_duration(seconds)}")
-        if settings.get("refine", "importance") == "importance":
-            draws, per_draw = refine_cost(problem, settings, seed)
-            seconds += draws * per_draw
-            text += (f"; importance refinement ~{draws:,} draws x {per_draw * 1e6:.2g} us = ~"
-                     f"{_duration(draws * per_draw)}")
-        return f"{text}; total ~{_duration(seconds)} (within a factor ~1.5 on an idle core)"
-    elif sampler == "emcee":
-        walkers = int(settings.get("nwalkers") or max(32, 4 * d)) * int(settings.get("ensembles") or 1)
-        calls = walkers * int(settings.get("max_steps", 20000))
-        seconds, per = calls * t_vec, t_vec
-        if settings.get("max_time"):
-            seconds = min(seconds, float(settings["max_time"]))
-    else:
-        accept = max(float(np.mean(np.isfinite(logl))), 1.0 / nbatch)
-        calls = int(min(float(settings.get("n_eff", 2000)) / accept, float(settings.get("max_calls", 1e7))))
-        # the pilot's tempering (scan_pilot): particles x moves x ~20 stages, measured 5-6e5 for the paper scans
-        pilot = int(settings.get("pilot_particles", 4000)) * int(settings.get("pilot_steps", 10)) * 20
-        calls += min(pilot, int(settings.get("pilot_max_calls", 5_000_000))) if problem.pilot_log_likelihood else 0
-        seconds, per = calls * t_vec, t_vec
-    return (f"cost estimate ({sampler}): {per * 1e3:.3g} ms per likelihood call x ~{calls:,} calls "
-            f"= ~{_duration(seconds)} (rough; {'an upper bound' if sampler == 'emcee' else 'order of magnitude'})")
+        mixture, batch = (refine_seconds_per_draw(problem, settings, seed)
+                          if settings.get("refine", "none") == "importance" else (0.0, t_vec))
+        return CostTimings(point=point_seconds_per_call(problem, x[:7]), batch=batch,
+                           dynesty_own=dynesty_own_seconds_per_call(problem.ndim, settings, seed), mixture=mixture)
+    if sampler == "emcee":
+        return CostTimings(point=t_vec, batch=t_vec, step=_short_run_seconds(problem, settings, "emcee", seed))
+    return CostTimings(point=t_vec, batch=t_vec, scan_call=_short_run_seconds(problem, settings, "scan", seed))
 
 
-def refine_cost(problem: SamplingProblem, settings: Mapping[str, Any], seed: int = 0) -> tuple[int, float]:
-    """(expected draws, seconds per draw) of the importance refinement: the adaptation stages plus three times
-    the smallest final stage (measured: 2e5 draws for kappa = 0, 5e5-1e6 for kappa != 0), each draw costing the
-    batched likelihood and the mixture density, timed here on a mixture of the configured size."""
+def _short_run_seconds(problem: SamplingProblem, settings: Mapping[str, Any], sampler: str, seed: int) -> float:
+    """Seconds per emcee step, or per scan call, of a short run of that sampler on `problem` (in a temporary
+    folder; ~0.5-1 s). 0 if it fails (the estimate then falls back to the likelihood alone)."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="darkportal_cost_") as tmp, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logging.disable(logging.WARNING)  # the short run's own cap warnings are expected
+            try:
+                if sampler == "emcee":
+                    thin = int(settings.get("thin_by", 10))
+                    steps = max(thin, 200 - 200 % thin)
+                    short = {**settings, "max_steps": steps, "check_every": steps, "progress_every": 1e9}
+                    t0 = time.perf_counter()
+                    run_sampler("emcee", problem, short, Path(tmp), seed)
+                    return (time.perf_counter() - t0) / steps
+                batch = int(settings.get("batch_size", 4096))
+                short = {**settings, "max_calls": 10 * batch, "n_eff": int(settings.get("max_points", 100_000)),
+                         "pilot_particles": 0, "checkpoint_every": 1e9, "progress_every": 1e9, "n_resample": 0}
+                t0 = time.perf_counter()
+                out = run_sampler("scan", problem, short, Path(tmp), seed)
+                return (time.perf_counter() - t0) / max(int(out.info.get("ncall", 1)), 1)
+            finally:
+                logging.disable(logging.NOTSET)
+    except Exception as exc:  # a timing aid must never stop a run
+        log.debug("timing a short %s run failed (%s)", sampler, exc)
+        return 0.0
+
+
+def refine_seconds_per_draw(problem: SamplingProblem, settings: Mapping[str, Any],
+                            seed: int = 0) -> tuple[float, float]:
+    """(mixture, likelihood) seconds per draw of the importance refinement: the mixture's sampling and density
+    on a mixture of the configured size, and the batched likelihood, on 20 000 draws."""
     from inference.samplers import importance
 
     opts = importance.DEFAULTS
@@ -297,10 +428,7 @@ def refine_cost(problem: SamplingProblem, settings: Mapping[str, Any], seed: int
     x = np.asarray(problem.prior_transform(rng.random((n, d))), dtype=float)
     t0 = time.perf_counter()
     evaluate_log_likelihood(problem, x)
-    t_vec = (time.perf_counter() - t0) / n
-    adapt = int(settings.get("refine_adapt", opts["adapt"]))
-    draws = adapt * int(opts["adapt_draws"]) + 3 * int(opts["min_draws"])
-    return draws, t_vec + t_mix
+    return t_mix, (time.perf_counter() - t0) / n
 
 
 class _Trivial:

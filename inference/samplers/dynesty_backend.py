@@ -94,6 +94,14 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
     else:
         res, resumed_at = _merged_runs(problem, opts, outdir, seed, pool, resume)
         checkpoint = str(outdir / "dynesty_<i>.save")
+    return finish(problem, res, opts, seed, pool, t0, nruns, checkpoint, resumed_at)
+
+
+def finish(problem: SamplingProblem, res: Any, opts: dict[str, Any], seed: int, pool: PoolHandle | None,
+           t0: float, nruns: int, checkpoint: str, resumed_at: int | None) -> SamplerOutput:
+    """The output of a finished (possibly merged) nested run `res`: stop reason, info and, with
+    ``refine: importance``, the refinement (shared by `run` and the merge of part runs,
+    ``inference.samplers.dynesty_parts``)."""
     out = _output(problem, res, opts, seed)
     capped = (opts["maxiter"] and out.info["niter"] >= opts["maxiter"] * nruns) or (
         opts["maxcall"] and out.info["ncall"] >= opts["maxcall"] * nruns)
@@ -106,8 +114,9 @@ def run(problem: SamplingProblem, settings: dict[str, Any], outdir: Path, seed: 
              out.info["ncall"])
     if opts["refine"] == "importance":
         out = _refined(problem, res, out, opts, seed, pool)
-        log.info("dynesty: importance refinement done: ln Z = %.3f +/- %.3f (batch spread %.3f), ESS %.0f",
-                 out.logz, out.logz_err, out.info["logz_batch_err"], out.info["kish_ess"])
+        log.info("dynesty: importance refinement done: ln Z = %.3f +/- %.3f (batch spread %.3f, stage scale %.2f), "
+                 "ESS %.0f", out.logz, out.logz_err, out.info["logz_batch_err"],
+                 out.info["importance"]["stage_scale"], out.info["kish_ess"])
     out.info["wall_time"] = time.monotonic() - t0
     return out
 
@@ -152,11 +161,16 @@ class _RunOne:
                         self.resume)
 
 
+def run_seeds(seed: int, nruns: int) -> list[int]:
+    """The seeds of the `nruns` independent runs of a merged run (or of its parts on other machines)."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 100]).spawn(nruns)]
+
+
 def _merged_runs(problem: SamplingProblem, opts: dict[str, Any], outdir: Path, seed: int,
                  pool: PoolHandle | None, resume: bool) -> tuple[Any, int | None]:
     """`nruns` independent runs, one per pool process or MPI rank (serially without a pool), merged."""
     nruns = int(opts["nruns"])
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence([seed, 100]).spawn(nruns)]
+    seeds = run_seeds(seed, nruns)
     job = _RunOne(problem, opts, outdir, seeds, resume)
     if pool is not None and pool.kind is not None:
         log.info("dynesty: %d independent runs on a pool of %d", nruns, pool.size)

@@ -17,13 +17,16 @@ from scipy.stats import multivariate_normal
 from inference.samplers import (
     SAMPLER_NAMES,
     SAMPLERS,
+    CostTimings,
     Sampler,
     SamplerSettingsError,
     StopKind,
     StopReason,
+    cost_estimate,
     dynesty_backend,
     emcee_backend,
     estimate_cost,
+    measure_timings,
     run_sampler,
     sampler,
     sampler_defaults,
@@ -243,7 +246,36 @@ def test_nan_likelihood_is_an_error_naming_the_point(tmp_path: Path) -> None:
 
 def test_estimate_cost_line() -> None:
     line = estimate_cost(gaussian_problem(), {"nlive": 100}, "dynesty")
-    assert "per likelihood call" in line and "calls" in line and "total ~" in line
+    assert "nested sampling ~" in line and "calls" in line and "total ~" in line
+    assert "importance refinement" in estimate_cost(gaussian_problem(), {"nlive": 100, "refine": "importance"})
+
+
+def test_cost_estimate_arithmetic_with_stand_in_timings() -> None:
+    """The estimate is calls x measured seconds per call, phase by phase (timings given, not measured)."""
+    problem = gaussian_problem()  # 3 parameters
+    t = CostTimings(point=2e-6, batch=1e-6, dynesty_own=30e-6, mixture=4e-6, step=1e-3, scan_call=3e-6)
+    est = cost_estimate(problem, {"nlive": 500, "refine": "importance"}, "dynesty", 0, t)
+    nested, refine = est.phases
+    assert nested.calls == 500 * (4 + 3) * 25 and nested.seconds_each == pytest.approx(32e-6)
+    assert refine.calls == 5 * 100_000 + 2 * 200_000 and refine.seconds_each == pytest.approx(5e-6)
+    assert est.seconds == pytest.approx(87_500 * 32e-6 + 900_000 * 5e-6)
+    assert "total ~7 s" in est.text()
+    two = cost_estimate(problem, {"nlive": 500, "nruns": 2, "sample": "rslice", "maxcall": 10_000}, "dynesty", 0, t)
+    assert [p.calls for p in two.phases] == [20_000]  # maxcall per run x nruns; no refinement asked for
+    rslice = cost_estimate(problem, {"nlive": 100, "sample": "rslice"}, "dynesty", 0, t)
+    assert rslice.phases[0].calls == 100 * (4 + 3) * 5 * (3 + 3)  # ~5 calls per slice, 3 + d slices
+    mc = cost_estimate(problem, {"max_steps": 5000}, "emcee", 0, t)
+    assert mc.bound == "upper bound" and mc.seconds == pytest.approx(5.0) and "1 s per 1000 steps" in mc.text()
+    scan = cost_estimate(problem, {"n_eff": 1000, "max_calls": 50_000}, "scan", 0, t)
+    assert scan.phases[-1].seconds_each == 3e-6 and scan.phases[-1].calls <= 50_000
+
+
+def test_measured_timings_are_positive_and_small() -> None:
+    problem = gaussian_problem()
+    for name, settings in (("dynesty", {"refine": "importance"}), ("scan", {}), ("emcee", {"thin_by": 10})):
+        t = measure_timings(problem, settings, name, 0)
+        assert 0 < t.point < 1e-2 and 0 < t.batch < 1e-2
+        assert {"dynesty": t.dynesty_own, "scan": t.scan_call, "emcee": t.step}[name] > 0
 
 
 def test_process_pool_gives_the_same_numbers(tmp_path: Path) -> None:
