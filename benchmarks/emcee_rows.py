@@ -154,15 +154,120 @@ def emcee_rows(dynesty_outdirs: dict[str, str], per_point: float | None = None,
     return rows
 
 
+# ------------------------------------------------------------------------------ item 3 of issue 14: a linear map
+RIDGE = 27.0  # the K_L ridge: eta_c ~ -27 eta_t
+
+
+class Affine:
+    """y = A (x - c) (A constant, so the posterior density in y is the one in x times a constant)."""
+
+    def __init__(self, a: np.ndarray, c: np.ndarray) -> None:
+        self.a, self.a_inv, self.c = a, np.linalg.inv(a), c
+
+    def to_y(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray((np.asarray(x) - self.c) @ self.a.T)
+
+    def to_x(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(np.asarray(y) @ self.a_inv.T + self.c)
+
+
+class InY:
+    """f(x(y)) for a vectorised f of the physical parameters."""
+
+    def __init__(self, f: Any, affine: Affine) -> None:
+        self.f, self.affine = f, affine
+
+    def __call__(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(self.f(self.affine.to_x(y)))
+
+
+class PriorInY:
+    def __init__(self, f: Any, affine: Affine) -> None:
+        self.f, self.affine = f, affine
+
+    def __call__(self, u: np.ndarray) -> np.ndarray:
+        return self.affine.to_y(self.f(u))
+
+
+def ridge_map(config: Any) -> Affine:
+    """Each parameter scaled to its prior box (unit width), then eta_c replaced by the ridge coordinate
+    (eta_c + 27 eta_t) / width(eta_c): along the ridge only eta_t changes."""
+    free = list(config.priors.names)
+    lo = np.array([float(config.priors[n].ppf(np.zeros(1))[0]) for n in free])
+    hi = np.array([float(config.priors[n].ppf(np.ones(1))[0]) for n in free])
+    a = np.diag(1.0 / (hi - lo))
+    ic, it = free.index("eta_c"), free.index("eta_t")
+    a[ic, it] = RIDGE / (hi[ic] - lo[ic])
+    return Affine(a, lo)
+
+
+def reparametrisation_rows(max_time: float = 900.0) -> list[tuple[str, str, str]]:
+    """Both emcee run files, each with its own settings and seed, in the physical parameters (the default)
+    and in the ridge coordinates of `ridge_map`; for each: steps to the gate (the gate reads the sampled
+    coordinates), wall time, and tau of the physical parameters on the final chain (emcee's estimator,
+    largest over ensembles)."""
+    import tempfile
+    import time
+
+    import emcee
+
+    from inference.config.runfile import load_run_config
+    from inference.samplers import run_sampler
+    from inference.samplers.emcee_gate import ensemble_tau
+    from inference.samplers.model import RunModel
+    from inference.samplers.problem import SamplingProblem
+
+    rows = []
+    for run in EMCEE_RUNS:
+        config = load_run_config(ROOT / "runs" / f"{run}.yaml")
+        model = RunModel(config)
+        model.warm_up()
+        base = model.problem()
+        settings = {**config.sampler.settings, "max_time": max_time}
+        affine = ridge_map(config)
+        ridge = SamplingProblem(tuple(f"y{j}" for j in range(base.ndim)), PriorInY(base.prior_transform, affine),
+                                InY(base.log_prior, affine), InY(base.log_likelihood, affine))
+        for label, problem, back in (("physical parameters (default)", base, None), ("ridge coordinates", ridge,
+                                                                                    affine)):
+            out_dir = Path(tempfile.mkdtemp(prefix=f"reparam_{run}_"))
+            t0 = time.perf_counter()
+            out = run_sampler("emcee", problem, settings, out_dir, seed=config.seed)
+            wall = time.perf_counter() - t0
+            thin = int(settings["thin_by"])
+            chain = emcee.backends.HDFBackend(str(out_dir / "chain.h5"), read_only=True).get_chain()
+            if back is not None:
+                chain = back.to_x(chain)
+            tau = ensemble_tau(chain, int(settings["ensembles"]), thin)
+            j = int(np.argmax(tau))
+            load = os.getloadavg()
+            rows.append((f"{run}: emcee in the {label}", f"{wall:.0f} s wall",
+                         f"{'converged' if out.converged else 'NOT converged'} after {out.info['niter']} steps; "
+                         f"physical max tau {tau[j]:.0f} ({base.names[j]}; {out.info['niter'] / tau[j]:.1f} tau), "
+                         f"tau {', '.join(f'{n} {t:.0f}' for n, t in zip(base.names, tau, strict=True))}; "
+                         f"acceptance {out.info['acceptance_fraction']:.3f}; load average {load[0]:.2f} {load[1]:.2f}"))
+            print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> int:
     from run_all import RUNS, time_run
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reference-draws", type=float, default=1e8, help="prior draws of each reference")
+    ap.add_argument("--reparametrisation", action="store_true",
+                    help="only measure emcee in the ridge coordinates against the default (issue 14, item 3)")
     args = ap.parse_args()
     os.chdir(ROOT)
     load0 = os.getloadavg()
     print(f"load average at start (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}\n")
+    if args.reparametrisation:
+        table = reparametrisation_rows()
+        print("| quantity | measured | ratio / note |\n|---|---|---|")
+        for name, value, note in table:
+            print(f"| {name} | {value} | {note} |")
+        load1 = os.getloadavg()
+        print(f"\nload average at end (1, 5, 15 min): {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
+        return 0
     outdirs, rows = {}, []
     for run in RUNS:
         r = time_run(run, False)
