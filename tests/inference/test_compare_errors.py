@@ -70,7 +70,8 @@ def test_walkers_that_share_a_component_need_the_ensemble_averaged_ess() -> None
     independent units miss / error spreads as a unit normal; counting every walker as a chain makes the
     errors too small (spread ~1.7)."""
     rng = np.random.default_rng(13)
-    z_ens, z_walkers = [], []
+    z_ens: list[np.ndarray] = []
+    z_walkers: list[np.ndarray] = []
     for _ in range(200):
         common = np.repeat(ar1_chains(0.9, 4, 2000, rng), 8, axis=0)
         x = np.sqrt(0.5) * (common + ar1_chains(0.9, 32, 2000, rng))
