@@ -62,9 +62,9 @@ def agreement_note(report: dict[str, Any], other: str) -> tuple[str, str]:
     worst = max(params, key=lambda p: p["max_miss"])
     per = ", ".join(f"{p['parameter']} {p['max_miss']:.4f} ({p['max_sigma']:.1f})" for p in params)
     note = (f"largest miss {worst['max_miss']:.4f} in probability ({worst['parameter']}); miss / error over the "
-            f"{z['count']} comparisons: max |z| {z['max_abs']:.2f}, rms {z['rms']:.2f}, {z['beyond_2']} beyond 2 "
-            f"({0.0455 * z['count']:.1f} expected), {z['beyond_3']} beyond 3; per parameter max |miss| (max |z|): "
-            f"{per}; ESS: emcee {report['ess_a']}, {other} {report['ess_b']}")
+            f"{z['count']} comparisons: max \\|z\\| {z['max_abs']:.2f}, rms {z['rms']:.2f}, {z['beyond_2']} beyond 2 "
+            f"({0.0455 * z['count']:.1f} expected), {z['beyond_3']} beyond 3; per parameter max \\|miss\\| "
+            f"(max \\|z\\|): {per}; ESS: emcee {report['ess_a']}, {other} {report['ess_b']}")
     if "box" in report:
         b = report["box"]
         sigma = abs(b["mass_a"] - b["mass_b"]) / float(np.hypot(b["error_a"], b["error_b"]))
