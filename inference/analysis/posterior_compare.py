@@ -15,12 +15,12 @@ the indicator I(x <= x_q)*, per parameter and per q, not one number per run:
   when the run has independent ensembles (`sampler_info.ensembles` in provenance.json) the chains are the
   ensembles and each draw is the indicator averaged over the ensemble's walkers; its variance over the
   ensemble-mean series, divided by the ESS of that series, is the variance of the pooled estimate. On the
-  kappa != 0 chain this ESS is ~15 % below the one that counts every walker as a chain.
+  kappa != 0 chain this ESS is ~15 % (median) below the one that counts every walker as a chain.
 - Weighted runs (nested sampling, prior draws weighted by the likelihood): the delta-method variance of the
   self-normalised weighted CDF, sum_i w_i^2 (I_i - F)^2 for normalised weights, as an ESS
   F (1 - F) / that. Kish's ESS 1 / sum w_i^2 (one number for all q, printed beside it) is only right
   where the weights do not depend on the indicator: for prior draws weighted by a peaked likelihood it
-  overstates the tail error ~2x (measured in `tests/inference/test_posterior_compare.py`). For nested
+  overstates the tail error ~2x (measured in `tests/inference/test_compare_errors.py`). For nested
   sampling the variance of the volume estimates is not included.
 - Equally weighted independent draws (an exact sample): the number of draws.
 
