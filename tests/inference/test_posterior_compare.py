@@ -43,6 +43,11 @@ def test_compare_posteriors_of_two_folders(tmp_path: Path, capsys: pytest.Captur
     report = json.loads(capsys.readouterr().out)
     rows = {r["parameter"]: r for r in report["parameters"]}
     assert set(rows) == {"kappa", "eta_d"}
+    # which ESS each side used is recorded: A's chains' quantile ESS, B's weighted indicator ESS, per q
+    assert report["ess_a"].startswith("quantile ESS of the chains") and "over 8 chains" in report["ess_a"]
+    assert report["ess_b"].startswith("weighted indicator ESS") and "Kish ESS" in report["ess_b"]
+    assert all(r["ess_kind_a"] == "quantile ESS of the chains (ArviZ)" and len(r["ess_b"]) == 5 for r in rows.values())
+    assert report["z"]["count"] == 10
     for row in rows.values():  # same distribution: misses within 4 of their errors
         assert row["max_sigma"] < 4.0 and len(row["miss"]) == 5, row
     box = report["box"]  # P(kappa > 0.6) = 1 - Phi(1) = 0.1587
