@@ -128,7 +128,7 @@ def estimated_seconds(model: RunModel, settings: dict[str, Any], seed: int, samp
 
 #: run files whose printed cost estimate `--cost` compares with the sampling wall time measured right after it
 COST_RUNS = ("kappa_nonzero", "kappa_zero", "emcee_kappa_zero", "emcee_kappa_nonzero", "paper_scan_kappa_nonzero")
-#: emcee_kappa_nonzero converges after ~260 000 steps (~5 min idle); capped here, since what the estimate can
+#: emcee_kappa_nonzero converges after ~445 000 steps (~9 min idle); capped here, since what the estimate can
 #: state for emcee is the cost per step (its convergence step is not known before the run)
 EMCEE_CAP = {"emcee_kappa_nonzero": 20_000}
 
