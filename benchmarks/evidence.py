@@ -54,6 +54,9 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
                {"nlive": 500, "dlogz": 0.1, "sample": "rwalk", "refine": "none", "nruns": 2}),
     "walks50": ("rwalk, walks 50, nlive 1000, dlogz 0.1",
                 {"nlive": 1000, "dlogz": 0.1, "sample": "rwalk", "walks": 50, "refine": "none"}),
+    # measured here only, not a run-file option: dynesty's DynamicNestedSampler called directly
+    "dynamic": ("dynamic nested sampling, rwalk, nlive_init 500, dlogz_init 0.5, 3 batches of 500, evidence-weighted "
+                "(pfrac 0)", {"dynamic": True, "nlive": 500, "dlogz": 0.5, "sample": "rwalk", "maxbatch": 3}),
 }
 
 
@@ -110,7 +113,31 @@ def quantile_miss(samples: np.ndarray, weights: np.ndarray, ref: dict[str, Any],
     return worst, where
 
 
+def run_dynamic(model: RunModel, settings: dict[str, Any], seed: int) -> dict[str, Any]:
+    """dynesty's DynamicNestedSampler on the same per-point likelihood and prior transform as the dynesty backend,
+    its batches placed by the evidence weight function (pfrac 0) and capped at ``maxbatch``."""
+    import dynesty
+
+    from inference.samplers.problem import PointLogLikelihood, PointPriorTransform
+
+    problem = model.problem()
+    t0 = time.perf_counter()
+    sampler = dynesty.DynamicNestedSampler(PointLogLikelihood(problem), PointPriorTransform(problem), problem.ndim,
+                                           bound="multi", sample=settings["sample"],
+                                           rstate=np.random.default_rng(seed))
+    sampler.run_nested(nlive_init=settings["nlive"], dlogz_init=settings["dlogz"], nlive_batch=settings["nlive"],
+                       maxbatch=settings["maxbatch"], wt_kwargs={"pfrac": 0.0}, print_progress=False)
+    res = sampler.results
+    wall = time.perf_counter() - t0
+    w = np.exp(res.logwt - res.logz[-1])
+    return {"logz": float(res.logz[-1]), "err": float(res.logzerr[-1]), "wall": wall, "ncall": int(np.sum(res.ncall)),
+            "samples": np.asarray(res.samples), "weights": w, "ess": float(w.sum() ** 2 / np.sum(w**2)),
+            "batch_err": None}
+
+
 def run_candidate(model: RunModel, settings: dict[str, Any], seed: int, pool: Any = None) -> dict[str, Any]:
+    if settings.get("dynamic"):
+        return run_dynamic(model, settings, seed)
     with tempfile.TemporaryDirectory(prefix="bench_evidence_") as tmp:
         t0 = time.perf_counter()
         out = run_sampler("dynesty", model.problem(), {**BASE, **settings}, Path(tmp), seed, pool=pool)
@@ -272,7 +299,8 @@ def main(argv: list[str] | None = None) -> int:
         rows: dict[str, list[dict[str, Any]]] = {run: [] for run in RUNS}
         for seed in range(1, args.seeds + 1):
             for run in RUNS:
-                est = estimated_seconds(models[run], {**BASE, **settings}, seed) if seed == 1 else None
+                est = (estimated_seconds(models[run], {**BASE, **settings}, seed)
+                       if seed == 1 and not settings.get("dynamic") else None)
                 rows[run].append(run_candidate(models[run], settings, seed))
                 if est is not None:
                     estimates.append(f"| `{key}` {run} (seed 1) | {est:.0f} s | {rows[run][-1]['wall']:.0f} s | "
