@@ -28,10 +28,11 @@ from physics.params import PARAM_NAMES
 log = logging.getLogger(__name__)
 
 _NP = len(PARAM_NAMES)
-if ENABLED:  # the compiled functions below link in physics/kernel.py and read likelihoods/terms.py
+if ENABLED:  # the compiled functions below link in the physics kernel (kernel.JIT_SOURCES: every physics module and
+    # the constants file) and read likelihoods/terms.py
     from likelihoods import terms
 
-    clear_stale_cache(__file__, [kernel.__file__, *kernel.JIT_SOURCES, terms.__file__])
+    clear_stale_cache(__file__, [*kernel.JIT_SOURCES, terms.__file__])
 
 
 @jit

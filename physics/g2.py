@@ -89,7 +89,7 @@ def yukawa_loop_integral(r: FloatArray) -> FloatArray:
     """
     r = np.asarray(r, dtype=float)
     if r.ndim == 0:  # one value (the kernel run as plain Python): no array work
-        one = _yukawa_integral_scalar(float(r)) if r <= _CLOSED_FORM_MAX_R else _yukawa_quadrature(r[None])[0]
+        one = yukawa_closed_form(float(r)) if r <= _CLOSED_FORM_MAX_R else _yukawa_quadrature(r[None])[0]
         return np.asarray(one)
     out = np.empty_like(r)
     small = r <= _CLOSED_FORM_MAX_R

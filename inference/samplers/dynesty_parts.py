@@ -24,6 +24,8 @@ from typing import Any
 from dynesty import utils as dyfunc
 
 from inference.errors import DarkportalError
+from inference.output.results import atomic_write_text
+from inference.output.rundir import FREE_KEYS
 from inference.samplers import SamplerOutput, check_settings
 from inference.samplers.dynesty_backend import CHECKPOINT, DEFAULTS, _one_run, finish, restore, run_seeds
 from inference.samplers.pool import PoolHandle
@@ -31,8 +33,6 @@ from inference.samplers.problem import SamplingProblem
 
 PART_RECORD = "part.json"
 PART_FORMAT_VERSION = 1
-#: top-level keys of a resolved run file that do not change what is sampled (as inference.output.rundir's)
-FREE_KEYS = ("name", "description", "output")
 
 
 class PartsError(DarkportalError, ValueError):
@@ -80,7 +80,8 @@ class PartRecord:
 
 
 def config_digest(resolved: Mapping[str, Any]) -> str:
-    """SHA-256 of a resolved run file without the keys that do not change what is sampled."""
+    """SHA-256 of a resolved run file without the keys that do not change what is sampled
+    (inference.output.rundir.FREE_KEYS, the keys a resumed run may change too)."""
     kept = {k: v for k, v in resolved.items() if k not in FREE_KEYS}
     return hashlib.sha256(json.dumps(kept, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -110,9 +111,7 @@ def run_part(problem: SamplingProblem, settings: Mapping[str, Any], partdir: Pat
     record = PartRecord(rank=rank, nranks=nranks, seed=part_seed, config_digest=digest,
                         logz=float(res["logz"][-1]), logz_err=float(res["logzerr"][-1]),
                         ncall=int(sum(res["ncall"])), niter=int(res["niter"]), wall_time=time.monotonic() - t0)
-    tmp = partdir / f".{PART_RECORD}.tmp"
-    tmp.write_text(record.to_json(), encoding="utf-8")
-    tmp.replace(partdir / PART_RECORD)
+    atomic_write_text(partdir / PART_RECORD, record.to_json())
     return record
 
 
