@@ -38,7 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from inference.config.runfile import load_run_config  # noqa: E402
-from inference.samplers import cost_estimate, measure_timings, run_sampler  # noqa: E402
+from inference.samplers import run_sampler  # noqa: E402
+from inference.samplers.cost import cost_estimate, measure_timings  # noqa: E402
 from inference.samplers.model import RunModel  # noqa: E402
 
 RUNS = ("kappa_nonzero", "kappa_zero")

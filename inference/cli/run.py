@@ -174,7 +174,8 @@ def _after_stop(outdir: Path, created: bool, saved: bool, resume_cmd: str) -> st
 
 def _sample(config: Any, model: Any, problem: Any, outdir: Path, pool: Any, resuming: bool,
             args: argparse.Namespace) -> tuple[Any, float, dict[str, Any]]:
-    from inference.samplers import estimate_cost, pool_advice, run_sampler
+    from inference.samplers import run_sampler
+    from inference.samplers.cost import estimate_cost, pool_advice
 
     settings = dict(config.sampler.settings)
     log.info("run %s: %d free parameters (%s), %s likelihood on data set %s, sampler %s%s",

@@ -119,8 +119,8 @@ def test_pool_advice_only_for_cheap_dynesty_likelihoods(monkeypatch: pytest.Monk
     """The advice follows the measured cost per call: the decision is tested with the measurement replaced
     (a timing threshold would fail on a loaded machine), the measurement by its order (a sleeping likelihood
     costs more than an arithmetic one, whatever the load)."""
-    import inference.samplers as samplers
-    from inference.samplers import DYNESTY_OWN_SECONDS_PER_CALL, point_seconds_per_call, pool_advice
+    import inference.samplers.cost as samplers
+    from inference.samplers.cost import DYNESTY_OWN_SECONDS_PER_CALL, point_seconds_per_call, pool_advice
     from inference.samplers.problem import SamplingProblem
 
     box = UnitBox()

@@ -17,20 +17,25 @@ from scipy.stats import multivariate_normal
 from inference.samplers import (
     SAMPLER_NAMES,
     SAMPLERS,
-    CostTimings,
     Sampler,
     SamplerSettingsError,
     StopKind,
     StopReason,
-    cost_estimate,
     dynesty_backend,
     emcee_backend,
-    estimate_cost,
-    measure_timings,
     run_sampler,
     sampler,
     sampler_defaults,
     scan_backend,
+)
+from inference.samplers.cost import (
+    CostTimings,
+    NestedPilot,
+    cost_estimate,
+    estimate_cost,
+    measure_timings,
+    nested_iterations,
+    nested_pilot,
 )
 from inference.samplers.pool import make_pool, map_chunked
 from inference.samplers.problem import NonFiniteLikelihoodError, SamplingProblem
@@ -268,6 +273,35 @@ def test_cost_estimate_arithmetic_with_stand_in_timings() -> None:
     assert mc.bound == "upper bound" and mc.seconds == pytest.approx(5.0) and "1 s per 1000 steps" in mc.text()
     scan = cost_estimate(problem, {"n_eff": 1000, "max_calls": 50_000}, "scan", 0, t)
     assert scan.phases[-1].seconds_each == 3e-6 and scan.phases[-1].calls <= 50_000
+
+
+# ln L_max of GAUSS3: the normal density at its mean, -(d/2) ln(2 pi) - (1/2) ln det(cov)
+GAUSS3_LOGL_MAX = float(-1.5 * np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(GAUSS3.cov)))
+
+
+def test_nested_pilot_recovers_the_analytic_evidence_and_peak() -> None:
+    """ln Z from 1e5 plain prior draws (the Gaussian holds ~0.7 % of the box: ~700 draws carry it, so its
+    error is ~0.04; 0.25 is 6 of those) and ln L_max from the polished best draw (1e-3: Nelder-Mead's fatol)."""
+    pilot = nested_pilot(gaussian_problem(), seed=0, draws=100_000)
+    assert pilot is not None and pilot.draws == 100_000
+    assert pilot.logz == pytest.approx(TRUE_LOGZ3, abs=0.25)
+    assert pilot.logl_max == pytest.approx(GAUSS3_LOGL_MAX, abs=1e-3)
+    assert nested_pilot(SamplingProblem(("a", "b", "c"), BOX3.transform, BOX3.logpdf, lambda x: np.full(
+        len(x), -np.inf)), draws=1000) is None
+
+
+def test_nested_iterations_match_a_dynesty_run(tmp_path: Path) -> None:
+    """The rule i ~ nlive (ln L_max - ln Z - ln(e^dlogz - 1)) against the iterations dynesty takes on the
+    analytic Gaussian: the run's length scatters by ~sqrt(nlive H) ~ 35 iterations and its stop by the scatter
+    of its own ln Z (~0.2 nlive); 15 % is ~3 times both together."""
+    exact = NestedPilot(logz=TRUE_LOGZ3, logl_max=GAUSS3_LOGL_MAX, draws=0)
+    predicted = nested_iterations(exact, nlive=200, dlogz=0.5)
+    assert predicted == pytest.approx(200 * (GAUSS3_LOGL_MAX - TRUE_LOGZ3 - np.log(np.expm1(0.5))))
+    out = run_sampler("dynesty", gaussian_problem(), {"nlive": 200, "dlogz": 0.5, "n_resample": 0}, tmp_path, seed=3)
+    assert int(out.info["niter"]) == pytest.approx(predicted, rel=0.15)
+    with_pilot = cost_estimate(gaussian_problem(), {"nlive": 200, "dlogz": 0.5}, "dynesty", 0,
+                               CostTimings(point=1e-6, batch=1e-6, pilot=exact))
+    assert with_pilot.phases[0].calls == int(200 + predicted * 25)
 
 
 def test_measured_timings_are_positive_and_small() -> None:
