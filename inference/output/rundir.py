@@ -13,6 +13,7 @@ Files of a run folder besides the results (``inference.output.results``):
 
 Rules: a finished result is replaced only when the new run has completed (``--force`` samples beside it;
 :func:`inference.output.results.write_results` swaps the files in at the end). ``--resume`` continues a checkpoint
+(with ``--force``, also the one a finished run kept, to sample on with a raised cap or a tighter stop)
 only with a run file that samples the same posterior: a change of prior, likelihood, theory, seed, sampler
 or a setting the checkpoint fixes (such as nlive) is refused even with ``--force``, because the checkpoint
 would go on sampling the old one. Nothing is written to the folder before these checks pass, and a run
@@ -243,7 +244,9 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
     again = f"darkportal run {run_file} --out {outdir}"
     if complete and not force:
         extra = (f"; it also holds an unfinished replacement started with --force: continue it with "
-                 f"'{again} --resume --force'" if replacing and checkpoints else "")
+                 f"'{again} --resume --force'" if replacing and checkpoints else
+                 f"; to sample on from its checkpoint ({', '.join(checkpoints)}) with a raised cap or a tighter "
+                 f"stop, run '{again} --resume --force'" if checkpoints and resume else "")
         raise ResultsExistError(f"{outdir} already holds a finished run{extra}; to replace it run '{again} --force' "
                                 "(the finished result is kept until the new run completes), or choose another "
                                 "folder with --out")
@@ -269,6 +272,8 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
         if diff:
             log.warning("resuming %s with changed stopping or saving settings (--force):\n%s", outdir, diff)
         return True  # config.lock.yaml is left as it is: it describes the checkpoint
+    if resume and complete and checkpoints:  # and --force (checked above), with no replacement under way
+        return _continue_finished(outdir, resolved_config, checkpoints, again, force)
     if resume:
         log.info("%s: no unfinished checkpoint to resume; starting from the beginning", outdir)
     elif checkpoints and not complete and not force:
@@ -278,6 +283,36 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
         (outdir / name).unlink(missing_ok=True)
     atomic_write_text(lock, dump_config(resolved_config))
     return False
+
+
+def _continue_finished(outdir: Path, resolved_config: dict[str, Any], checkpoints: list[str], again: str,
+                       force: bool) -> bool:
+    """`--resume --force` on a finished run that kept its checkpoint: sample on from it (a capped emcee chain
+    with a raised max_steps, a dynesty run with a smaller dlogz) rather than start again and lose the chain.
+    The same rule as any resume: only a run file that samples the same posterior; the finished result stays
+    until the continued run completes. The stored run file (run.yaml) becomes the config lock, so that an
+    interrupted continuation is an unfinished replacement like any other."""
+    stored = outdir / "run.yaml"
+    if not stored.exists():
+        raise ConfigChangedError(
+            f"{outdir} holds a finished run's checkpoint ({', '.join(checkpoints)}) but no run.yaml saying which run "
+            f"file it belongs to, so it cannot be continued safely; start again with '{again} --force' "
+            "(without --resume)")
+    old = load_small_yaml(stored, "the run file of the finished run")
+    changes = sampling_changes(old, resolved_config)
+    if changes:
+        raise IncompatibleCheckpointError(
+            f"the finished run in {outdir} was sampled with a different {', '.join(changes)}; continuing its "
+            f"checkpoint would go on sampling the old run file{' (even with --force)' if force else ''}. Either "
+            f"restore the run file and continue, or start again with '{again} --force' (without --resume; the "
+            "finished result is kept until the new run completes):\n"
+            + config_diff(old, resolved_config, f"{stored} (finished run)", "new run file"))
+    diff = config_diff(old, resolved_config, f"{stored} (finished run)", "new run file")
+    log.warning("%s: continuing the finished run from its checkpoint (%s)%s; the finished result is kept until "
+                "this run completes", outdir, ", ".join(checkpoints),
+                f" with changed stopping or saving settings:\n{diff}" if diff else "")
+    atomic_write_text(outdir / LOCK, dump_config(old))
+    return True
 
 
 def clean_failed_start(outdir: Path, created: bool) -> None:

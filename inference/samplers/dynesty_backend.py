@@ -135,13 +135,19 @@ def _one_run(problem: SamplingProblem, opts: dict[str, Any], checkpoint: Path, s
             log.info("dynesty: no checkpoint %s yet; starting from the beginning", checkpoint)
         sampler = _new_sampler(problem, opts, seed, lean)
         resumed_at = None
+    # a finished run (its live points added to the dead ones) samples on only when not "resumed": dynesty then
+    # takes the live points back out and continues to the new dlogz / caps (a resume of it would do nothing)
+    finished = resumed_at is not None and bool(getattr(sampler, "added_live", False))
+    if finished:
+        log.info("dynesty: the checkpoint is a finished run; sampling on to dlogz = %s", opts["dlogz"])
     progress = Progress("dynesty", unit="it", every=float(opts["progress_every"]), estimated=True)
     saver = _Saver(sampler, checkpoint, float(opts["checkpoint_every"]))
     with warnings.catch_warnings(), interrupt.deferred():
         warnings.filterwarnings("ignore", message="You are resuming a finished static run")
+        warnings.filterwarnings("ignore", message="Repeatedly running sample", category=DeprecationWarning)
         sampler.run_nested(dlogz=opts["dlogz"], maxcall=opts["maxcall"], maxiter=opts["maxiter"],
                            print_progress=True, print_func=_ProgressPrinter(progress, int(sampler.nlive), saver),
-                           resume=resumed_at is not None)
+                           resume=resumed_at is not None and not finished)
         saver.save()
     res = sampler.results
     progress.close(f"done: ln Z = {float(res['logz'][-1]):.3f} +/- {float(res['logzerr'][-1]):.3f}, "

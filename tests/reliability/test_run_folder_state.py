@@ -195,3 +195,62 @@ def test_sigterm_during_emcee_keeps_every_finished_step(tmp_path: Path) -> None:
     assert steps > 0  # flushed at the stop although flush_every is 60 s
     out = run_sampler("emcee", problem("emcee"), {**settings, "max_steps": steps + 20}, tmp_path, 11, resume=True)
     assert out.info["resumed_from_step"] == steps
+
+
+
+SAMPLE_ON_RUN = """\
+name: sample_on
+seed: 5
+parameters:
+  kappa: {{fixed: 0}}
+  eta_d: {{prior: uniform, min: 0, max: {eta_d_max}}}
+likelihood: {{data: "2023", mode: gaussian}}
+sampler:
+  name: {sampler}
+  settings: {settings}
+"""
+# (sampler, settings with {stop}, the short and the longer stop, what the log says when it continues)
+SAMPLE_ON = {
+    "emcee": ("{{nwalkers: 16, ensembles: 4, thin_by: 10, check_every: 500, max_steps: {stop}}}", 500, 1000,
+              "at step 500"),
+    "dynesty": ("{{nlive: 100, dlogz: {stop}, checkpoint_every: 5}}", 5, 0.5, "sampling on to dlogz = 0.5"),
+}
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("sampler", list(SAMPLE_ON))
+def test_resume_force_samples_on_from_a_finished_runs_checkpoint(tmp_path: Path, sampler: str) -> None:
+    """A finished run keeps its checkpoint; --resume --force with a raised cap (emcee) or a smaller dlogz
+    (dynesty) continues it, nothing sampled twice or lost, and gives exactly the result of one run to the new
+    stop; a plain --resume says how; a run file with another prior is refused and changes nothing."""
+    settings, short_stop, long_stop, said = SAMPLE_ON[sampler]
+
+    def runfile(name: str, stop: float, eta_d_max: float = 1.0) -> Path:
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(SAMPLE_ON_RUN.format(sampler=sampler, settings=settings.format(stop=stop),
+                                             eta_d_max=eta_d_max))
+        return path
+
+    short, long, narrow = runfile("short", short_stop), runfile("long", long_stop), runfile("narrow", long_stop, 0.5)
+    out, straight = tmp_path / "out", tmp_path / "straight"
+    for args in ((str(short), "--out", str(out)), (str(long), "--out", str(straight))):
+        done = subprocess.run(darkportal("run", *args), capture_output=True, text=True, timeout=200)
+        assert done.returncode == 0, done.stderr
+    checkpoint = {"emcee": "chain.h5", "dynesty": "dynesty.save"}[sampler]
+    plain = subprocess.run(darkportal("run", str(long), "--out", str(out), "--resume"), capture_output=True,
+                           text=True, timeout=200)
+    assert plain.returncode == 1 and "--resume --force" in plain.stderr and checkpoint in plain.stderr, plain.stderr
+    before = {f: (out / f).read_bytes() for f in ("posterior.nc", checkpoint)}
+    bad = subprocess.run(darkportal("run", str(narrow), "--out", str(out), "--resume", "--force"),
+                         capture_output=True, text=True, timeout=200)
+    assert bad.returncode == 1 and "different parameters" in bad.stderr, bad.stderr
+    assert {f: (out / f).read_bytes() for f in before} == before and not (out / LOCK).exists()
+    on = subprocess.run(darkportal("run", str(long), "--out", str(out), "--resume", "--force"), capture_output=True,
+                        text=True, timeout=200)
+    assert on.returncode == 0 and said in on.stderr, on.stderr
+    info = json.loads((out / "provenance.json").read_text())["sampler_info"]
+    assert info["resumed_from_step" if sampler == "emcee" else "resumed_from_iteration"] and not (out / LOCK).exists()
+    with xr.open_datatree(out / "posterior.nc", engine="h5netcdf") as a, \
+            xr.open_datatree(straight / "posterior.nc", engine="h5netcdf") as b:
+        for name in ("eta_d", "m_S"):
+            np.testing.assert_array_equal(np.asarray(a["posterior"][name]), np.asarray(b["posterior"][name]))
