@@ -58,6 +58,10 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
     # measured here only, not a run-file option: dynesty's DynamicNestedSampler called directly
     "dynamic": ("dynamic nested sampling, rwalk, nlive_init 500, dlogz_init 0.5, 3 batches of 500, evidence-weighted "
                 "(pfrac 0)", {"dynamic": True, "nlive": 500, "dlogz": 0.5, "sample": "rwalk", "maxbatch": 3}),
+    # measured here only: nautilus-sampler (pip install nautilus-sampler; not a dependency of darkportal), its
+    # defaults (n_live 2000, n_eff 10 000, f_live 0.01), vectorised on the batch likelihood, one thread
+    "nautilus": ("nautilus 1.0 (neural-network-boosted importance sampling), its defaults, vectorised, one thread; "
+                 "quoted error 1/sqrt(n_eff) (nautilus states none)", {"nautilus": True}),
 }
 
 
@@ -136,9 +140,36 @@ def run_dynamic(model: RunModel, settings: dict[str, Any], seed: int) -> dict[st
             "batch_err": None}
 
 
+def run_nautilus(model: RunModel, seed: int) -> dict[str, Any]:
+    """nautilus on the batch likelihood and the same prior transform, exploration points discarded (its
+    documented choice for unbiased results); ln Z's error is not quoted by nautilus, 1/sqrt(n_eff) stands in."""
+    import nautilus
+    from threadpoolctl import threadpool_limits
+
+    def prior(u: np.ndarray) -> np.ndarray:
+        return np.asarray(model.prior_transform(np.atleast_2d(u)))
+
+    def loglike(x: np.ndarray) -> np.ndarray:
+        return np.asarray(model.log_likelihood(np.atleast_2d(x)))
+
+    t0 = time.perf_counter()
+    with threadpool_limits(1):
+        sampler = nautilus.Sampler(prior, loglike, n_dim=len(model.names), vectorized=True, pass_dict=False,
+                                   seed=seed)
+        sampler.run(verbose=False, discard_exploration=True)
+    wall = time.perf_counter() - t0
+    points, logw, _ = sampler.posterior()
+    w = np.exp(logw - np.max(logw))
+    return {"logz": float(sampler.log_z), "err": float(1.0 / np.sqrt(sampler.n_eff)), "wall": wall,
+            "ncall": int(sampler.n_like), "samples": np.asarray(points), "weights": w,
+            "ess": float(w.sum() ** 2 / np.sum(w**2)), "batch_err": None}
+
+
 def run_candidate(model: RunModel, settings: dict[str, Any], seed: int, pool: Any = None) -> dict[str, Any]:
     if settings.get("dynamic"):
         return run_dynamic(model, settings, seed)
+    if settings.get("nautilus"):
+        return run_nautilus(model, seed)
     with tempfile.TemporaryDirectory(prefix="bench_evidence_") as tmp:
         t0 = time.perf_counter()
         out = run_sampler("dynesty", model.problem(), {**BASE, **settings}, Path(tmp), seed, pool=pool)
@@ -301,8 +332,11 @@ def main(argv: list[str] | None = None) -> int:
         for seed in range(1, args.seeds + 1):
             for run in RUNS:
                 est = (estimated_seconds(models[run], {**BASE, **settings}, seed)
-                       if seed == 1 and not settings.get("dynamic") else None)
+                       if seed == 1 and not (settings.get("dynamic") or settings.get("nautilus")) else None)
                 rows[run].append(run_candidate(models[run], settings, seed))
+                r = rows[run][-1]
+                print(f"  {key} {run} seed {seed}: ln Z {r['logz']:.3f} +/- {r['err']:.3f}, {r['wall']:.1f} s, "
+                      f"{r['ncall']:,} calls", flush=True)
                 if est is not None:
                     estimates.append(f"| `{key}` {run} (seed 1) | {est:.0f} s | {rows[run][-1]['wall']:.0f} s | "
                                      f"{rows[run][-1]['wall'] / est:.2f} |")
