@@ -12,7 +12,8 @@ the reference CDF. The reference is plain Monte Carlo over the prior (as tools/b
 = ln mean L, its error from the spread of 20 batches, and the posterior from the same draws weighted by L),
 which shares nothing with any candidate but the likelihood. `--merge-scaling` adds the default kappa_zero
 run in 1, 2 and 4 parts (`darkportal run --rank I --nranks N`, one process each, side by side) merged by
-`darkportal merge`; `--merge-scaling-only` runs just that, `--cost` just the cost estimate against the
+`darkportal merge`; `--merge-scaling-only` runs just that, `--mpi-scaling-only` the same run file with nruns 1
+and 2 under `mpiexec -n 2` and `-n 3` (`--pool mpi`), `--cost` just the cost estimate against the
 measured wall time of the run files in COST_RUNS.
 
 Runs are in-process and one at a time (wall times are per run on one core); timings on the shared 2-core
@@ -286,6 +287,51 @@ def merge_scaling(run: str, ranks: tuple[int, ...] = (1, 2, 4)) -> list[str]:
     return lines
 
 
+def mpi_scaling(run: str, workers: tuple[int, ...] = (1, 2)) -> list[str]:
+    """The default run file with nruns = K nested runs under `mpiexec -n K+1 darkportal run RUN.yaml --pool mpi`
+    (rank 0 drives, K worker ranks each run one nested run, then the refinement's batches go to the K ranks):
+    the wall time of the whole command, and of its sampling, with the nested and refined ln Z errors."""
+    import json
+    import shutil
+    import subprocess
+
+    import yaml
+
+    mpiexec = Path(sys.executable).parent / "mpiexec"
+    if not mpiexec.exists():
+        found = shutil.which("mpiexec")
+        if found is None:
+            return ["mpiexec not found: pip install -e '.[mpi]'"]
+        mpiexec = Path(found)
+    lines = ["| MPI ranks (workers) | nruns | nested ln Z, merged | refined ln Z | command wall | sampling wall | "
+             "nested err^2 x sampling wall | load (1 min) |", "|---" * 8 + "|"]
+    for k in workers:
+        with tempfile.TemporaryDirectory(prefix="bench_mpi_") as tmp:
+            spec = yaml.safe_load((ROOT / "runs" / f"{run}.yaml").read_text())
+            spec["sampler"]["settings"]["nruns"] = k
+            runfile = Path(tmp) / f"{run}.yaml"
+            runfile.write_text(yaml.safe_dump(spec, sort_keys=False))
+            out = Path(tmp) / "out"
+            load = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            done = subprocess.run([str(mpiexec), "-n", str(k + 1), sys.executable, "-m", "inference.cli", "run",
+                                   str(runfile), "--pool", "mpi", "--out", str(out)], cwd=ROOT, capture_output=True,
+                                  text=True)
+            wall = time.perf_counter() - t0
+            if done.returncode != 0:
+                lines.append(f"| {k + 1} ({k}) | {k} | failed: {done.stderr.strip().splitlines()[-1:]} | | | | | |")
+                continue
+            ev = json.loads((out / "evidence.json").read_text())
+            info = json.loads((out / "provenance.json").read_text())["sampler_info"]
+        sampling = float(info.get("wall_time", np.nan))
+        ne = float(ev["logz_err_nested"])
+        lines.append(f"| {k + 1} ({k}) | {k} | {float(ev['logz_nested']):.3f} +/- {ne:.3f} | {float(ev['logz']):.3f} "
+                     f"+/- {float(ev['logz_err']):.3f} | {wall:.1f} s | {sampling:.1f} s | {ne**2 * sampling:.3f} | "
+                     f"{load:.1f} |")
+        print(lines[-1], flush=True)
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=5)
@@ -294,6 +340,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--merge-scaling", action="store_true")
     ap.add_argument("--merge-scaling-only", action="store_true",
                     help=f"only {RUNS[1]} in 1, 2 and 4 parts (processes side by side) merged")
+    ap.add_argument("--mpi-scaling-only", action="store_true",
+                    help=f"only {RUNS[1]} with nruns 1 and 2 under mpiexec -n 2 and -n 3 (--pool mpi)")
     ap.add_argument("--cost", action="store_true",
                     help=f"only the cost estimate against the measured wall time, for {', '.join(COST_RUNS)}")
     args = ap.parse_args(argv)
@@ -302,8 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# benchmarks/evidence.py on {platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"numpy {np.__version__}; seeds {args.seeds}")
     print(f"load average at start (1, 5, 15 min): {load0[0]:.2f} {load0[1]:.2f} {load0[2]:.2f}\n")
-    if args.cost or args.merge_scaling_only:
-        print("\n".join(cost_table(COST_RUNS) if args.cost else merge_scaling(RUNS[1])))
+    if args.cost or args.merge_scaling_only or args.mpi_scaling_only:
+        print("\n".join(cost_table(COST_RUNS) if args.cost else mpi_scaling(RUNS[1]) if args.mpi_scaling_only
+                        else merge_scaling(RUNS[1])))
         load1 = os.getloadavg()
         print(f"\nload average at end (1, 5, 15 min): {load1[0]:.2f} {load1[1]:.2f} {load1[2]:.2f}")
         return 0
