@@ -85,24 +85,31 @@ def nested_iterations(pilot: NestedPilot, nlive: int, dlogz: float) -> float:
     return float(nlive * max(spread, 1.0))
 
 
-def pilot_draws(batch_seconds: float, budget: float = 0.5) -> int:
-    """Prior draws for `nested_pilot` that fit in ~`budget` seconds at `batch_seconds` per batched point, between
-    1e4 and 5e5 (5e5 size the kappa runs to ~5 %; 2e5 left kappa = 0 15 % off: its ln Z from plain draws is the
-    noisy part)."""
-    return int(np.clip(budget / max(batch_seconds, 1e-9), 1e4, 5e5))
-
-
 def nested_pilot(problem: SamplingProblem, seed: int = 0, draws: int = 500_000, polish: int = 3,
-                 max_evals: int = 600) -> NestedPilot | None:
-    """A `NestedPilot` from `draws` prior draws (~0.3 s for the kappa runs) and `polish`
-    Nelder-Mead searches of `max_evals` single-point calls from the best of them; None if no draw has a finite
-    likelihood."""
+                 max_evals: int = 600, budget: float = 0.5) -> NestedPilot | None:
+    """A `NestedPilot` from up to `draws` prior draws, as many as fit in ~`budget` seconds but at least 2 000
+    (5e5 in ~0.3 s for the kappa runs; 5e5 size them to ~5 %, while 2e5 left kappa = 0 15 % off, its ln Z from
+    plain draws being the noisy part; a slow likelihood, such as the plain-Python kernel at ~0.3 ms a point, gets
+    fewer and a rougher estimate rather than a long wait), and `polish` Nelder-Mead searches of `max_evals`
+    single-point calls from the best of them; None if no draw has a finite likelihood."""
     from scipy.optimize import minimize
     from scipy.special import logsumexp
 
     rng = np.random.default_rng(seed + 7919)
-    u = rng.random((draws, problem.ndim))
-    logl = np.asarray(evaluate_log_likelihood(problem, np.asarray(problem.prior_transform(u), dtype=float)))
+    parts_u, parts_l, done, t0 = [], [], 0, time.perf_counter()
+    while done < draws:
+        chunk = min(draws - done, 2_000 if done == 0 else 100_000)
+        if done:  # as many more as the budget leaves at the rate so far
+            left = budget - (time.perf_counter() - t0)
+            chunk = min(chunk, int(left / (time.perf_counter() - t0) * done))
+            if chunk <= 0:
+                break
+        u = rng.random((chunk, problem.ndim))
+        parts_u.append(u)
+        parts_l.append(np.asarray(evaluate_log_likelihood(problem, np.asarray(problem.prior_transform(u),
+                                                                               dtype=float))))
+        done += chunk
+    u, logl = np.concatenate(parts_u), np.concatenate(parts_l)
     logl = np.where(np.isfinite(logl), logl, -np.inf)
     if not np.any(np.isfinite(logl)):
         return None
@@ -124,7 +131,7 @@ def nested_pilot(problem: SamplingProblem, seed: int = 0, draws: int = 500_000, 
                              options={"maxfev": max_evals, "xatol": 1e-4, "fatol": 1e-3})
             if np.isfinite(found.fun):
                 best = max(best, -float(found.fun))
-    return NestedPilot(logz=float(logsumexp(logl) - np.log(draws)), logl_max=best, draws=draws)
+    return NestedPilot(logz=float(logsumexp(logl) - np.log(len(logl))), logl_max=best, draws=len(logl))
 
 
 @dataclass(frozen=True)
@@ -245,17 +252,20 @@ def measure_timings(problem: SamplingProblem, settings: Mapping[str, Any], sampl
     if sampler == "dynesty":
         mixture, batch = (refine_seconds_per_draw(problem, settings, seed)
                           if settings.get("refine", "none") == "importance" else (0.0, t_vec))
-        return CostTimings(point=point_seconds_per_call(problem, x[:7]), batch=batch,
+        point = point_seconds_per_call(problem, x[:7])
+        # the pilot's polish: 3 x 600 single-point calls, fewer where a call is slow (~0.3 s in all)
+        evals = int(np.clip(0.1 / max(point, 1e-9), 50, 600))
+        return CostTimings(point=point, batch=batch,
                            dynesty_own=dynesty_own_seconds_per_call(problem.ndim, settings, seed), mixture=mixture,
-                           pilot=_pilot_or_none(problem, seed, pilot_draws(t_vec)))
+                           pilot=_pilot_or_none(problem, seed, evals))
     if sampler == "emcee":
         return CostTimings(point=t_vec, batch=t_vec, step=_short_run_seconds(problem, settings, "emcee", seed))
     return CostTimings(point=t_vec, batch=t_vec, scan_call=_short_run_seconds(problem, settings, "scan", seed))
 
 
-def _pilot_or_none(problem: SamplingProblem, seed: int, draws: int) -> NestedPilot | None:
+def _pilot_or_none(problem: SamplingProblem, seed: int, evals: int) -> NestedPilot | None:
     try:
-        return nested_pilot(problem, seed, draws)
+        return nested_pilot(problem, seed, max_evals=evals)
     except Exception as exc:  # a timing aid must never stop a run (the sampler reports a bad likelihood itself)
         log.debug("the nested pilot failed (%s); the estimate uses the (4 + d) nlive rule", exc)
         return None

@@ -282,7 +282,7 @@ GAUSS3_LOGL_MAX = float(-1.5 * np.log(2 * np.pi) - 0.5 * np.log(np.linalg.det(GA
 def test_nested_pilot_recovers_the_analytic_evidence_and_peak() -> None:
     """ln Z from 1e5 plain prior draws (the Gaussian holds ~0.7 % of the box: ~700 draws carry it, so its
     error is ~0.04; 0.25 is 6 of those) and ln L_max from the polished best draw (1e-3: Nelder-Mead's fatol)."""
-    pilot = nested_pilot(gaussian_problem(), seed=0, draws=100_000)
+    pilot = nested_pilot(gaussian_problem(), seed=0, draws=100_000, budget=60.0)
     assert pilot is not None and pilot.draws == 100_000
     assert pilot.logz == pytest.approx(TRUE_LOGZ3, abs=0.25)
     assert pilot.logl_max == pytest.approx(GAUSS3_LOGL_MAX, abs=1e-3)
