@@ -183,7 +183,8 @@ def _sample(config: Any, model: Any, problem: Any, outdir: Path, pool: Any, resu
              config.likelihood.data, config.sampler.name, " (resuming)" if resuming else "")
     log.info("likelihood terms: %s", ", ".join(model.likelihood.term_names))
     log.info(estimate_cost(problem, settings, sampler=config.sampler.name, seed=config.seed))
-    advice = pool_advice(problem, config.sampler.name, config.seed) if args.pool == "processes" else None
+    advice = (pool_advice(problem, config.sampler.name, config.seed, settings, args.pool)
+              if args.pool in ("processes", "mpi") else None)
     if advice:
         log.warning(advice)
     t0 = time.monotonic()

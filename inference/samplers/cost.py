@@ -287,7 +287,7 @@ def _short_run_seconds(problem: SamplingProblem, settings: Mapping[str, Any], sa
                     # step 1.6x too dear (benchmarks/README.md, "Cost estimate")
                     thin = int(settings.get("thin_by", 10))
                     seconds = []
-                    for i, target in enumerate((100, 300)):
+                    for i, target in enumerate((100, 500)):
                         steps = max(thin, target - target % thin)
                         short = {**settings, "max_steps": steps, "check_every": steps, "progress_every": 1e9}
                         t0 = time.perf_counter()
@@ -381,18 +381,24 @@ def point_seconds_per_call(problem: SamplingProblem, x: FloatArray) -> float:
     return float(np.median(singles))
 
 
-def pool_advice(problem: SamplingProblem, sampler: str, seed: int = 0) -> str | None:
-    """A warning when a process pool cannot speed a dynesty run up: the likelihood costs less per call than
-    dynesty's own serial work, which a pool does not spread (benchmarks/README.md: 0.7-0.9x); else None."""
-    if sampler != "dynesty":
+def pool_advice(problem: SamplingProblem, sampler: str, seed: int = 0, settings: Mapping[str, Any] | None = None,
+                kind: str = "processes") -> str | None:
+    """A warning when a pool (`kind`: processes or mpi) cannot speed a dynesty run up: with one nested run
+    (nruns 1) dynesty sends the workers single points, and where the likelihood costs less per call than
+    dynesty's own serial work the pool only adds its messages (measured 0.7-0.9x with processes on 2 cores, and
+    4x slower with one MPI worker rank: benchmarks/README.md); else None. With nruns > 1 each worker runs a
+    whole nested run, which a pool does speed up."""
+    if sampler != "dynesty" or int((settings or {}).get("nruns", 1)) > 1:
         return None
     x = np.asarray(problem.prior_transform(np.random.default_rng(seed).random((33, problem.ndim))), dtype=float)
     per_call = point_seconds_per_call(problem, x)
     if per_call >= DYNESTY_OWN_SECONDS_PER_CALL:
         return None
-    return (f"--pool processes: the likelihood takes {per_call * 1e6:.3g} us per call, less than dynesty's own "
-            f"~{DYNESTY_OWN_SECONDS_PER_CALL * 1e6:.0f} us, so worker processes cannot speed this run up (measured "
-            "0.7-0.9x on 2 cores, benchmarks/README.md); run without --pool, or run several run files side by side")
+    return (f"--pool {kind} with one nested run (nruns: 1): the likelihood takes {per_call * 1e6:.3g} us per call, "
+            f"less than dynesty's own ~{DYNESTY_OWN_SECONDS_PER_CALL * 1e6:.0f} us, so the workers cannot speed "
+            "the nested sampling up (measured 0.7-0.9x with processes, 4x slower with one MPI worker; "
+            "benchmarks/README.md); set nruns to the number of workers (independent nested runs, merged), run "
+            "without --pool, or run several run files side by side")
 
 
 def _duration(seconds: float) -> str:

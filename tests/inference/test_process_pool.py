@@ -130,7 +130,9 @@ def test_pool_advice_only_for_cheap_dynesty_likelihoods(monkeypatch: pytest.Monk
     assert point_seconds_per_call(slow, x) >= 2e-4 > point_seconds_per_call(cheap, x)  # SlowLogL sleeps 0.2 ms
     monkeypatch.setattr(samplers, "point_seconds_per_call", lambda problem, x: 0.1 * DYNESTY_OWN_SECONDS_PER_CALL)
     advice = pool_advice(cheap, "dynesty")
-    assert advice is not None and "cannot speed this run up" in advice and "us per call" in advice
+    assert advice is not None and "cannot speed" in advice and "us per call" in advice and "nruns" in advice
+    assert "--pool mpi" in (pool_advice(cheap, "dynesty", kind="mpi") or "")
+    assert pool_advice(cheap, "dynesty", settings={"nruns": 2}) is None  # each worker runs a whole nested run
     assert pool_advice(cheap, "emcee") is None  # emcee sends whole batches: chunks are worth a pool
     monkeypatch.setattr(samplers, "point_seconds_per_call", lambda problem, x: 10 * DYNESTY_OWN_SECONDS_PER_CALL)
     assert pool_advice(slow, "dynesty") is None
