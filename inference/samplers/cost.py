@@ -282,12 +282,13 @@ def _short_run_seconds(problem: SamplingProblem, settings: Mapping[str, Any], sa
             logging.disable(logging.WARNING)  # the short run's own cap warnings are expected
             try:
                 if sampler == "emcee":
-                    # the difference of a short and a longer run: a run's fixed cost (start, the initial
+                    # the difference of a 200- and a 1000-step run: a run's fixed cost (start, the initial
                     # walkers, the final convergence check and writing) made a single 200-step run's cost per
-                    # step 1.6x too dear (benchmarks/README.md, "Cost estimate")
+                    # step 1.6x too dear, and the first few hundred steps cost more than later ones (1.48 ms a
+                    # step over steps 100-500, 1.12 ms over 500-2000: benchmarks/README.md, "Cost estimate")
                     thin = int(settings.get("thin_by", 10))
                     seconds = []
-                    for i, target in enumerate((100, 500)):
+                    for i, target in enumerate((200, 1000)):
                         steps = max(thin, target - target % thin)
                         short = {**settings, "max_steps": steps, "check_every": steps, "progress_every": 1e9}
                         t0 = time.perf_counter()
