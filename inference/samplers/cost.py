@@ -46,7 +46,8 @@ class CostPhase:
 class CostTimings:
     """What `cost_estimate` times on this machine before a run (`measure_timings`); a test passes its own.
 
-    point: one single-point likelihood call as dynesty makes it; batch: per point in a batch of `nbatch`;
+    point: one single-point likelihood call as dynesty makes it; batch: per point of a batched call (for dynesty
+    the pilot's rate, else a batch of `nbatch`);
     dynesty_own: dynesty's own seconds per call (a short run on a trivial likelihood, same dimension, bound
     and method); mixture: per draw, sampling and density of the refinement's mixture; step: seconds per
     emcee step (a short emcee run on the problem, all walkers); scan_call: seconds per scan call (a short
@@ -71,6 +72,7 @@ class NestedPilot:
     logz: float
     logl_max: float
     draws: int
+    seconds_per_draw: float = 0.0  # the batched likelihood's, over the draws after the first chunk
 
 
 def nested_iterations(pilot: NestedPilot, nlive: int, dlogz: float) -> float:
@@ -97,6 +99,7 @@ def nested_pilot(problem: SamplingProblem, seed: int = 0, draws: int = 500_000, 
 
     rng = np.random.default_rng(seed + 7919)
     parts_u, parts_l, done, t0 = [], [], 0, time.perf_counter()
+    t_first = 0.0  # the first chunk (2 000 draws) also pays the first calls' warm-up
     while done < draws:
         chunk = min(draws - done, 2_000 if done == 0 else 100_000)
         if done:  # as many more as the budget leaves at the rate so far
@@ -109,6 +112,10 @@ def nested_pilot(problem: SamplingProblem, seed: int = 0, draws: int = 500_000, 
         parts_l.append(np.asarray(evaluate_log_likelihood(problem, np.asarray(problem.prior_transform(u),
                                                                                dtype=float))))
         done += chunk
+        if done == chunk:
+            t_first = time.perf_counter() - t0
+    rate = ((time.perf_counter() - t0 - t_first) / (done - len(parts_u[0])) if done > len(parts_u[0])
+            else t_first / done)
     u, logl = np.concatenate(parts_u), np.concatenate(parts_l)
     logl = np.where(np.isfinite(logl), logl, -np.inf)
     if not np.any(np.isfinite(logl)):
@@ -131,7 +138,8 @@ def nested_pilot(problem: SamplingProblem, seed: int = 0, draws: int = 500_000, 
                              options={"maxfev": max_evals, "xatol": 1e-4, "fatol": 1e-3})
             if np.isfinite(found.fun):
                 best = max(best, -float(found.fun))
-    return NestedPilot(logz=float(logsumexp(logl) - np.log(len(logl))), logl_max=best, draws=len(logl))
+    return NestedPilot(logz=float(logsumexp(logl) - np.log(len(logl))), logl_max=best, draws=len(logl),
+                       seconds_per_draw=rate)
 
 
 @dataclass(frozen=True)
@@ -250,14 +258,16 @@ def measure_timings(problem: SamplingProblem, settings: Mapping[str, Any], sampl
     evaluate_log_likelihood(problem, x)
     t_vec = (time.perf_counter() - t0) / nbatch
     if sampler == "dynesty":
-        mixture, batch = (refine_seconds_per_draw(problem, settings, seed)
-                          if settings.get("refine", "none") == "importance" else (0.0, t_vec))
         point = point_seconds_per_call(problem, x[:7])
         # the pilot's polish: 3 x 600 single-point calls, fewer where a call is slow (~0.3 s in all)
         evals = int(np.clip(0.1 / max(point, 1e-9), 50, 600))
-        return CostTimings(point=point, batch=batch,
-                           dynesty_own=dynesty_own_seconds_per_call(problem.ndim, settings, seed), mixture=mixture,
-                           pilot=_pilot_or_none(problem, seed, evals))
+        pilot = _pilot_or_none(problem, seed, evals)
+        refine = settings.get("refine", "none") == "importance"
+        # the refinement's batched likelihood costs per draw what the pilot's batches cost
+        return CostTimings(point=point, batch=pilot.seconds_per_draw if pilot is not None else t_vec,
+                           dynesty_own=dynesty_own_seconds_per_call(problem.ndim, settings, seed),
+                           mixture=mixture_seconds_per_draw(problem, settings, seed) if refine else 0.0,
+                           pilot=pilot)
     if sampler == "emcee":
         return CostTimings(point=t_vec, batch=t_vec, step=_short_run_seconds(problem, settings, "emcee", seed))
     return CostTimings(point=t_vec, batch=t_vec, scan_call=_short_run_seconds(problem, settings, "scan", seed))
@@ -309,10 +319,9 @@ def _short_run_seconds(problem: SamplingProblem, settings: Mapping[str, Any], sa
         return 0.0
 
 
-def refine_seconds_per_draw(problem: SamplingProblem, settings: Mapping[str, Any],
-                            seed: int = 0) -> tuple[float, float]:
-    """(mixture, likelihood) seconds per draw of the importance refinement: the mixture's sampling and density
-    on a mixture of the configured size, and the batched likelihood, on 20 000 draws."""
+def mixture_seconds_per_draw(problem: SamplingProblem, settings: Mapping[str, Any], seed: int = 0) -> float:
+    """Seconds per draw of the importance refinement's mixture, sampling and density, on a mixture of the
+    configured size (20 000 draws); the likelihood's share comes from the pilot's batches."""
     from inference.samplers import importance
 
     opts = importance.DEFAULTS
@@ -323,13 +332,8 @@ def refine_seconds_per_draw(problem: SamplingProblem, settings: Mapping[str, Any
     rng = np.random.default_rng(seed)
     n = 20_000
     t0 = time.perf_counter()
-    u = mix.sample(n, rng)
-    mix.logpdf(u)
-    t_mix = (time.perf_counter() - t0) / n
-    x = np.asarray(problem.prior_transform(rng.random((n, d))), dtype=float)
-    t0 = time.perf_counter()
-    evaluate_log_likelihood(problem, x)
-    return t_mix, (time.perf_counter() - t0) / n
+    mix.logpdf(mix.sample(n, rng))
+    return (time.perf_counter() - t0) / n
 
 
 class _Trivial:
