@@ -250,13 +250,20 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
         raise ResultsExistError(f"{outdir} already holds a finished run{extra}; to replace it run '{again} --force' "
                                 "(the finished result is kept until the new run completes), or choose another "
                                 "folder with --out")
-    if resume and checkpoints and (replacing or not complete):
-        if not lock.exists():
+    if resume and checkpoints:  # a finished run without --force was refused above
+        # an unfinished checkpoint (its config lock names the run file), or the one a finished run kept (its
+        # run.yaml names it: sampling on with a raised cap or a tighter stop): continued only with a run file
+        # that samples the same posterior; a finished result stays until the continued run completes
+        finished = complete and not replacing
+        stored = outdir / ("run.yaml" if finished else LOCK)
+        if not stored.exists():
             raise ConfigChangedError(
-                f"{outdir} holds a checkpoint ({', '.join(checkpoints)}) but no {LOCK} saying which run file it "
-                f"belongs to, so it cannot be resumed safely; start again with '{again} --force' (without --resume)")
-        old = load_small_yaml(lock, "the run file the checkpoint was started with")
-        diff = config_diff(old, resolved_config, f"{lock} (stored run)", "new run file")
+                f"{outdir} holds a checkpoint ({', '.join(checkpoints)}) but no {stored.name} saying which run file "
+                f"it belongs to, so it cannot be resumed safely; start again with '{again} --force' (without --resume)")
+        old = load_small_yaml(stored, "the run file of the finished run" if finished else
+                              "the run file the checkpoint was started with")
+        diff = config_diff(old, resolved_config, f"{stored} ({'finished' if finished else 'stored'} run)",
+                           "new run file")
         changes = sampling_changes(old, resolved_config)
         if changes:
             raise IncompatibleCheckpointError(
@@ -269,11 +276,14 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
             raise ConfigChangedError(f"the run file changed since the run in {outdir} started; resume with the new "
                                      f"stopping or saving settings with '{again} --resume --force', or use --out "
                                      f"for a new run:\n{diff}")
-        if diff:
+        if finished:  # the lock now describes the checkpoint, so an interrupted continuation is a replacement
+            log.warning("%s: continuing the finished run from its checkpoint (%s)%s; the finished result is kept "
+                        "until this run completes", outdir, ", ".join(checkpoints),
+                        f" with changed stopping or saving settings:\n{diff}" if diff else "")
+            atomic_write_text(lock, dump_config(old))
+        elif diff:
             log.warning("resuming %s with changed stopping or saving settings (--force):\n%s", outdir, diff)
-        return True  # config.lock.yaml is left as it is: it describes the checkpoint
-    if resume and complete and checkpoints:  # and --force (checked above), with no replacement under way
-        return _continue_finished(outdir, resolved_config, checkpoints, again, force)
+        return True  # an existing config.lock.yaml is left as it is: it describes the checkpoint
     if resume:
         log.info("%s: no unfinished checkpoint to resume; starting from the beginning", outdir)
     elif checkpoints and not complete and not force:
@@ -283,36 +293,6 @@ def prepare_outdir(outdir: Path, resolved_config: dict[str, Any], *, resume: boo
         (outdir / name).unlink(missing_ok=True)
     atomic_write_text(lock, dump_config(resolved_config))
     return False
-
-
-def _continue_finished(outdir: Path, resolved_config: dict[str, Any], checkpoints: list[str], again: str,
-                       force: bool) -> bool:
-    """`--resume --force` on a finished run that kept its checkpoint: sample on from it (a capped emcee chain
-    with a raised max_steps, a dynesty run with a smaller dlogz) rather than start again and lose the chain.
-    The same rule as any resume: only a run file that samples the same posterior; the finished result stays
-    until the continued run completes. The stored run file (run.yaml) becomes the config lock, so that an
-    interrupted continuation is an unfinished replacement like any other."""
-    stored = outdir / "run.yaml"
-    if not stored.exists():
-        raise ConfigChangedError(
-            f"{outdir} holds a finished run's checkpoint ({', '.join(checkpoints)}) but no run.yaml saying which run "
-            f"file it belongs to, so it cannot be continued safely; start again with '{again} --force' "
-            "(without --resume)")
-    old = load_small_yaml(stored, "the run file of the finished run")
-    changes = sampling_changes(old, resolved_config)
-    if changes:
-        raise IncompatibleCheckpointError(
-            f"the finished run in {outdir} was sampled with a different {', '.join(changes)}; continuing its "
-            f"checkpoint would go on sampling the old run file{' (even with --force)' if force else ''}. Either "
-            f"restore the run file and continue, or start again with '{again} --force' (without --resume; the "
-            "finished result is kept until the new run completes):\n"
-            + config_diff(old, resolved_config, f"{stored} (finished run)", "new run file"))
-    diff = config_diff(old, resolved_config, f"{stored} (finished run)", "new run file")
-    log.warning("%s: continuing the finished run from its checkpoint (%s)%s; the finished result is kept until "
-                "this run completes", outdir, ", ".join(checkpoints),
-                f" with changed stopping or saving settings:\n{diff}" if diff else "")
-    atomic_write_text(outdir / LOCK, dump_config(old))
-    return True
 
 
 def clean_failed_start(outdir: Path, created: bool) -> None:
